@@ -1,0 +1,55 @@
+/**
+ * Flags shared by every verb: --set path=value (repeatable), --name, --json, --verbose.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { defaultConfig, type LabConfig } from '../topology/config.ts';
+import { applyOverrides, parseOverride } from '../topology/overrides.ts';
+import { validateConfig } from '../topology/validate.ts';
+
+export interface CommonOptions {
+  config: LabConfig;
+  json: boolean;
+  verbose: boolean;
+  positionals: string[];
+  /** Everything after a literal `--`. */
+  rest: string[];
+  flags: Record<string, string | boolean | string[] | undefined>;
+}
+
+export type ExtraFlags = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptions {
+  const dash = args.indexOf('--');
+  const own = dash >= 0 ? args.slice(0, dash) : args;
+  const rest = dash >= 0 ? args.slice(dash + 1) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        set: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        ...extra,
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. See \`pnpm lab help\`.`);
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const overrides = ((values.set as string[] | undefined) ?? []).map(parseOverride);
+  if (typeof values.name === 'string') overrides.unshift({ path: 'lab.name', value: values.name });
+  const config = validateConfig(applyOverrides(defaultConfig(), overrides));
+  return {
+    config,
+    json: Boolean(values.json),
+    verbose: Boolean(values.verbose),
+    positionals: parsed.positionals,
+    rest,
+    flags: values,
+  };
+}

@@ -1,0 +1,15 @@
+import { rebootWebArm } from '../lifecycle/reboot.ts';
+import { createProgress } from '../progress.ts';
+import { parseCommon } from './options.ts';
+import type { Verb } from './verbs.ts';
+
+export const rebootVerb: Verb = {
+  summary: 'reboot web-arm (emulated on the netns tier)',
+  usage: 'pnpm lab reboot [--name NAME]',
+  async run(args) {
+    const options = parseCommon(args);
+    const result = await rebootWebArm(options.config.lab.name, createProgress());
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `web-arm rebooted (${result.realism}); boots since up: ${result.boots}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,42 @@
+import { labDown } from '../lifecycle/down.ts';
+import { labUp } from '../lifecycle/up.ts';
+import { createProgress, formatDuration } from '../progress.ts';
+import { parseCommon } from './options.ts';
+import type { Verb } from './verbs.ts';
+
+export const upVerb: Verb = {
+  summary: 'bring up the lab (netns tier) and apply the design',
+  usage: 'pnpm lab up [--name NAME] [--set path=value …] [--json] [--verbose]',
+  async run(args) {
+    const options = parseCommon(args);
+    const progress = createProgress();
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) process.exit(130);
+      process.stderr.write('\nInterrupted: stopping after the current step and cleaning up (Ctrl-C again to quit at once)\n');
+      abort.abort(new Error('interrupted'));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const started = performance.now();
+    try {
+      const { state, alreadyUp } = await labUp(options.config, progress, abort.signal);
+      const took = formatDuration(performance.now() - started);
+      if (options.json) process.stdout.write(`${JSON.stringify({ lab: state.name, alreadyUp, durationMs: Math.round(performance.now() - started), state }, null, 2)}\n`);
+      else if (!alreadyUp) {
+        process.stdout.write(
+          `lab "${state.name}" is up on the netns tier in ${took}: design ${state.design?.name} applied.\n` +
+            `engine: ${state.engine?.description}\nNext: pnpm lab test${state.name === 'main' ? '' : ` --name ${state.name}`}\n`,
+        );
+      }
+      return 0;
+    } catch (error) {
+      process.stderr.write(`\nup failed: removing what was created (lab down)\n`);
+      await labDown(options.config, progress).catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+      throw error;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

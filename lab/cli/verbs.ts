@@ -1,0 +1,28 @@
+/**
+ * The verbs, one file each; this is their registry.
+ */
+import { applyVerb } from './apply.ts';
+import { downVerb } from './down.ts';
+import { execVerb } from './exec.ts';
+import { helpVerb } from './help.ts';
+import { rebootVerb } from './reboot.ts';
+import { statusVerb } from './status.ts';
+import { testVerb } from './test.ts';
+import { upVerb } from './up.ts';
+
+export interface Verb {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const VERBS: Record<string, Verb> = {
+  up: upVerb,
+  test: testVerb,
+  down: downVerb,
+  status: statusVerb,
+  apply: applyVerb,
+  reboot: rebootVerb,
+  exec: execVerb,
+  help: helpVerb,
+};

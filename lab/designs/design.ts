@@ -1,0 +1,51 @@
+/**
+ * The design contract: a pure plan (validated params → files and units for web-arm) plus an
+ * idempotent apply (done by the tier, which installs the plan like `nixos-rebuild switch`).
+ */
+import type { LabConfig } from '../topology/config.ts';
+import type { UnitSpec } from '../units/model.ts';
+
+/** Where a rendering puts web-arm's files: the real /etc on a VM, a lab directory on netns. */
+export interface HostLayout {
+  /** Directory that plays /etc (units, sysctl.d, firewall rules). */
+  etc: string;
+  /** The podman API socket podman.service listens on. */
+  podmanSocket: string;
+  /** The image the lab's containers run (stand-ins and probes). */
+  image: string;
+}
+
+export interface ProbeContainer {
+  /** Container name, e.g. "v6probe". */
+  name: string;
+  network: string;
+  /** A port it listens on without publishing it (for no-inbound). */
+  listenPort: number;
+}
+
+/** What the design intends, for checks that compare it with what the host shows. */
+export interface NetworkIntent {
+  name: string;
+  subnets: string[];
+  ipv6: boolean;
+}
+
+export interface DesignPlan {
+  design: string;
+  params: Record<string, unknown>;
+  /** Files relative to the layout's etc directory, with their content. */
+  files: Record<string, string>;
+  units: UnitSpec[];
+  probe: ProbeContainer;
+  networks: NetworkIntent[];
+  /** Sysctls the design sets on web-arm (name → value). */
+  sysctls: Record<string, string>;
+}
+
+export interface Design<P> {
+  name: string;
+  summary: string;
+  /** Validates raw params (defaults filled in); ConfigError names `design.params.<field>`. */
+  parseParams(raw: Record<string, unknown>, config: LabConfig): P;
+  plan(params: P, config: LabConfig, layout: HostLayout): DesignPlan;
+}

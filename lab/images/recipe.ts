@@ -1,0 +1,60 @@
+/**
+ * The recipe of the lab's one node image (router, internet hosts, probes and stand-ins all
+ * run it). Pure: the cache key is a hash of everything that goes into the image.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const RESPONDER_PATH = fileURLToPath(new URL('./node/v6lab-responder', import.meta.url));
+
+export interface ImageRecipe {
+  name: string;
+  suite: string;
+  mirror: string;
+  packages: string[];
+  excludes: string[];
+  /** Files copied into the image: [source on this machine, target directory in the image]. */
+  files: Array<[string, string]>;
+}
+
+export function nodeImageRecipe(suite: string, mirror: string): ImageRecipe {
+  return {
+    name: 'v6lab-node',
+    suite,
+    mirror,
+    packages: [
+      'iproute2', 'iputils-ping', 'curl', 'netcat-openbsd', 'socat', 'python3', 'dnsmasq-base',
+      'tcpdump', 'nftables', 'procps', 'ca-certificates', 'dnsutils',
+    ],
+    excludes: ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/locale/*', '/usr/share/info/*'],
+    files: [[RESPONDER_PATH, '/usr/local/bin']],
+  };
+}
+
+/** A short, stable hash of the recipe and of the content of every file it copies in. */
+export function recipeHash(recipe: ImageRecipe, readFile: (path: string) => Buffer = readFileSync): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ ...recipe, files: recipe.files.map(([, target]) => target) }));
+  for (const [source] of recipe.files) hash.update(readFile(source));
+  return hash.digest('hex').slice(0, 12);
+}
+
+export function imageTag(recipe: ImageRecipe, hash: string): string {
+  return `localhost/${recipe.name}:${hash}`;
+}
+
+/** The mmdebstrap argv that builds the recipe into a rootfs tarball at output. */
+export function mmdebstrapArgv(recipe: ImageRecipe, output: string): string[] {
+  return [
+    'mmdebstrap',
+    '--variant=apt',
+    '--mode=root',
+    `--include=${recipe.packages.join(',')}`,
+    ...recipe.excludes.map((e) => `--dpkgopt=path-exclude=${e}`),
+    ...recipe.files.map(([source, target]) => `--customize-hook=copy-in ${source} ${target}`),
+    recipe.suite,
+    output,
+    recipe.mirror,
+  ];
+}

@@ -1,0 +1,68 @@
+/**
+ * Applying a design to web-arm, like `nixos-rebuild switch`: render the whole system (base +
+ * design), install it, start new or changed units, leave unchanged ones running. Idempotent.
+ */
+import type { DesignPlan, HostLayout } from '../designs/design.ts';
+import { planDesign } from '../designs/registry.ts';
+import { renderSystem } from '../designs/system.ts';
+import { switchUnits } from '../nodes/webArm/unitRunner.ts';
+import { webArmMachine } from '../nodes/webArm/webArm.ts';
+import type { Progress } from '../progress.ts';
+import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
+import type { LabState } from '../state/store.ts';
+import type { LabPlan } from '../topology/plan.ts';
+import type { SwitchPlan } from '../units/diff.ts';
+
+export function netnsLayout(plan: LabPlan, image: string): HostLayout {
+  return { etc: plan.webArm.etcDir, podmanSocket: plan.webArm.apiSocket, image };
+}
+
+/** Installs the production system as it is before the change (no design). */
+export async function installBaseSystem(
+  plan: LabPlan,
+  image: string,
+  progress: Progress,
+  options: { startUnits?: boolean } = {},
+): Promise<SwitchPlan> {
+  const system = renderSystem(plan.config, netnsLayout(plan, image));
+  return switchUnits(plan, system.units, system.files, progress, { start: options.startUnits ?? true });
+}
+
+export interface ApplyResult {
+  design: DesignPlan;
+  switch: SwitchPlan;
+}
+
+/**
+ * Applies the config's design. When snapshots is set, web-arm's host state is recorded
+ * after the design's non-container units are up ("after-apply") and after its first
+ * container started ("after-first-container").
+ */
+export async function applyDesign(
+  plan: LabPlan,
+  state: LabState,
+  progress: Progress,
+  options: { snapshots?: boolean } = {},
+): Promise<ApplyResult> {
+  const image = state.image?.tag ?? '';
+  const design = planDesign(plan.config, netnsLayout(plan, image));
+  const system = renderSystem(plan.config, netnsLayout(plan, image), design);
+  const uplink = plan.config.webArm.uplink;
+  const machine = webArmMachine(plan);
+  const probeUnit = `podman-${design.probe.name}.service`;
+  let snapshotted = false;
+  const sw = await progress.step(`apply design ${design.design}`, () =>
+    switchUnits(plan, system.units, system.files, progress, {
+      beforeStart: async (starting) => {
+        if (options.snapshots && !snapshotted && starting === probeUnit) {
+          snapshotted = true;
+          saveSnapshot(plan.stateDir, await takeHostSnapshot(machine, uplink, 'after-apply'));
+        }
+      },
+    }),
+  );
+  if (options.snapshots) {
+    saveSnapshot(plan.stateDir, await takeHostSnapshot(machine, uplink, 'after-first-container'));
+  }
+  return { design, switch: sw };
+}

@@ -1,0 +1,119 @@
+/**
+ * `lab down`: removes everything the lab created, found by its marks (names, labels, cgroup,
+ * paths), not from memory, so it also works after a crash. Runs in reverse order, keeps going
+ * past failures and reports them together. Running it twice is a no-op.
+ */
+import Docker from 'dockerode';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TeardownError } from '../errors.ts';
+import { run } from '../exec.ts';
+import { podmanEngineCliArgv, ENGINE_PID_FILE } from '../engine/engine.ts';
+import { killProcesses } from '../host/processes.ts';
+import { unmountUnder } from '../host/mounts.ts';
+import { deleteNetns, listNetns } from '../links/netns.ts';
+import { deleteLink, listRootLinks } from '../links/veth.ts';
+import { removeLabContainers } from '../nodes/hostContainers.ts';
+import { destroyWebArm } from '../nodes/webArm/webArm.ts';
+import type { Progress } from '../progress.ts';
+import { readState } from '../state/store.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { LABEL_LAB, planLab } from '../topology/plan.ts';
+
+export interface DownReport {
+  removed: string[];
+}
+
+export async function labDown(config: LabConfig, progress: Progress): Promise<DownReport> {
+  const state = readState(config.lab.name);
+  // The config the lab was made with knows its state dir; fall back to the one given.
+  const plan = planLab(state?.config ?? config);
+  const removed: string[] = [];
+  const failures: Error[] = [];
+  const attempt = async (title: string, fn: () => Promise<void>) => {
+    try {
+      await progress.step(title, fn);
+    } catch (error) {
+      failures.push(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  await attempt('web-arm: kill processes, destroy namespaces', async () => {
+    await destroyWebArm(plan);
+    removed.push(`netns ${plan.webArm.netnsName}`);
+  });
+
+  await attempt('router and internet containers', async () => {
+    removed.push(...(await removeContainers(plan.name, plan.runtimeDir, state?.engine?.socketPath)));
+  });
+
+  await attempt('engine service started by the lab', async () => {
+    const pidFile = join(plan.runtimeDir, ENGINE_PID_FILE);
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    const n = await killProcesses({ cmdlineContains: plan.engineSocket });
+    if (n) removed.push(`${n} engine process(es)`);
+  });
+
+  await attempt('network namespaces', async () => {
+    for (const name of listNetns(plan.netnsPrefix)) {
+      await deleteNetns(name);
+      removed.push(`netns ${name}`);
+    }
+  });
+
+  await attempt('links left in the root namespace', async () => {
+    for (const link of await listRootLinks(plan.linkPrefix)) {
+      await deleteLink(link);
+      removed.push(`link ${link}`);
+    }
+  });
+
+  await attempt('mounts and runtime directory', async () => {
+    const points = await unmountUnder(plan.runtimeDir);
+    removed.push(...points.map((p) => `mount ${p}`));
+    rmSync(plan.runtimeDir, { recursive: true, force: true });
+  });
+
+  await attempt("web-arm's persistent state (storage, /etc)", async () => {
+    if (existsSync(plan.webArm.persistentDir)) {
+      await unmountUnder(plan.webArm.persistentDir);
+      rmSync(plan.webArm.persistentDir, { recursive: true, force: true });
+      removed.push(plan.webArm.persistentDir);
+    }
+    rmSync(join(plan.stateDir, 'snapshots'), { recursive: true, force: true });
+  });
+
+  if (failures.length) throw new TeardownError(failures);
+  return { removed };
+}
+
+async function removeContainers(lab: string, runtimeDir: string, socketPath: string | undefined): Promise<string[]> {
+  const sockets = [socketPath, join(runtimeDir, 'engine.sock'), '/var/run/docker.sock'].filter((s): s is string => Boolean(s));
+  for (const socket of new Set(sockets)) {
+    if (!existsSync(socket)) continue;
+    const docker = new Docker({ socketPath: socket });
+    try {
+      await docker.ping();
+    } catch {
+      continue;
+    }
+    return removeLabContainers(docker, lab);
+  }
+  // No engine answers (e.g. the lab's podman service was killed): use podman's CLI on the
+  // same lab-private store.
+  const cli = podmanEngineCliArgv(runtimeDir);
+  if (!cli) return [];
+  const list = await run([...cli.argv, 'ps', '-a', '-q', '--filter', `label=${LABEL_LAB}=${lab}`], { env: cli.env, allowFailure: true });
+  const ids = list.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  if (ids.length) await run([...cli.argv, 'rm', '-f', '-t', '0', ...ids], { env: cli.env, allowFailure: true, timeoutMs: 60_000 });
+  return ids.map((id) => `container ${id.slice(0, 12)}`);
+}

@@ -1,0 +1,106 @@
+/**
+ * `lab up`: validate, then build the topology (router and internet hosts as containers,
+ * web-arm as namespaces with podman inside), boot web-arm as production runs it, record
+ * its host state, and apply the design. Everything created carries the lab's mark; a failure
+ * or Ctrl-C part-way leaves state that `down` removes (the CLI runs it at once).
+ */
+import { mkdirSync } from 'node:fs';
+import { validateDesign } from '../designs/registry.ts';
+import { ensureEngine } from '../engine/engine.ts';
+import { ensureEngineImage } from '../engine/nodeImage.ts';
+import { ensureHostPackages, assertRoot } from '../host/packages.ts';
+import { ensurePrivateMount } from '../host/mounts.ts';
+import { ensureRootfs } from '../images/cache.ts';
+import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
+import { startHostContainer } from '../nodes/hostContainers.ts';
+import { webArmMachine, writeWebArmEtc } from '../nodes/webArm/webArm.ts';
+import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
+import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
+import type { Progress } from '../progress.ts';
+import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
+import { readState, writeState, type LabState } from '../state/store.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { planLab } from '../topology/plan.ts';
+import { applyDesign, installBaseSystem } from './apply.ts';
+import { powerOnWebArm } from './webArmPower.ts';
+
+export interface UpResult {
+  state: LabState;
+  alreadyUp: boolean;
+}
+
+export async function labUp(config: LabConfig, progress: Progress, signal?: AbortSignal): Promise<UpResult> {
+  // Everything that can be wrong with the input fails here, before anything is created.
+  validateDesign(config);
+  const plan = planLab(config);
+  assertRoot();
+  const existing = readState(plan.name);
+  if (existing?.phase === 'up') {
+    progress.note(`lab "${plan.name}" is already up (run \`pnpm lab down\` first to rebuild it)`);
+    return { state: existing, alreadyUp: true };
+  }
+  const step = <T>(title: string, fn: () => Promise<T>) => {
+    signal?.throwIfAborted();
+    return progress.step(title, fn);
+  };
+
+  const installed = await step('host packages', () => ensureHostPackages(progress));
+  if (installed.length) progress.note(`installed: ${installed.join(', ')}`);
+
+  await ensurePrivateMount(plan.runtimeDir);
+  mkdirSync(plan.stateDir, { recursive: true });
+  const settings = settingsFor(readHostFacts());
+  const state: LabState = {
+    schema: 'v6lab.state/1',
+    name: plan.name,
+    tier: 'netns',
+    phase: 'creating',
+    createdAt: new Date().toISOString(),
+    config,
+    containers: [],
+    podmanSettings: settings.reasons,
+    boots: 0,
+  };
+  writeState(state);
+  for (const reason of settings.reasons) progress.note(`podman on this host: ${reason}`);
+
+  const recipe = nodeImageRecipe(config.image.suite, config.image.mirror);
+  const rootfs = await step('node image rootfs', () => ensureRootfs(recipe, progress));
+  const tag = imageTag(recipe, rootfs.hash);
+  state.image = { tag, tarball: rootfs.tarball };
+  writeState(state);
+
+  const engine = await step('container engine', () => ensureEngine({ socketPath: plan.engineSocket, runtimeDir: plan.runtimeDir }, progress));
+  progress.note(`engine: ${engine.description}`);
+  state.engine = { description: engine.description, kind: engine.kind, socketPath: engine.socketPath };
+  writeState(state);
+  await step('node image in the engine', () => ensureEngineImage(engine, tag, rootfs.tarball, progress));
+
+  const specs = [
+    { node: plan.upstream.node, containerName: plan.upstream.containerName, netnsName: plan.upstream.netnsName, command: ['/bin/sleep', 'infinity'] },
+    ...plan.internet.map((h) => ({ node: h.node, containerName: h.containerName, netnsName: h.netnsName, command: h.command })),
+  ];
+  await step('start router and internet hosts (testcontainers, network none)', async () => {
+    const started = await Promise.all(specs.map((s) => startHostContainer(engine, { lab: plan.name, image: tag, ...s })));
+    state.containers = started;
+    writeState(state);
+  });
+  await step('wire upstream router and internet segment', async () => {
+    await configureUpstream(plan);
+    await Promise.all(plan.internet.map((h) => wireInternetHost(plan, h)));
+  });
+
+  await step('boot web-arm as production runs it (before the change)', async () => {
+    writeWebArmEtc(plan, settings);
+    // Install the base system's units and files; they start at boot.
+    await installBaseSystem(plan, tag, progress, { startUnits: false });
+    await powerOnWebArm(plan, { tag, tarball: rootfs.tarball }, progress);
+  });
+  saveSnapshot(plan.stateDir, await takeHostSnapshot(webArmMachine(plan), config.webArm.uplink, 'before-apply'));
+
+  const applied = await step(`apply design ${config.design.name}`, () => applyDesign(plan, state, progress, { snapshots: true }));
+  state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };
+  state.phase = 'up';
+  writeState(state);
+  return { state, alreadyUp: false };
+}

@@ -1,0 +1,97 @@
+/**
+ * Links and kernel config of the upstream router and the internet segment.
+ *
+ * The router behaves like Hetzner's: fe80::1 on web-arm's link, web-arm's /64 is on-link
+ * (resolved by neighbour discovery per address; no route via web-arm), frames whose source
+ * MAC is not web-arm's are dropped, IPv4 gateway 172.31.1.1 on-link, no NAT.
+ */
+import ipaddr from 'ipaddr.js';
+import { succeed } from '../exec.ts';
+import { cidrOf } from '../topology/addresses.ts';
+import { ipIn, netnsPath, sysctlIn } from '../links/netns.ts';
+import { createVeth } from '../links/veth.ts';
+import type { InternetHostPlan, LabPlan } from '../topology/plan.ts';
+
+const NO_DAD = {
+  'net.ipv6.conf.all.accept_dad': 0,
+  'net.ipv6.conf.default.accept_dad': 0,
+};
+
+function mark(plan: LabPlan): string {
+  return `v6lab:${plan.name}`;
+}
+
+/** The router's base config: forwarding on, the internet bridge with its addresses. */
+export async function configureUpstream(plan: LabPlan): Promise<void> {
+  const ns = plan.upstream.netnsName;
+  await sysctlIn(ns, {
+    ...NO_DAD,
+    'net.ipv6.conf.all.forwarding': 1,
+    'net.ipv4.ip_forward': 1,
+    'net.ipv6.conf.all.accept_ra': 0,
+    'net.ipv6.conf.default.accept_ra': 0,
+  });
+  await succeed(ipIn(ns, 'link', 'set', 'dev', 'lo', 'up'));
+  await succeed(ipIn(ns, 'link', 'add', plan.upstream.bridge, 'type', 'bridge'));
+  await succeed(ipIn(ns, 'link', 'set', 'dev', plan.upstream.bridge, 'up'));
+  await succeed(ipIn(ns, 'addr', 'add', plan.config.upstream.internetIpv6, 'dev', plan.upstream.bridge, 'nodad'));
+  await succeed(ipIn(ns, 'addr', 'add', plan.config.upstream.internetIpv4, 'dev', plan.upstream.bridge));
+}
+
+/** One internet host: a veth from its eth0 to the router's bridge, addresses, default routes. */
+export async function wireInternetHost(plan: LabPlan, host: InternetHostPlan): Promise<void> {
+  const upstream = plan.upstream.netnsName;
+  await sysctlIn(host.netnsName, {
+    ...NO_DAD,
+    ...(host.ipv6 ? {} : { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 }),
+  });
+  await createVeth(
+    { netns: host.netnsName, tmpName: host.tmpIf, name: host.ifname },
+    { netns: upstream, tmpName: host.peerTmpIf, name: host.peerIfname },
+    mark(plan),
+  );
+  await succeed(ipIn(upstream, 'link', 'set', 'dev', host.peerIfname, 'master', plan.upstream.bridge));
+  await succeed(ipIn(host.netnsName, 'link', 'set', 'dev', 'lo', 'up'));
+  const u = plan.config.upstream;
+  if (host.ipv6) {
+    await succeed(ipIn(host.netnsName, '-6', 'addr', 'add', `${host.ipv6}/${u.internetIpv6.split('/')[1]}`, 'dev', host.ifname, 'nodad'));
+    await succeed(ipIn(host.netnsName, '-6', 'route', 'add', 'default', 'via', u.internetIpv6.split('/')[0]!, 'dev', host.ifname));
+  }
+  if (host.ipv4) {
+    await succeed(ipIn(host.netnsName, '-4', 'addr', 'add', `${host.ipv4}/${u.internetIpv4.split('/')[1]}`, 'dev', host.ifname));
+    await succeed(ipIn(host.netnsName, '-4', 'route', 'add', 'default', 'via', u.internetIpv4.split('/')[0]!, 'dev', host.ifname));
+  }
+}
+
+/**
+ * web-arm's uplink: a veth from web-arm's enp1s0 to the router's "web-arm" port, and the
+ * router's side of it. Run at every (emulated) boot of web-arm: the link dies with its namespace.
+ */
+export async function wireWebArmUplink(plan: LabPlan): Promise<void> {
+  const upstream = plan.upstream.netnsName;
+  const port = plan.upstream.toWebArmIf;
+  const w = plan.config.webArm;
+  const u = plan.config.upstream;
+  await createVeth(
+    { netns: plan.webArm.netnsName, tmpName: plan.webArm.uplinkTmp, name: w.uplink, mac: w.mac },
+    { netns: upstream, tmpName: plan.upstream.toWebArmTmp, name: port, mac: u.mac },
+    mark(plan),
+  );
+  await succeed(ipIn(upstream, '-6', 'addr', 'flush', 'dev', port, 'scope', 'link'));
+  await succeed(ipIn(upstream, '-6', 'addr', 'add', `${u.linkLocal}/64`, 'dev', port, 'nodad'));
+  await succeed(ipIn(upstream, '-4', 'addr', 'add', `${u.ipv4Gateway}/32`, 'dev', port));
+  // On-link: the whole /64 is resolved on the port by neighbour discovery, address by address.
+  await succeed(ipIn(upstream, '-6', 'route', 'replace', cidrOf(ipaddr.parse(w.ipv6.address), w.ipv6.prefixLength).text, 'dev', port));
+  await succeed(ipIn(upstream, '-4', 'route', 'replace', `${w.ipv4.address}/32`, 'dev', port));
+  // Hetzner drops frames from any MAC but the server's own.
+  const rules = [
+    'table netdev v6lab_upstream {',
+    `  chain from_web_arm {`,
+    `    type filter hook ingress device "${port}" priority 0; policy accept;`,
+    `    ether saddr != ${w.mac} counter drop comment "only web-arm's MAC"`,
+    '  }',
+    '}',
+  ].join('\n');
+  await succeed(['nsenter', `--net=${netnsPath(upstream)}`, '--', 'sh', '-c', 'nft delete table netdev v6lab_upstream 2>/dev/null; true']);
+  await succeed(['nsenter', `--net=${netnsPath(upstream)}`, '--', 'nft', '-f', '-'], { input: rules });
+}

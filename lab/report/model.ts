@@ -1,0 +1,77 @@
+/**
+ * The verdict model: what a scenario run produces, independent of how it is shown.
+ * Pure data; renderers live beside this file.
+ */
+
+export type Tier = 'netns' | 'qemu' | 'vagrant';
+
+/** real: done the way production does it; emulated: the lab imitates it (e.g. reboot on netns). */
+export type Realism = 'real' | 'emulated';
+
+/**
+ * pass: every check held. fail: a check did not hold (a verdict).
+ * error: the lab broke while running the scenario (no verdict could be reached).
+ * skipped: the scenario did not run (never counted as passed).
+ */
+export type VerdictStatus = 'pass' | 'fail' | 'error' | 'skipped';
+
+export interface Evidence {
+  /** What this piece of evidence shows, in a few words. */
+  check: string;
+  /** Where the command ran: a node name such as "web-arm", "upstream", "v6probe". */
+  node: string;
+  /** The command as run (argv joined), or a description of an observation. */
+  command: string;
+  expected: string;
+  seen: string;
+  ok: boolean;
+  realism: Realism;
+  /** Files attached to this evidence (pcaps, logs), relative to the report directory. */
+  attachments?: string[];
+}
+
+export interface ScenarioVerdict {
+  /** Stable id, e.g. "egress-nat66". */
+  id: string;
+  title: string;
+  status: VerdictStatus;
+  tier: Tier;
+  /** 'emulated' when any step of the scenario was emulated, else 'real'. */
+  realism: Realism;
+  design: string;
+  durationMs: number;
+  /** One line a reader sees in the table. */
+  summary: string;
+  evidence: Evidence[];
+  /** For fail/error: the message of what went wrong. */
+  error?: string;
+}
+
+export interface RunReport {
+  schema: 'v6lab.report/1';
+  lab: string;
+  design: string;
+  tier: Tier;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  scenarios: ScenarioVerdict[];
+  totals: { passed: number; failed: number; errored: number; skipped: number };
+}
+
+export function totalsOf(scenarios: readonly ScenarioVerdict[]): RunReport['totals'] {
+  return {
+    passed: scenarios.filter((s) => s.status === 'pass').length,
+    failed: scenarios.filter((s) => s.status === 'fail').length,
+    errored: scenarios.filter((s) => s.status === 'error').length,
+    skipped: scenarios.filter((s) => s.status === 'skipped').length,
+  };
+}
+
+/** 0 all passed, 1 a scenario failed or errored, 2 nothing ran. */
+export function exitCodeOfReport(report: RunReport): number {
+  const t = report.totals;
+  if (t.passed + t.failed + t.errored === 0) return 2;
+  if (t.failed + t.errored + t.skipped > 0) return 1;
+  return 0;
+}

@@ -1,0 +1,68 @@
+/**
+ * What a running lab owns, on disk (under its runtime directory), so `down`, `test` and the
+ * inspection verbs work from any process, also after a crash.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabStateError } from '../errors.ts';
+import type { DesignPlan } from '../designs/design.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { runtimeRootFor } from '../topology/plan.ts';
+
+export interface ContainerRecord {
+  node: string;
+  containerName: string;
+  id: string;
+  pid: number;
+  netnsName: string;
+}
+
+export interface LabState {
+  schema: 'v6lab.state/1';
+  name: string;
+  tier: 'netns';
+  phase: 'creating' | 'up';
+  createdAt: string;
+  config: LabConfig;
+  engine?: { description: string; kind: string; socketPath: string };
+  image?: { tag: string; tarball: string };
+  containers: ContainerRecord[];
+  design?: { name: string; appliedAt: string; plan: DesignPlan };
+  /** Why podman runs with non-default settings here (runc, cgroupfs, …). */
+  podmanSettings: string[];
+  /** Number of (emulated) reboots of web-arm since up. */
+  boots: number;
+}
+
+export function stateFile(name: string): string {
+  return join(runtimeRootFor(name), 'state.json');
+}
+
+export function readState(name: string): LabState | undefined {
+  const file = stateFile(name);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+}
+
+export function requireUpState(name: string): LabState {
+  const state = readState(name);
+  if (!state || state.phase !== 'up') {
+    throw new LabStateError(`No lab named "${name}" is up. Fix: run \`pnpm lab up${name === 'main' ? '' : ` --name ${name}`}\` first.`);
+  }
+  return state;
+}
+
+export function writeState(state: LabState): void {
+  const file = stateFile(state.name);
+  mkdirSync(runtimeRootFor(state.name), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function updateState(name: string, change: (s: LabState) => void): LabState {
+  const state = readState(name);
+  if (!state) throw new LabStateError(`No state for lab "${name}"`);
+  change(state);
+  writeState(state);
+  return state;
+}

@@ -1,0 +1,139 @@
+/**
+ * The one typed lab config. Defaults reproduce web-arm; every field can be overridden with
+ * `--set path=value`. Shape is checked here (zod); meaning (addresses, overlaps) in validate.ts.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const portMapping = z
+  .object({ hostPort: port, containerPort: port, protocol: z.enum(['tcp', 'udp']) })
+  .strict();
+
+const serviceContainer = z
+  .object({
+    name: z.string(),
+    /** What the stand-in listens on inside the container. */
+    listenTcp: z.array(port),
+    listenUdp: z.array(port),
+    publish: z.array(portMapping),
+  })
+  .strict();
+
+export const labConfigSchema = z
+  .object({
+    lab: z
+      .object({
+        /** Lab name: the ownership mark of everything the lab creates. */
+        name: z.string(),
+        tier: z.enum(['netns']),
+        /** Where reports, persistent podman state and captures go (default: ./.lab/<name>). */
+        stateDir: z.string(),
+      })
+      .strict(),
+    image: z
+      .object({
+        suite: z.string(),
+        mirror: z.string(),
+      })
+      .strict(),
+    webArm: z
+      .object({
+        hostname: z.string(),
+        uplink: z.string(),
+        mac: z.string(),
+        ipv6: z.object({ address: z.string(), prefixLength: z.number().int(), gateway: z.string() }).strict(),
+        ipv4: z.object({ address: z.string(), gateway: z.string() }).strict(),
+        firewall: z
+          .object({
+            allowedTcpPorts: z.array(port),
+            allowedUdpPorts: z.array(port),
+            allowPing: z.boolean(),
+            /** nixpkgs' podman module opens 53/udp on podman+ bridges when DNS is enabled. */
+            allowDnsOnPodmanBridges: z.boolean(),
+          })
+          .strict(),
+        podman: z.object({ defaultNetworkSubnet: z.string() }).strict(),
+        containers: z.array(serviceContainer),
+      })
+      .strict(),
+    upstream: z
+      .object({
+        mac: z.string(),
+        linkLocal: z.string(),
+        ipv4Gateway: z.string(),
+        internetIpv6: z.string(),
+        internetIpv4: z.string(),
+      })
+      .strict(),
+    internet: z
+      .object({
+        v6OnlyTarget: z.object({ name: z.string(), ipv6: z.string() }).strict(),
+        v4OnlyTarget: z.object({ name: z.string(), ipv4: z.string() }).strict(),
+        dns: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
+        client: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
+      })
+      .strict(),
+    design: z
+      .object({
+        name: z.string(),
+        params: z.record(z.string(), z.unknown()),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type LabConfig = z.infer<typeof labConfigSchema>;
+export type ServiceContainer = z.infer<typeof serviceContainer>;
+export type PortMapping = z.infer<typeof portMapping>;
+
+const rustdeskTcp = [21115, 21116, 21117, 21118, 21119];
+
+export function defaultConfig(): LabConfig {
+  return {
+    lab: { name: 'main', tier: 'netns', stateDir: '' },
+    image: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
+    webArm: {
+      hostname: 'web-arm',
+      uplink: 'enp1s0',
+      mac: '96:00:02:c0:12:43',
+      ipv6: { address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' },
+      ipv4: { address: '203.0.113.10', gateway: '172.31.1.1' },
+      firewall: { allowedTcpPorts: [22], allowedUdpPorts: [], allowPing: true, allowDnsOnPodmanBridges: true },
+      podman: { defaultNetworkSubnet: '10.88.0.0/16' },
+      containers: [
+        {
+          name: 'collabora',
+          listenTcp: [9980],
+          listenUdp: [],
+          publish: [{ hostPort: 9980, containerPort: 9980, protocol: 'tcp' }],
+        },
+        {
+          name: 'rustdesk-server',
+          listenTcp: rustdeskTcp,
+          listenUdp: [21116],
+          publish: [
+            ...rustdeskTcp.map((p) => ({ hostPort: p, containerPort: p, protocol: 'tcp' as const })),
+            { hostPort: 21116, containerPort: 21116, protocol: 'udp' as const },
+          ],
+        },
+      ],
+    },
+    upstream: {
+      mac: '02:00:00:00:00:01',
+      linkLocal: 'fe80::1',
+      ipv4Gateway: '172.31.1.1',
+      internetIpv6: '2001:db8:ffff::1/64',
+      internetIpv4: '198.51.100.1/24',
+    },
+    internet: {
+      v6OnlyTarget: { name: 'v6only.example', ipv6: '2001:db8:ffff::80' },
+      v4OnlyTarget: { name: 'v4only.example', ipv4: '198.51.100.80' },
+      dns: { ipv6: '2001:db8:ffff::53', ipv4: '198.51.100.53' },
+      client: { ipv6: '2001:db8:ffff::100', ipv4: '198.51.100.100' },
+    },
+    design: {
+      name: 'v6egress',
+      params: {},
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The resolved lab: every name, path and address the lab will create, derived from the
+ * validated config before anything is created. Pure and deterministic.
+ */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { LabConfig } from './config.ts';
+
+export const LABEL_LAB = 'v6lab.lab';
+export const LABEL_NODE = 'v6lab.node';
+
+export type InternetRole = 'v6only-target' | 'v4only-target' | 'dns' | 'internet-client';
+
+export interface InternetHostPlan {
+  node: InternetRole;
+  containerName: string;
+  netnsName: string;
+  ipv6?: string;
+  ipv4?: string;
+  /** The container's main command. */
+  command: string[];
+  /** Interface names: temporary (root namespace, unique per lab) and final. */
+  tmpIf: string;
+  peerTmpIf: string;
+  ifname: string;
+  peerIfname: string;
+}
+
+export interface LabPlan {
+  name: string;
+  config: LabConfig;
+  /** Interface-name prefix in the root namespace: 'v6l' + 4 hex of the lab name (7 chars). */
+  linkPrefix: string;
+  netnsPrefix: string;
+  runtimeDir: string;
+  stateDir: string;
+  engineSocket: string;
+  webArm: {
+    node: 'web-arm';
+    netnsName: string;
+    netnsPath: string;
+    mountNsFile: string;
+    runDir: string;
+    persistentDir: string;
+    etcDir: string;
+    graphRoot: string;
+    networkConfigDir: string;
+    apiSocket: string;
+    cgroupParent: string;
+    uplinkTmp: string;
+  };
+  upstream: {
+    node: 'upstream';
+    containerName: string;
+    netnsName: string;
+    toWebArmIf: string;
+    toWebArmTmp: string;
+    bridge: string;
+  };
+  internet: InternetHostPlan[];
+}
+
+export function labHash(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 4);
+}
+
+export function runtimeRootFor(name: string): string {
+  return join(process.env.V6LAB_RUNTIME_DIR ?? '/run/v6lab', name);
+}
+
+export function defaultStateDir(name: string): string {
+  return resolve('.lab', name);
+}
+
+export function planLab(config: LabConfig): LabPlan {
+  const name = config.lab.name;
+  const linkPrefix = `v6l${labHash(name)}`;
+  const netnsPrefix = `v6lab-${name}-`;
+  const runtimeDir = runtimeRootFor(name);
+  const stateDir = config.lab.stateDir ? resolve(config.lab.stateDir) : defaultStateDir(name);
+  const webArmState = join(stateDir, 'web-arm');
+  const webArmRun = join(runtimeDir, 'web-arm');
+  const inet = config.internet;
+  const responder = (label: string) => [
+    '/usr/local/bin/v6lab-responder', '--name', label, '--http', '80', '--log', '/var/log/v6lab/seen.log',
+  ];
+  const hosts: Array<Omit<InternetHostPlan, 'containerName' | 'netnsName' | 'tmpIf' | 'peerTmpIf' | 'ifname' | 'peerIfname'>> = [
+    { node: 'v6only-target', ipv6: inet.v6OnlyTarget.ipv6, command: responder(inet.v6OnlyTarget.name) },
+    { node: 'v4only-target', ipv4: inet.v4OnlyTarget.ipv4, command: responder(inet.v4OnlyTarget.name) },
+    {
+      node: 'dns',
+      ipv6: inet.dns.ipv6,
+      ipv4: inet.dns.ipv4,
+      command: [
+        'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--user=root', '--log-queries', '--log-facility=-',
+        `--local=/${parentDomain(inet.v6OnlyTarget.name)}/`, `--local=/${parentDomain(inet.v4OnlyTarget.name)}/`,
+        `--host-record=${inet.v6OnlyTarget.name},${inet.v6OnlyTarget.ipv6}`,
+        `--host-record=${inet.v4OnlyTarget.name},${inet.v4OnlyTarget.ipv4}`,
+      ],
+    },
+    { node: 'internet-client', ipv6: inet.client.ipv6, ipv4: inet.client.ipv4, command: ['sleep', 'infinity'] },
+  ];
+  return {
+    name,
+    config,
+    linkPrefix,
+    netnsPrefix,
+    runtimeDir,
+    stateDir,
+    engineSocket: join(runtimeDir, 'engine.sock'),
+    webArm: {
+      node: 'web-arm',
+      netnsName: `${netnsPrefix}web-arm`,
+      netnsPath: `/run/netns/${netnsPrefix}web-arm`,
+      mountNsFile: join(runtimeDir, 'web-arm.mnt'),
+      runDir: webArmRun,
+      persistentDir: webArmState,
+      etcDir: join(webArmState, 'etc'),
+      graphRoot: join(webArmState, 'storage'),
+      networkConfigDir: join(webArmState, 'etc', 'containers', 'networks'),
+      apiSocket: join(webArmRun, 'podman.sock'),
+      cgroupParent: `/v6lab.${name}.web-arm`,
+      uplinkTmp: `${linkPrefix}w0`,
+    },
+    upstream: {
+      node: 'upstream',
+      containerName: `v6lab-${name}-upstream`,
+      netnsName: `${netnsPrefix}upstream`,
+      toWebArmIf: 'web-arm',
+      toWebArmTmp: `${linkPrefix}u0`,
+      bridge: 'inet0',
+    },
+    internet: hosts.map((h, i) => ({
+      ...h,
+      containerName: `v6lab-${name}-${h.node}`,
+      netnsName: `${netnsPrefix}${h.node}`,
+      tmpIf: `${linkPrefix}h${i}`,
+      peerTmpIf: `${linkPrefix}b${i}`,
+      ifname: 'eth0',
+      peerIfname: `p-${h.node}`.slice(0, 15),
+    })),
+  };
+}
+
+function parentDomain(name: string): string {
+  return name.split('.').slice(1).join('.');
+}
+
+/** Every node name a user can address (lab exec, status). */
+export function nodeNames(plan: LabPlan): string[] {
+  return [plan.webArm.node, plan.upstream.node, ...plan.internet.map((h) => h.node)];
+}

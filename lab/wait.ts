@@ -1,0 +1,33 @@
+/**
+ * The one waiting primitive: polls `attempt` until it returns a value (not undefined/false),
+ * with an explicit timeout; on timeout the error says what the last attempt saw.
+ */
+import { WaitTimeoutError } from './errors.ts';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function waitUntil<T>(
+  what: string,
+  attempt: () => Promise<T | undefined | false>,
+  options: WaitOptions,
+): Promise<T> {
+  const deadline = performance.now() + options.timeoutMs;
+  const interval = options.intervalMs ?? 200;
+  let lastSeen = 'nothing yet';
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      const value = await attempt();
+      if (value !== undefined && value !== false) return value;
+      lastSeen = String(value);
+    } catch (error) {
+      lastSeen = error instanceof Error ? error.message.split('\n').slice(0, 3).join(' | ') : String(error);
+    }
+    if (performance.now() >= deadline) throw new WaitTimeoutError(what, options.timeoutMs, lastSeen);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
