@@ -18,6 +18,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Return the result instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
+  /** Also copy the command's output to this process's stderr as it comes (progress). */
+  echo?: boolean;
 }
 
 export interface RunResult {
@@ -69,7 +71,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const command = formatArgv(argv);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const started = performance.now();
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     reject: false,
     timeout: timeoutMs,
     input: options.input,
@@ -80,6 +82,11 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     stripFinalNewline: false,
     forceKillAfterDelay: 2000,
   });
+  if (options.echo) {
+    subprocess.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
+    subprocess.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+  }
+  const result = await subprocess;
   const durationMs = Math.round(performance.now() - started);
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');

@@ -15,6 +15,8 @@ export interface ProcessMark {
   cgroupContains?: string;
   /** A substring of the command line. */
   cmdlineContains?: string;
+  /** A path that appears in the process's mount table (e.g. a container whose rootfs is in the lab's storage). */
+  mountsContain?: string;
 }
 
 export function nsInode(path: string): number | undefined {
@@ -51,7 +53,8 @@ export function findProcesses(mark: ProcessMark): number[] {
       (mark.netnsInode !== undefined && linkInode(entry, 'net') === mark.netnsInode) ||
       (mark.mountNsInode !== undefined && linkInode(entry, 'mnt') === mark.mountNsInode) ||
       (mark.cgroupContains !== undefined && read(`/proc/${entry}/cgroup`).includes(mark.cgroupContains)) ||
-      (mark.cmdlineContains !== undefined && read(`/proc/${entry}/cmdline`).replaceAll('\0', ' ').includes(mark.cmdlineContains));
+      (mark.cmdlineContains !== undefined && read(`/proc/${entry}/cmdline`).replaceAll('\0', ' ').includes(mark.cmdlineContains)) ||
+      (mark.mountsContain !== undefined && read(`/proc/${entry}/mountinfo`).includes(mark.mountsContain));
     if (matches) found.push(Number(entry));
   }
   return found;
@@ -65,14 +68,27 @@ function alive(pid: number): boolean {
   return state !== 'Z' && state !== 'X';
 }
 
-/** SIGKILLs every matching process (repeatedly, since forks race) until none is left. */
+/** The per-container cgroups (…/libpod-<id>) a process sits in, relative to each hierarchy. */
+function containerCgroups(pid: number): string[] {
+  return read(`/proc/${pid}/cgroup`)
+    .split('\n')
+    .map((l) => l.split(':').slice(2).join(':'))
+    .filter((p) => /\/libpod-[0-9a-f]{64}$/.test(p));
+}
+
+/**
+ * SIGKILLs every matching process (repeatedly, since forks race) until none is left, then
+ * removes the per-container cgroups those processes left behind. Returns how many it killed.
+ */
 export async function killProcesses(mark: ProcessMark, timeoutMs = 10_000): Promise<number> {
   let killed = 0;
+  const cgroups = new Set<string>();
   await waitUntil(
     `processes matching ${JSON.stringify(mark)} to exit`,
     async () => {
       const pids = findProcesses(mark).filter(alive);
       for (const pid of pids) {
+        for (const c of containerCgroups(pid)) cgroups.add(c);
         try {
           process.kill(pid, 'SIGKILL');
           killed++;
@@ -84,6 +100,7 @@ export async function killProcesses(mark: ProcessMark, timeoutMs = 10_000): Prom
     },
     { timeoutMs, intervalMs: 50 },
   );
+  for (const c of cgroups) removeCgroups(c.replace(/^\//, ''));
   return killed;
 }
 

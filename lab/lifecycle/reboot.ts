@@ -7,6 +7,9 @@ import type { Progress } from '../progress.ts';
 import { requireUpState, updateState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { powerOffWebArm, powerOnWebArm } from './webArmPower.ts';
+import { webArmMachine } from '../nodes/webArm/webArm.ts';
+import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
+import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../state/workloadSnapshot.ts';
 
 export async function rebootWebArm(name: string, progress: Progress): Promise<{ boots: number; realism: 'emulated' }> {
   const state = requireUpState(name);
@@ -17,6 +20,9 @@ export async function rebootWebArm(name: string, progress: Progress): Promise<{ 
     await powerOffWebArm(plan, progress);
     await powerOnWebArm(plan, image, progress);
   });
+  // New baselines: the containers were restarted by the boot, as on a real host.
+  saveSnapshot(plan.stateDir, await takeHostSnapshot(webArmMachine(plan), state.config.webArm.uplink, 'after-reboot'));
+  saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(plan, 'after-reboot'));
   const after = updateState(name, (s) => {
     s.boots += 1;
   });

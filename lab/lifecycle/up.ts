@@ -19,6 +19,7 @@ import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import { readState, writeState, type LabState } from '../state/store.ts';
+import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../state/workloadSnapshot.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { planLab } from '../topology/plan.ts';
 import { applyDesign, installBaseSystem } from './apply.ts';
@@ -97,6 +98,7 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     await powerOnWebArm(plan, { tag, tarball: rootfs.tarball }, progress);
   });
   saveSnapshot(plan.stateDir, await takeHostSnapshot(webArmMachine(plan), config.webArm.uplink, 'before-apply'));
+  saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(plan, 'before-apply'));
 
   const applied = await step(`apply design ${config.design.name}`, () => applyDesign(plan, state, progress, { snapshots: true }));
   state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };

@@ -1,3 +1,114 @@
-export async function runScenarios(_lab: string, _options: { json: boolean; only?: string[] }): Promise<number> {
-  return 2;
+/**
+ * `lab test`: runs the scenario files with vitest against the running lab, collects their
+ * verdicts, prints the verdict table and writes JSON, JUnit and Markdown reports under the
+ * lab's state directory. A scenario that wrote no verdict is reported as an error, never
+ * as passed.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.ts';
+import { run } from '../exec.ts';
+import { renderJsonReport } from '../report/json.ts';
+import { renderJUnit } from '../report/junit.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
+import { renderVerdictTable } from '../report/table.ts';
+import { requireUpState } from '../state/store.ts';
+import { planLab } from '../topology/plan.ts';
+
+export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+export interface ScenarioFile {
+  id: string;
+  file: string;
+}
+
+/** Scenario files in run order: scenarios/NN-<id>.scenario.ts. */
+export function listScenarioFiles(dir = SCENARIO_DIR): ScenarioFile[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+-.+\.scenario\.ts$/.test(f))
+    .sort()
+    .map((f) => ({ id: f.replace(/^\d+-/, '').replace(/\.scenario\.ts$/, ''), file: join(dir, f) }));
+}
+
+function vitestBin(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
+}
+
+export async function runScenarios(lab: string, options: { json: boolean; only?: string[] }): Promise<number> {
+  const state = requireUpState(lab);
+  const plan = planLab(state.config);
+  let files = listScenarioFiles();
+  if (options.only) {
+    const unknown = options.only.filter((id) => !files.some((f) => f.id === id));
+    if (unknown.length) throw new UsageError(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${files.map((f) => f.id).join(', ')}`);
+    files = files.filter((f) => options.only!.includes(f.id));
+  }
+  const startedAt = new Date();
+  const runDir = join(plan.stateDir, 'runs', startedAt.toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(runDir, { recursive: true });
+
+  const vitest = await run(
+    [process.execPath, vitestBin(), 'run', '--config', join(SCENARIO_DIR, 'vitest.config.ts'), ...files.map((f) => f.file)],
+    {
+      allowFailure: true,
+      echo: true,
+      timeoutMs: 60 * 60_000,
+      env: { V6LAB_LAB: lab, V6LAB_RUN_DIR: runDir, NO_COLOR: '1', FORCE_COLOR: '0' },
+    },
+  );
+
+  const scenarios: ScenarioVerdict[] = files.map((f) => {
+    const path = join(runDir, 'verdicts', `${f.id}.json`);
+    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as ScenarioVerdict;
+    return {
+      id: f.id,
+      title: f.id,
+      status: 'error',
+      tier: state.tier,
+      realism: 'real',
+      design: state.design?.name ?? '',
+      durationMs: 0,
+      summary: `wrote no verdict (vitest exit ${vitest.exitCode})`,
+      evidence: [],
+      error: `scenario ${f.id} wrote no verdict; vitest exited ${vitest.exitCode}: ${vitest.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    };
+  });
+  const finishedAt = new Date();
+  const report: RunReport = {
+    schema: 'v6lab.report/1',
+    lab,
+    design: state.design?.name ?? '',
+    tier: state.tier,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    scenarios,
+    totals: totalsOf(scenarios),
+  };
+  writeReports(plan.stateDir, runDir, report);
+  if (options.json) process.stdout.write(renderJsonReport(report));
+  else {
+    process.stdout.write(`\n${renderVerdictTable(report, { color: process.stdout.isTTY, width: process.stdout.columns || 120 })}\n`);
+    process.stdout.write(`reports: ${join(plan.stateDir, 'reports')}/latest.{json,xml,md}\n`);
+  }
+  return exitCodeOfReport(report);
+}
+
+function writeReports(stateDir: string, runDir: string, report: RunReport): void {
+  const outputs: Array<[string, string]> = [
+    ['report.json', renderJsonReport(report)],
+    ['junit.xml', renderJUnit(report)],
+    ['report.md', renderMarkdown(report)],
+  ];
+  const reports = join(stateDir, 'reports');
+  mkdirSync(reports, { recursive: true });
+  for (const [name, content] of outputs) {
+    writeFileSync(join(runDir, name), content);
+    const ext = name.split('.').pop()!;
+    copyFileSync(join(runDir, name), join(reports, `latest.${ext}`));
+  }
 }

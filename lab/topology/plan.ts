@@ -46,7 +46,6 @@ export interface LabPlan {
     graphRoot: string;
     networkConfigDir: string;
     apiSocket: string;
-    cgroupParent: string;
     uplinkTmp: string;
   };
   upstream: {
@@ -119,7 +118,6 @@ export function planLab(config: LabConfig): LabPlan {
       graphRoot: join(webArmState, 'storage'),
       networkConfigDir: join(webArmState, 'etc', 'containers', 'networks'),
       apiSocket: join(webArmRun, 'podman.sock'),
-      cgroupParent: `/v6lab.${name}.web-arm`,
       uplinkTmp: `${linkPrefix}w0`,
     },
     upstream: {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, succeed } from '../../exec.ts';
 import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from '../../links/netns.ts';
-import { killProcesses, nsInode, removeCgroups } from '../../host/processes.ts';
+import { killProcesses, nsInode } from '../../host/processes.ts';
 import { renderContainersConf, renderStorageConf, type PodmanHostSettings } from '../../podman/hostSettings.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { waitUntil } from '../../wait.ts';
@@ -52,7 +52,7 @@ export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings): voi
   mkdirSync(w.graphRoot, { recursive: true });
   writeFileSync(
     join(containersDir, 'containers.conf'),
-    renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir, cgroupParent: w.cgroupParent }),
+    renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir }),
   );
   writeFileSync(join(containersDir, 'storage.conf'), renderStorageConf(w.graphRoot, join(w.runDir, 'containers')));
   const dns = plan.config.internet.dns;
@@ -94,9 +94,9 @@ export async function destroyWebArm(plan: LabPlan): Promise<void> {
   await killProcesses({
     netnsInode,
     mountNsInode: mountNsInode !== undefined && (await isNamespaceMount(w.mountNsFile)) ? mountNsInode : undefined,
-    cgroupContains: w.cgroupParent,
+    // Containers have namespaces of their own; their root filesystem in web-arm's storage marks them.
+    mountsContain: w.graphRoot,
   });
-  removeCgroups(w.cgroupParent.replace(/^\//, ''));
   await run(['umount', '-l', w.mountNsFile], { allowFailure: true });
   rmSync(w.mountNsFile, { force: true });
   await deleteNetns(w.netnsName);

@@ -1,0 +1,59 @@
+/**
+ * Packet captures on a lab link: tcpdump run from the host inside a node's network
+ * namespace, writing a pcap Wireshark opens; read back as rows for verdicts.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { run, spawnDaemon } from '../exec.ts';
+import { waitUntil } from '../wait.ts';
+import { parseTcpdumpLines, type PacketRow } from './pcapText.ts';
+
+export interface RunningCapture {
+  pid: number;
+  file: string;
+  log: string;
+}
+
+export async function startCapture(netnsPath: string, iface: string, file: string, filter: string[] = []): Promise<RunningCapture> {
+  mkdirSync(dirname(file), { recursive: true });
+  const log = `${file}.log`;
+  const pid = spawnDaemon(
+    ['nsenter', `--net=${netnsPath}`, '--', 'tcpdump', '-i', iface, '-nn', '-U', '-Z', 'root', '-w', file, ...filter],
+    { logFile: log },
+  );
+  await waitUntil(
+    `tcpdump listening on ${iface}`,
+    async () => existsSync(log) && readFileSync(log, 'utf8').includes('listening on'),
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  return { pid, file, log };
+}
+
+/** Stops the capture (SIGINT, so tcpdump flushes) and returns the packets it saw. */
+export async function stopCapture(capture: RunningCapture): Promise<PacketRow[]> {
+  // Give in-flight packets a moment to be written.
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    process.kill(capture.pid, 'SIGINT');
+  } catch {
+    // gone already
+  }
+  await waitUntil(
+    'tcpdump to exit',
+    async () => {
+      try {
+        process.kill(capture.pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  return readCapture(capture.file);
+}
+
+export async function readCapture(file: string): Promise<PacketRow[]> {
+  const result = await run(['tcpdump', '-nn', '-r', file], { allowFailure: true });
+  return parseTcpdumpLines(result.stdout);
+}

@@ -1,0 +1,117 @@
+/**
+ * What a scenario body works with: the running lab's machines and a recorder that turns
+ * every check into evidence (command, expected, seen, ok, real or emulated). A check that
+ * does not hold throws a VerdictError; anything else thrown is breakage.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VerdictError } from '../errors.ts';
+import type { LabContext } from '../lifecycle/context.ts';
+import type { Machine } from '../nodes/machine.ts';
+import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '../report/model.ts';
+
+export interface ScenarioMeta {
+  id: string;
+  title: string;
+}
+
+export interface Expectation {
+  /** What a reader should expect, in words. */
+  expected: string;
+  /** Default: the command must exit 0. false: it must exit non-zero. */
+  exitZero?: boolean;
+  /** An extra test on stdout (trimmed), only when the exit code is as expected. */
+  test?: (stdout: string) => boolean;
+}
+
+export interface ScenarioRun {
+  readonly meta: ScenarioMeta;
+  readonly lab: LabContext;
+  readonly tier: Tier;
+  readonly evidence: Evidence[];
+  /** Marks the scenario as relying on an emulated step (e.g. reboot on the netns tier). */
+  emulated(step: string): void;
+  /** Runs a command on a machine and records it; throws VerdictError unless it meets expect. */
+  check(check: string, machine: Machine, command: string, expect: Expectation): Promise<string>;
+  /** Records an observation made by the lab itself (file contents, diffs); throws unless ok. */
+  observe(check: string, node: string, command: string, expected: string, seen: string, ok: boolean, attachments?: string[]): void;
+  /** The one line shown in the verdict table. */
+  summary: string;
+  /** Where this run's attachments go (pcaps, logs). */
+  readonly attachmentDir: string;
+}
+
+function firstLines(text: string, max = 240): string {
+  const t = text.trim().replace(/\s*\n\s*/g, ' ⏎ ');
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+export type RecordingRun = ScenarioRun & { emulatedSteps: string[] };
+
+export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: string): RecordingRun {
+  const evidence: Evidence[] = [];
+  const emulatedSteps: string[] = [];
+  const attachmentDir = join(runDir, 'attachments', meta.id);
+  const run: ScenarioRun = {
+    meta,
+    lab,
+    tier: lab.state.tier,
+    evidence,
+    summary: '',
+    attachmentDir,
+    emulated(step) {
+      emulatedSteps.push(step);
+    },
+    async check(check, machine, command, expect) {
+      const result = await machine.execute(command, { timeoutMs: 60_000 });
+      const stdout = result.stdout.trim();
+      const wantZero = expect.exitZero ?? true;
+      const exitOk = wantZero ? result.exitCode === 0 : result.exitCode !== 0;
+      const ok = exitOk && (expect.test ? expect.test(stdout) : true);
+      const seen = `exit ${result.exitCode}${stdout ? `: ${firstLines(stdout)}` : ''}${!stdout && result.stderr.trim() ? `: ${firstLines(result.stderr)}` : ''}`;
+      run.observe(check, machine.name, command, expect.expected, seen, ok);
+      return stdout;
+    },
+    observe(check, node, command, expected, seen, ok, attachments) {
+      const realism: Realism = emulatedSteps.length ? 'emulated' : 'real';
+      evidence.push({ check, node, command, expected, seen, ok, realism, ...(attachments ? { attachments } : {}) });
+      if (!ok) throw new VerdictError(check, expected, seen);
+    },
+  };
+  mkdirSync(attachmentDir, { recursive: true });
+  return Object.assign(run, { emulatedSteps });
+}
+
+export function verdictOf(
+  run: RecordingRun,
+  status: VerdictStatus,
+  durationMs: number,
+  error?: unknown,
+): ScenarioVerdict {
+  const steps = run.emulatedSteps;
+  const failing = run.evidence.find((e) => !e.ok);
+  const message = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
+  const summary =
+    status === 'pass'
+      ? run.summary || (run.evidence.at(-1) ? `${run.evidence.at(-1)!.check}: ${run.evidence.at(-1)!.seen}` : '')
+      : failing
+        ? `${failing.check}: expected ${failing.expected}, saw ${failing.seen}`
+        : (message ?? '').split('\n')[0] ?? '';
+  return {
+    id: run.meta.id,
+    title: run.meta.title,
+    status,
+    tier: run.tier,
+    realism: steps.length ? 'emulated' : 'real',
+    design: run.lab.design.design,
+    durationMs: Math.round(durationMs),
+    summary: steps.length ? `${summary} [emulated: ${[...new Set(steps)].join(', ')}]` : summary,
+    evidence: run.evidence,
+    ...(message && status !== 'pass' ? { error: message } : {}),
+  };
+}
+
+export function writeVerdict(runDir: string, verdict: ScenarioVerdict): void {
+  mkdirSync(join(runDir, 'verdicts'), { recursive: true });
+  writeFileSync(join(runDir, 'verdicts', `${verdict.id}.json`), `${JSON.stringify(verdict, null, 2)}\n`);
+}

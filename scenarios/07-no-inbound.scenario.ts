@@ -1,0 +1,7 @@
+// NAT66 is egress-only: from the internet nothing reaches the probe, which publishes no port.
+import { scenario } from '../lab/scenario/define.ts';
+import { checkNoInbound } from './lib/checks.ts';
+
+scenario({ id: 'no-inbound', title: 'no inbound path to the v6egress container' }, async (t) => {
+  await checkNoInbound(t);
+});

@@ -1,0 +1,304 @@
+/**
+ * The checks the scenarios are made of. Each is a small story with evidence; the reboot
+ * scenario runs them all again after web-arm comes back.
+ */
+import ipaddr from 'ipaddr.js';
+import { relative } from 'node:path';
+import { applyDesign } from '../../lab/lifecycle/apply.ts';
+import { silentProgress } from '../../lab/progress.ts';
+import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
+import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { diffSnapshots, loadSnapshot, takeHostSnapshot, type HostSnapshot } from '../../lab/state/hostSnapshot.ts';
+import { inspectContainers, latestWorkloadSnapshot, loadWorkloadSnapshot } from '../../lab/state/workloadSnapshot.ts';
+import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
+
+export function facts(t: ScenarioRun) {
+  const config = t.lab.state.config;
+  const design = t.lab.design;
+  const network = design.networks[0]!;
+  const ula = network.subnets.find((s) => s.includes(':'))!;
+  return {
+    gua: normalizeAddress(config.webArm.ipv6.address),
+    ipv4: config.webArm.ipv4.address,
+    uplink: config.webArm.uplink,
+    v6Name: config.internet.v6OnlyTarget.name,
+    v6Target: normalizeAddress(config.internet.v6OnlyTarget.ipv6),
+    v4Name: config.internet.v4OnlyTarget.name,
+    v4Target: config.internet.v4OnlyTarget.ipv4,
+    probe: design.probe.name,
+    probePort: design.probe.listenPort,
+    network: network.name,
+    ula,
+    ulaCidr: (() => {
+      const [a, l] = ipaddr.parseCIDR(ula);
+      return cidrOf(a, l);
+    })(),
+  };
+}
+
+function loggedClients(logText: string): string[] {
+  return logText
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      try {
+        return [String((JSON.parse(line) as { client: string }).client)];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The probe on the v6egress network reaches the v6-only target, seen as the host GUA. */
+export async function checkEgressNat66(t: ScenarioRun, options: { capture: boolean }): Promise<void> {
+  const f = facts(t);
+  const { webArm, upstream, v6OnlyTarget } = t.lab;
+  await t.check('the probe has a ULA address, so what the target sees is NAT66', webArm, `podman exec ${f.probe} ip -6 -o addr show scope global`, {
+    expected: `an address in ${f.ula}`,
+    test: (out) => out.split(/\s+/).some((w) => w.includes('/') && w.includes(':') && cidrContains(f.ulaCidr, ipaddr.parse(w.split('/')[0]!))),
+  });
+  const capture = options.capture
+    ? await startCapture(upstream.netnsPath, t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip6'])
+    : undefined;
+  await t.check(`curl -6 ${f.v6Name} by name from the probe`, webArm, `podman exec ${f.probe} curl -6 -sS -m 10 http://${f.v6Name}/`, {
+    expected: `the target answers with the client address it saw: ${f.gua}`,
+    test: (out) => normalizeAddress(out) === f.gua,
+  });
+  await t.check('ping6 from the probe', webArm, `podman exec ${f.probe} ping -6 -c 2 -W 3 ${f.v6Name}`, {
+    expected: '2 packets transmitted, 2 received',
+    test: (out) => /2 packets transmitted, 2 received/.test(out),
+  });
+  if (capture) {
+    const rows = await stopCapture(capture);
+    const fromUla = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)));
+    const guaToTarget = rows.filter((r) => r.family === 6 && normalizeAddress(r.src) === f.gua && normalizeAddress(r.dst) === f.v6Target);
+    t.observe(
+      "capture on the router's web-arm link: no ULA source leaves the host",
+      'upstream',
+      `tcpdump -i ${t.lab.plan.upstream.toWebArmIf} ip6 → ${relative(process.cwd(), capture.file)}`,
+      `packets ${f.gua} → ${f.v6Target}, none from ${f.ula}`,
+      `${rows.length} IPv6 packets; ${guaToTarget.length} from ${f.gua} to ${f.v6Target}; ${fromUla.length} from ${f.ula}${fromUla[0] ? ` (first: ${fromUla[0].src} → ${fromUla[0].dst})` : ''}`,
+      guaToTarget.length > 0 && fromUla.length === 0,
+      [capture.file],
+    );
+  }
+  await t.check('the v6-only target logged the host GUA as client', v6OnlyTarget, 'tail -n 100 /var/log/v6lab/seen.log', {
+    expected: `a request from ${f.gua}`,
+    test: (out) => loggedClients(out).some((c) => normalizeAddress(c) === f.gua),
+  });
+  t.summary = `target saw ${f.gua} (NAT66 from ${f.ula})`;
+}
+
+/** The probe reaches the v4-only target, seen as web-arm's IPv4. */
+export async function checkEgressV4(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  await t.check(`curl -4 ${f.v4Name} by name from the probe`, t.lab.webArm, `podman exec ${f.probe} curl -4 -sS -m 10 http://${f.v4Name}/`, {
+    expected: `the target answers with the client address it saw: ${f.ipv4}`,
+    test: (out) => out === f.ipv4,
+  });
+  await t.check('the v4-only target logged web-arm\'s IPv4 as client', t.lab.v4OnlyTarget, 'tail -n 100 /var/log/v6lab/seen.log', {
+    expected: `a request from ${f.ipv4}`,
+    test: (out) => loggedClients(out).includes(f.ipv4),
+  });
+  t.summary = `target saw ${f.ipv4}`;
+}
+
+/**
+ * The live containers stay on the default network, without IPv6, cannot reach the v6-only
+ * target, still reach IPv4 and answer on their published ports; the default network is
+ * unchanged; and they were not restarted since the baseline.
+ */
+export async function checkIsolationDefault(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const config = t.lab.state.config;
+  const { webArm, internetClient } = t.lab;
+  // The baseline of the current boot: before apply, or after the latest reboot.
+  const baseline = latestWorkloadSnapshot(t.lab.plan.stateDir, ['before-apply', 'after-reboot']);
+  const baselineLabel = baseline?.label ?? 'before-apply';
+  const original = loadWorkloadSnapshot(t.lab.plan.stateDir, 'before-apply');
+  t.observe('baseline recorded', 'lab', `snapshot workload-${baselineLabel}`, 'a workload snapshot taken by the lab', baseline ? `taken ${baseline.takenAt}` : 'missing', Boolean(baseline && original));
+  const now = await inspectContainers(t.lab.plan);
+  for (const c of config.webArm.containers) {
+    const live = now.find((x) => x.name === c.name);
+    t.observe(`${c.name} is only on the default network`, 'web-arm', `podman inspect ${c.name} (networks)`, 'podman', live ? live.networks.join(', ') : 'not running', live?.networks.join(',') === 'podman');
+    const before = baseline!.containers.find((x) => x.name === c.name);
+    t.observe(
+      `${c.name} was not restarted`,
+      'web-arm',
+      `podman inspect ${c.name} (ID, StartedAt) vs ${baselineLabel}`,
+      before ? `${before.id.slice(0, 12)} started ${before.startedAt}` : 'a baseline entry',
+      live ? `${live.id.slice(0, 12)} started ${live.startedAt}` : 'not running',
+      Boolean(before && live && before.id === live.id && before.startedAt === live.startedAt),
+    );
+    await t.check(`${c.name} has no global or ULA IPv6 address`, webArm, `podman exec ${c.name} ip -6 -o addr show scope global`, {
+      expected: 'no address',
+      test: (out) => out === '',
+    });
+    await t.check(`${c.name} cannot reach the v6-only target`, webArm, `podman exec ${c.name} curl -6 -sS -m 5 http://[${f.v6Target}]/`, {
+      expected: 'a failure (no IPv6 route)',
+      exitZero: false,
+    });
+    await t.check(`${c.name} still reaches the v4 target`, webArm, `podman exec ${c.name} curl -4 -sS -m 10 http://${f.v4Name}/`, {
+      expected: `the target saw ${f.ipv4}`,
+      test: (out) => out === f.ipv4,
+    });
+    for (const p of c.publish) {
+      const cmd =
+        p.protocol === 'tcp'
+          ? `nc -w 3 ${f.ipv4} ${p.hostPort} </dev/null`
+          : `echo ping | nc -u -w 2 ${f.ipv4} ${p.hostPort}`;
+      await t.check(`${c.name} answers on published ${p.hostPort}/${p.protocol} from the internet`, internetClient, cmd, {
+        expected: `"${c.name} ${p.containerPort} …" from the stand-in`,
+        test: (out) => out.startsWith(`${c.name} ${p.containerPort} `),
+      });
+    }
+  }
+  const defaultNetwork = stableNetworkDefinition(await webArm.succeed('podman network inspect podman'));
+  const originalNetwork = stableNetworkDefinition(original!.defaultNetwork);
+  t.observe(
+    'the default network is unchanged',
+    'web-arm',
+    'podman network inspect podman (without its regenerated "created" time)',
+    `the same definition as before apply: ${originalNetwork.slice(0, 160)}`,
+    defaultNetwork === originalNetwork ? 'identical' : `changed: ${defaultNetwork.slice(0, 300)}`,
+    defaultNetwork === originalNetwork,
+  );
+  t.summary = `${config.webArm.containers.map((c) => c.name).join(', ')}: default network only, v4 + published ports work, no v6`;
+}
+
+/** Keys the design is allowed to change: IPv6 forwarding, which the kernel copies from all to default and each device. */
+export function intendedChanges(uplink: string): string[] {
+  return ['all', 'default', uplink].map((d) => `net.ipv6.conf.${d}.forwarding`);
+}
+
+/** web-arm's own address, routes and RA/forwarding settings differ from before apply only as intended. */
+export async function checkHostUnchanged(t: ScenarioRun, labels: string[]): Promise<void> {
+  const f = facts(t);
+  const { webArm } = t.lab;
+  const stateDir = t.lab.plan.stateDir;
+  const before = loadSnapshot(stateDir, 'before-apply');
+  t.observe('snapshot before apply', 'lab', 'snapshot before-apply', 'recorded by lab up', before ? `taken ${before.takenAt}` : 'missing', Boolean(before));
+  const allowed = intendedChanges(f.uplink);
+  const snapshots: HostSnapshot[] = labels.map((label) => loadSnapshot(stateDir, label)).filter((s): s is HostSnapshot => Boolean(s));
+  t.observe('snapshots to compare', 'lab', labels.join(', '), `all of ${labels.join(', ')}`, snapshots.map((s) => s.label).join(', '), snapshots.length === labels.length);
+  snapshots.push(await takeHostSnapshot(webArm, f.uplink, 'now'));
+  for (const snap of snapshots) {
+    const diffs = diffSnapshots(before!, snap);
+    const unintended = diffs.filter((d) => !(allowed.includes(d.field) && d.after === '1'));
+    t.observe(
+      `host state ${snap.label} vs before-apply`,
+      'web-arm',
+      `ip addr/route show dev ${f.uplink}; sysctl accept_ra, forwarding`,
+      `only ${allowed.join(', ')} → 1`,
+      diffs.length ? diffs.map((d) => `${d.field}: ${d.before} → ${d.after}`).join('; ') : 'no difference',
+      unintended.length === 0,
+    );
+  }
+  const now = snapshots.at(-1)!;
+  t.observe('accept_ra stays off on the uplink', 'web-arm', `sysctl net.ipv6.conf.${f.uplink}.accept_ra`, '0', now.sysctls[`net.ipv6.conf.${f.uplink}.accept_ra`] ?? '(absent)', now.sysctls[`net.ipv6.conf.${f.uplink}.accept_ra`] === '0');
+  await t.check('the host routes to the v6-only target from its GUA', webArm, `ip -6 route get ${f.v6Target}`, {
+    expected: `via ${t.lab.state.config.webArm.ipv6.gateway} dev ${f.uplink} src ${f.gua}`,
+    test: (out) => out.includes(`dev ${f.uplink}`) && out.includes(`src ${f.gua}`),
+  });
+  await t.check('the host itself still reaches the v6-only target', webArm, `curl -6 -sS -m 10 http://${f.v6Name}/`, {
+    expected: f.gua,
+    test: (out) => normalizeAddress(out) === f.gua,
+  });
+  t.summary = `only ${allowed[0]} (and its kernel copies) changed; GUA, routes, accept_ra=0 kept`;
+}
+
+/** iptables-save and ip6tables-save as "family table rule" lines (counters zeroed, comments dropped). */
+function normalizeRules(v4: string, v6: string): string[] {
+  const rows: string[] = [];
+  for (const [family, text] of [['ip4', v4], ['ip6', v6]] as const) {
+    let table = '';
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      if (line.startsWith('*')) table = line.slice(1);
+      else rows.push(`${family} ${table} ${line.replace(/\[\d+:\d+\]/g, '[0:0]')}`);
+    }
+  }
+  return rows;
+}
+
+async function firewallRules(webArm: ScenarioRun['lab']['webArm']): Promise<string[]> {
+  return normalizeRules(await webArm.succeed('iptables-save'), await webArm.succeed('ip6tables-save'));
+}
+
+/** `podman network inspect` without fields podman regenerates on every call (the default network's "created"). */
+export function stableNetworkDefinition(json: string): string {
+  const networks = JSON.parse(json) as Array<Record<string, unknown>>;
+  return JSON.stringify(networks.map(({ created: _created, ...rest }) => rest));
+}
+
+/** Applying the design again changes nothing: one network, same ID and subnets, no new rules, no restarts. */
+export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promise<void> {
+  const f = facts(t);
+  const { webArm } = t.lab;
+  const networkBefore = JSON.parse(await webArm.succeed(`podman network inspect ${f.network}`)) as Array<{ id: string; subnets: Array<{ subnet: string }> }>;
+  const rulesBefore = await firewallRules(webArm);
+  const containersBefore = await inspectContainers(t.lab.plan);
+  await t.check('the ensure step (exists || create) succeeds on an existing network', webArm, `podman network exists ${f.network} || podman network create --ipv6 --subnet ${t.lab.design.networks[0]!.subnets.join(' --subnet ')} ${f.network}`, {
+    expected: 'exit 0 (exists)',
+  });
+  for (let i = 1; i <= times; i++) {
+    const result = await applyDesign(t.lab.plan, t.lab.state, silentProgress);
+    const sw = result.switch;
+    t.observe(
+      `apply #${i} (like nixos-rebuild switch)`,
+      'web-arm',
+      'lab apply',
+      'no unit started, restarted or stopped',
+      `added ${sw.added.length}, changed ${sw.changed.length}${sw.changed.length ? ` (${sw.changed.join(', ')})` : ''}, removed ${sw.removed.length}, unchanged ${sw.unchanged.length}`,
+      sw.added.length + sw.changed.length + sw.removed.length === 0,
+    );
+  }
+  const names = (await webArm.succeed(`podman network ls --format '{{.Name}}'`)).split('\n').filter((n) => n === f.network);
+  t.observe(`exactly one ${f.network} network`, 'web-arm', `podman network ls`, '1', String(names.length), names.length === 1);
+  const networkAfter = JSON.parse(await webArm.succeed(`podman network inspect ${f.network}`)) as typeof networkBefore;
+  const describe = (n: typeof networkBefore) => `${n[0]?.id.slice(0, 12)} ${n[0]?.subnets.map((s) => s.subnet).join(' ')}`;
+  t.observe(`${f.network} keeps its ID and subnets`, 'web-arm', `podman network inspect ${f.network}`, describe(networkBefore), describe(networkAfter), describe(networkBefore) === describe(networkAfter));
+  const rulesAfter = await firewallRules(webArm);
+  const added = rulesAfter.filter((r) => !rulesBefore.includes(r));
+  const duplicated = rulesAfter.filter((r, i) => r.includes(' -A ') && rulesAfter.indexOf(r) !== i);
+  t.observe(
+    'no duplicated or new firewall rules',
+    'web-arm',
+    'iptables-save; ip6tables-save',
+    `${rulesBefore.length} lines, the same ones`,
+    `${rulesAfter.length} lines; ${added.length} new${added[0] ? ` (${added[0]})` : ''}; ${duplicated.length} duplicated${duplicated[0] ? ` (${duplicated[0]})` : ''}`,
+    added.length === 0 && duplicated.length === 0 && rulesAfter.length === rulesBefore.length,
+  );
+  const containersAfter = await inspectContainers(t.lab.plan);
+  const restarted = containersBefore.filter((b) => {
+    const a = containersAfter.find((x) => x.name === b.name);
+    return !a || a.id !== b.id || a.startedAt !== b.startedAt;
+  });
+  t.observe('running containers were not restarted', 'web-arm', 'podman inspect (ID, StartedAt) of every container', `${containersBefore.map((c) => c.name).join(', ')} unchanged`, restarted.length ? `restarted: ${restarted.map((c) => c.name).join(', ')}` : 'all unchanged', restarted.length === 0);
+}
+
+/** From the internet nothing reaches the probe (it publishes no port): not its ULA, not via the host's addresses. */
+export async function checkNoInbound(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const { webArm, internetClient } = t.lab;
+  const addr = await t.check('the probe listens on its port (control: reachable from web-arm itself)', webArm, `podman exec ${f.probe} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
+    expected: `an address in ${f.ula}`,
+    test: (out) => out !== '' && cidrContains(f.ulaCidr, ipaddr.parse(out)),
+  });
+  await t.check('control: web-arm reaches the probe on its ULA', webArm, `curl -6 -sS -m 5 http://[${addr}]:${f.probePort}/`, {
+    expected: 'an answer (the probe is listening)',
+  });
+  await t.check("the internet cannot reach the probe's ULA", internetClient, `curl -6 -sS -m 3 http://[${addr}]:${f.probePort}/`, {
+    expected: 'a failure',
+    exitZero: false,
+  });
+  await t.check(`the internet cannot reach the probe's port via the host GUA`, internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${f.probePort}/`, {
+    expected: 'a failure (nothing published, host firewall drops)',
+    exitZero: false,
+  });
+  await t.check(`the internet cannot reach the probe's port via the host IPv4`, internetClient, `curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`, {
+    expected: 'a failure',
+    exitZero: false,
+  });
+  t.summary = `probe ${addr}:${f.probePort} unreachable from the internet (ULA, GUA, IPv4)`;
+}
