@@ -1,0 +1,101 @@
+/**
+ * The netns tier end to end, with the real kernel, real podman and real netavark: a lab of
+ * its own name comes up, passes every scenario, goes down, and leaves nothing behind; bad
+ * input fails with a clear error and creates nothing. Needs root (CI runs as root).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../lab/exec.ts';
+import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import type { RunReport } from '../../lab/report/model.ts';
+import { stateFile } from '../../lab/state/store.ts';
+
+const LAB = `it${process.pid % 10000}`;
+const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+
+function lab(...args: string[]) {
+  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 20 * 60_000 });
+}
+
+function leaksSince(before: MachineSnapshot, after: MachineSnapshot) {
+  // Processes of the test runner itself (vitest and its workers' children) are not the lab's.
+  return findLeaks(before, after, ownProcessTree(String(process.ppid)));
+}
+
+describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
+  let before: MachineSnapshot;
+
+  beforeAll(async () => {
+    await lab('down');
+    before = await snapshotMachine();
+  });
+
+  afterAll(async () => {
+    await lab('down');
+  });
+
+  it('refuses a non-ULA v6egress subnet with a clear error and creates nothing', async () => {
+    const result = await lab('up', '--set', 'design.params.ipv6Subnet=2001:db8:1::/64');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('design.params.ipv6Subnet');
+    expect(result.stderr).toContain('not a ULA');
+    expect(result.stderr).toContain('Fix:');
+    expect(existsSync(stateFile(LAB))).toBe(false);
+    expect(leaksSince(before, await snapshotMachine())).toEqual([]);
+  });
+
+  it('says no lab is up when testing a lab that is down (exit 2)', async () => {
+    const result = await lab('test');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('No lab named');
+  });
+
+  it('comes up, passes all seven scenarios, goes down twice and leaves nothing behind', async () => {
+    const up = await lab('up');
+    expect(up.exitCode, up.stderr).toBe(0);
+
+    const status = JSON.parse((await lab('status', '--json')).stdout) as {
+      state: string;
+      nodes: Array<{ node: string; netns: string; present: boolean; addresses: string[] }>;
+    };
+    expect(status.state).toBe('up');
+    expect(status.nodes.map((n) => n.node).sort()).toEqual(['dns', 'internet-client', 'upstream', 'v4only-target', 'v6only-target', 'web-arm']);
+    for (const node of status.nodes) {
+      expect(node.present, node.node).toBe(true);
+      expect(node.netns.startsWith(`/run/netns/v6lab-${LAB}-`), node.netns).toBe(true);
+    }
+    expect(status.nodes.find((n) => n.node === 'web-arm')!.addresses).toContain('2a01:4f8:c012:43b::1/64');
+
+    const test = await lab('test', '--json');
+    const report = JSON.parse(test.stdout) as RunReport;
+    const failed = report.scenarios.filter((s) => s.status !== 'pass').map((s) => `${s.id}: ${s.summary}`);
+    expect(failed).toEqual([]);
+    expect(report.scenarios.map((s) => s.id)).toEqual([
+      'egress-nat66',
+      'egress-v4',
+      'isolation-default',
+      'host-unchanged',
+      'idempotent-redeploy',
+      'idempotent-reboot',
+      'no-inbound',
+    ]);
+    expect(report.scenarios.find((s) => s.id === 'idempotent-reboot')!.realism).toBe('emulated');
+    expect(test.exitCode).toBe(0);
+    // The egress capture is a pcap tcpdump reads back, with the host GUA as a source.
+    const pcap = report.scenarios.find((s) => s.id === 'egress-nat66')!.evidence.flatMap((e) => e.attachments ?? [])[0];
+    expect(pcap && existsSync(pcap)).toBe(true);
+    const read = await run(['tcpdump', '-nn', '-r', pcap!]);
+    expect(read.stdout).toContain('2a01:4f8:c012:43b::1');
+    expect(read.stdout).not.toContain('fdaa:bbcc:ddee:');
+    // Reports are written under the lab's state directory.
+    const stateDir = join(process.cwd(), '.lab', LAB, 'reports');
+    expect(readFileSync(join(stateDir, 'latest.xml'), 'utf8')).toContain('<testsuites');
+
+    const down = await lab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    const again = await lab('down');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(leaksSince(before, await snapshotMachine())).toEqual([]);
+  });
+});
