@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // real podman; they bring a lab up and down under a name of their own).
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summaryReporter.ts'],
     projects: [
       {
         test: {

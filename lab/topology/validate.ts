@@ -54,8 +54,9 @@ function checkSemantics(config: LabConfig): void {
   if ((gw6 as ipaddr.IPv6).range() !== 'linkLocal') {
     throw new ConfigError('webArm.ipv6.gateway', w.ipv6.gateway, 'must be a link-local address (the router is reached on-link)', 'use fe80::1 as Hetzner does');
   }
+  parseAddress('upstream.linkLocal', config.upstream.linkLocal, 6, 'fe80::1');
   if (config.upstream.linkLocal !== w.ipv6.gateway) {
-    parseAddress('upstream.linkLocal', config.upstream.linkLocal, 6, 'fe80::1');
+    throw new ConfigError('upstream.linkLocal', config.upstream.linkLocal, `differs from webArm.ipv6.gateway (${w.ipv6.gateway})`, 'set both to the same link-local address');
   }
   parseAddress('webArm.ipv4.address', w.ipv4.address, 4, '203.0.113.10');
   parseAddress('webArm.ipv4.gateway', w.ipv4.gateway, 4, '172.31.1.1');

@@ -3,7 +3,7 @@
  * its own name comes up, passes every scenario, goes down, and leaves nothing behind; bad
  * input fails with a clear error and creates nothing. Needs root (CI runs as root).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lab/exec.ts';
@@ -16,6 +16,11 @@ const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
 
 function lab(...args: string[]) {
   return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 20 * 60_000 });
+}
+
+async function rootNamespaceRules(): Promise<string> {
+  const nft = await run(['nft', 'list', 'ruleset'], { allowFailure: true });
+  return nft.stdout.replace(/packets \d+ bytes \d+/g, '');
 }
 
 function leaksSince(before: MachineSnapshot, after: MachineSnapshot) {
@@ -33,6 +38,7 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
 
   afterAll(async () => {
     await lab('down');
+    rmSync(join(process.cwd(), '.lab', LAB), { recursive: true, force: true });
   });
 
   it('refuses a non-ULA v6egress subnet with a clear error and creates nothing', async () => {
@@ -52,8 +58,17 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
   });
 
   it('comes up, passes all seven scenarios, goes down twice and leaves nothing behind', async () => {
+    const rootRulesBefore = await rootNamespaceRules();
     const up = await lab('up');
     expect(up.exitCode, up.stderr).toBe(0);
+
+    // Safety: while the lab runs, the machine's own namespace has no new link, route, rule
+    // or firewall rule of the lab: nothing of it can reach the real interfaces.
+    const during = await snapshotMachine();
+    for (const kind of ['link', 'route', 'rule']) {
+      expect(leaksSince(before, during).filter((l) => l.kind === kind)).toEqual([]);
+    }
+    expect(await rootNamespaceRules()).toEqual(rootRulesBefore);
 
     const status = JSON.parse((await lab('status', '--json')).stdout) as {
       state: string;

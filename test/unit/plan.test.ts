@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../lab/topology/config.ts';
+import { applyOverrides } from '../../lab/topology/overrides.ts';
+import { labHash, nodeNames, planLab, type LabPlan } from '../../lab/topology/plan.ts';
+import { validateConfig } from '../../lab/topology/validate.ts';
+
+/** The plan of a validated config with the given lab name. */
+function planFor(name: string): LabPlan {
+  return planLab(validateConfig(applyOverrides(defaultConfig(), [{ path: 'lab.name', value: name }])));
+}
+
+/** Every interface name the lab creates, with where it lives. */
+function interfaceNames(plan: LabPlan): Array<[string, string]> {
+  return [
+    ['webArm.uplinkTmp', plan.webArm.uplinkTmp],
+    ['upstream.toWebArmTmp', plan.upstream.toWebArmTmp],
+    ['upstream.toWebArmIf', plan.upstream.toWebArmIf],
+    ['upstream.bridge', plan.upstream.bridge],
+    ['config uplink', plan.config.webArm.uplink],
+    ...plan.internet.flatMap((h): Array<[string, string]> => [
+      [`${h.node}.tmpIf`, h.tmpIf],
+      [`${h.node}.peerTmpIf`, h.peerTmpIf],
+      [`${h.node}.ifname`, h.ifname],
+      [`${h.node}.peerIfname`, h.peerIfname],
+    ]),
+  ];
+}
+
+/** Names that live in the root namespace (or machine-wide) and must not clash between labs. */
+function sharedNames(plan: LabPlan): string[] {
+  return [
+    plan.webArm.netnsName,
+    plan.upstream.netnsName,
+    ...plan.internet.map((h) => h.netnsName),
+    plan.upstream.containerName,
+    ...plan.internet.map((h) => h.containerName),
+    plan.webArm.uplinkTmp,
+    plan.upstream.toWebArmTmp,
+    ...plan.internet.flatMap((h) => [h.tmpIf, h.peerTmpIf]),
+    plan.runtimeDir,
+    plan.stateDir,
+  ];
+}
+
+const NAMES = ['a', 'main', 'ci1', 'ci-2', 'x-y-z', 'abcdefghijklmnop', 'z999999999999999', 'lab-with-dashes-'];
+
+describe('planLab interface names', () => {
+  for (const name of NAMES) {
+    it(`are valid Linux interface names (≤ 15 characters) for lab "${name}"`, () => {
+      const plan = planFor(name);
+      for (const [what, ifname] of interfaceNames(plan)) {
+        expect(ifname.length, `${what} = ${ifname}`).toBeGreaterThan(0);
+        expect(ifname.length, `${what} = ${ifname}`).toBeLessThanOrEqual(15);
+        expect(ifname, what).toMatch(/^[A-Za-z0-9_.-]+$/);
+      }
+    });
+  }
+
+  it('uses a 7-character link prefix for every root-namespace name', () => {
+    const plan = planFor('abcdefghijklmnop');
+    expect(plan.linkPrefix).toMatch(/^v6l[0-9a-f]{4}$/);
+    expect(plan.linkPrefix).toBe(`v6l${labHash('abcdefghijklmnop')}`);
+    for (const n of [plan.webArm.uplinkTmp, plan.upstream.toWebArmTmp, ...plan.internet.flatMap((h) => [h.tmpIf, h.peerTmpIf])]) {
+      expect(n.startsWith(plan.linkPrefix)).toBe(true);
+    }
+  });
+
+  it('gives distinct names to the interfaces sharing a namespace', () => {
+    const plan = planFor('main');
+    const root = [plan.webArm.uplinkTmp, plan.upstream.toWebArmTmp, ...plan.internet.flatMap((h) => [h.tmpIf, h.peerTmpIf])];
+    expect(new Set(root).size).toBe(root.length);
+    // In the upstream namespace: the link to web-arm, the bridge and one peer per internet host.
+    const upstream = [plan.upstream.toWebArmIf, plan.upstream.bridge, ...plan.internet.map((h) => h.peerIfname)];
+    expect(new Set(upstream).size).toBe(upstream.length);
+    expect(plan.internet.map((h) => h.peerIfname)).toEqual(['p-v6only-target', 'p-v4only-target', 'p-dns', 'p-internet-clie']);
+  });
+});
+
+describe('planLab for concurrent labs', () => {
+  const pairs: Array<[string, string]> = [
+    ['main', 'ci1'],
+    ['ci1', 'ci2'],
+    ['a', 'b'],
+    ['ci', 'ci-2'],
+    ['abcdefghijklmnop', 'abcdefghijklmnoq'],
+  ];
+
+  for (const [a, b] of pairs) {
+    it(`"${a}" and "${b}" share no namespace, container, link, runtime or state name`, () => {
+      const pa = planFor(a);
+      const pb = planFor(b);
+      expect(pa.linkPrefix).not.toBe(pb.linkPrefix);
+      expect(pa.netnsPrefix).not.toBe(pb.netnsPrefix);
+      expect(pa.runtimeDir).not.toBe(pb.runtimeDir);
+      expect(pa.stateDir).not.toBe(pb.stateDir);
+      expect(pa.engineSocket).not.toBe(pb.engineSocket);
+      const setB = new Set(sharedNames(pb));
+      for (const n of sharedNames(pa)) expect(setB.has(n), n).toBe(false);
+      // No root-namespace link of one lab starts with the other's link prefix (`down` deletes by prefix).
+      const linksB = sharedNames(pb).filter((n) => n.startsWith('v6l'));
+      for (const l of linksB) expect(l.startsWith(pa.linkPrefix), l).toBe(false);
+    });
+  }
+
+  // plan.ts line 90 / down.ts line 67: `lab down` deletes every netns whose name starts with
+  // plan.netnsPrefix ("v6lab-<name>-"). For lab "ci" that prefix is "v6lab-ci-", which also
+  // starts every namespace of a concurrent lab "ci-2" ("v6lab-ci-2-web-arm", …): tearing
+  // down "ci" destroys "ci-2". The prefix must not match another lab's namespaces.
+  it.fails('no namespace of lab "ci-2" starts with the netns prefix of lab "ci"', () => {
+    const ci = planFor('ci');
+    const ci2 = planFor('ci-2');
+    const namespaces = [ci2.webArm.netnsName, ci2.upstream.netnsName, ...ci2.internet.map((h) => h.netnsName)];
+    for (const ns of namespaces) expect(ns.startsWith(ci.netnsPrefix), ns).toBe(false);
+  });
+
+  // plan.ts line 81: the link prefix is only 16 bits of a hash of the name, so valid lab names
+  // collide: "ci23" and "ci495" both get v6l0e62, i.e. the same root-namespace link names
+  // (v6l0e62w0, …). The second `lab up` clashes with the first, and `lab down` of either
+  // (down.ts line 74, links deleted by prefix) removes the other's links.
+  it.fails('gives "ci23" and "ci495" different link prefixes', () => {
+    expect(planFor('ci23').linkPrefix).not.toBe(planFor('ci495').linkPrefix);
+  });
+});
+
+describe('planLab determinism and content', () => {
+  it('gives the same plan for the same config', () => {
+    const a = planFor('main');
+    const b = planFor('main');
+    expect(a).toEqual(b);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(labHash('main')).toBe(labHash('main'));
+    expect(labHash('main')).toMatch(/^[0-9a-f]{4}$/);
+  });
+
+  it('names everything after the lab', () => {
+    const plan = planFor('ci1');
+    expect(plan.name).toBe('ci1');
+    expect(plan.netnsPrefix).toBe('v6lab-ci1-');
+    expect(plan.webArm.netnsName).toBe('v6lab-ci1-web-arm');
+    expect(plan.webArm.netnsPath).toBe('/run/netns/v6lab-ci1-web-arm');
+    expect(plan.upstream.containerName).toBe('v6lab-ci1-upstream');
+    expect(plan.internet.map((h) => h.containerName)).toEqual([
+      'v6lab-ci1-v6only-target', 'v6lab-ci1-v4only-target', 'v6lab-ci1-dns', 'v6lab-ci1-internet-client',
+    ]);
+    expect(plan.runtimeDir.endsWith('/ci1')).toBe(true);
+    expect(plan.stateDir.endsWith('/.lab/ci1')).toBe(true);
+    expect(plan.webArm.apiSocket.startsWith(plan.runtimeDir)).toBe(true);
+    expect(plan.webArm.graphRoot.startsWith(plan.stateDir)).toBe(true);
+    expect(nodeNames(plan)).toEqual(['web-arm', 'upstream', 'v6only-target', 'v4only-target', 'dns', 'internet-client']);
+  });
+
+  it('puts the internet addresses and DNS records from the config into the hosts', () => {
+    const plan = planFor('main');
+    const dns = plan.internet.find((h) => h.node === 'dns');
+    expect(dns).toMatchObject({ ipv6: '2001:db8:ffff::53', ipv4: '198.51.100.53' });
+    expect(dns?.command).toContain('--host-record=v6only.example,2001:db8:ffff::80');
+    expect(dns?.command).toContain('--host-record=v4only.example,198.51.100.80');
+    expect(dns?.command).toContain('--local=/example/');
+    const v6only = plan.internet.find((h) => h.node === 'v6only-target');
+    expect(v6only?.ipv4).toBeUndefined();
+    expect(v6only?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'v6only.example', '--http', '80', '--log', '/var/log/v6lab/seen.log']);
+  });
+
+  it('uses the configured state directory when set', () => {
+    const config = validateConfig(applyOverrides(defaultConfig(), [{ path: 'lab.stateDir', value: '/var/tmp/v6lab-state' }]));
+    const plan = planLab(config);
+    expect(plan.stateDir).toBe('/var/tmp/v6lab-state');
+    expect(plan.webArm.persistentDir).toBe('/var/tmp/v6lab-state/web-arm');
+  });
+});
