@@ -46,7 +46,7 @@ export function applyOverrides<T extends object>(config: T, overrides: readonly 
     let node: unknown = copy;
     for (let i = 0; i < segments.length - 1; i++) {
       const key = segments[i]!;
-      const next = (node as Record<string, unknown>)[key];
+      const next = Object.hasOwn(node as object, key) ? (node as Record<string, unknown>)[key] : undefined;
       if (next === undefined || next === null || typeof next !== 'object') {
         throw unknownPath(path, value, copy);
       }
@@ -54,7 +54,9 @@ export function applyOverrides<T extends object>(config: T, overrides: readonly 
     }
     const last = segments[segments.length - 1]!;
     const target = node as Record<string, unknown>;
-    if (!open && !(last in target)) throw unknownPath(path, value, copy);
+    if (!Object.hasOwn(target, last) && (!open || ['__proto__', 'constructor', 'prototype'].includes(last))) {
+      throw unknownPath(path, value, copy);
+    }
     target[last] = value;
   }
   return copy as T;
@@ -63,12 +65,13 @@ export function applyOverrides<T extends object>(config: T, overrides: readonly 
 function unknownPath(path: string, value: unknown, config: object): ConfigError {
   const known = listPaths(config);
   const head = path.split('.')[0] ?? '';
-  const near = known.filter((k) => k.startsWith(head)).slice(0, 12);
+  const near = known.filter((k) => k.startsWith(`${head}.`));
+  const shown = near.length ? near : known;
   return new ConfigError(
     path,
     value,
     'no such config path',
-    `use one of: ${(near.length ? near : known.slice(0, 12)).join(', ')}${near.length > 12 ? ', …' : ''} (the README lists them all)`,
+    `use one of: ${shown.slice(0, 12).join(', ')}${shown.length > 12 ? ', …' : ''} (the README lists them all)`,
   );
 }
 

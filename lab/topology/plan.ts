@@ -29,7 +29,7 @@ export interface InternetHostPlan {
 export interface LabPlan {
   name: string;
   config: LabConfig;
-  /** Interface-name prefix in the root namespace: 'v6l' + 4 hex of the lab name (7 chars). */
+  /** Interface-name prefix in the root namespace: 'v6l' + 10 hex of the lab name (13 chars). */
   linkPrefix: string;
   netnsPrefix: string;
   runtimeDir: string;
@@ -60,7 +60,8 @@ export interface LabPlan {
 }
 
 export function labHash(name: string): string {
-  return createHash('sha256').update(name).digest('hex').slice(0, 4);
+  // 40 bits: link names stay within 15 characters (v6l + 10 + 2) and labs do not collide.
+  return createHash('sha256').update(name).digest('hex').slice(0, 10);
 }
 
 export function runtimeRootFor(name: string): string {

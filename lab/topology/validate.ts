@@ -23,14 +23,16 @@ export function validateConfig(input: unknown): LabConfig {
   return config;
 }
 
-const LAB_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+// No dashes: the name ends at the dash of every mark (v6lab-<name>-…), so no lab's marks can
+// start with another lab's prefix.
+const LAB_NAME = /^[a-z][a-z0-9]{0,15}$/;
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 
 function checkSemantics(config: LabConfig): void {
   if (!LAB_NAME.test(config.lab.name)) {
-    throw new ConfigError('lab.name', config.lab.name, 'must be 1–16 lowercase letters, digits or dashes, starting with a letter', 'use a short name such as "main" or "ci1"');
+    throw new ConfigError('lab.name', config.lab.name, 'must be 1–16 lowercase letters or digits, starting with a letter', 'use a short name such as "main" or "ci1"');
   }
   const w = config.webArm;
   if (!IFNAME.test(w.uplink)) {

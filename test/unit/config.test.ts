@@ -139,11 +139,19 @@ describe('applyOverrides', () => {
     configError(() => withSet('design.params.a.b=1'), 'design.params.a.b');
   });
 
-  // overrides.ts line 68: `near` is sliced to 12 before `near.length > 12` is tested, so the
+  // overrides.ts lines 66 and 71: `near` is sliced to 12 before `near.length > 12` is tested, so the
   // "…" that should say the list was cut never appears (webArm has 14 settable paths).
-  it.fails('marks a cut list of known paths with "…"', () => {
+  it('marks a cut list of known paths with "…"', () => {
     const e = configError(() => withSet('webArm.nope=1'), 'webArm.nope');
     expect(e.fix).toContain('…');
+  });
+
+  // overrides.ts line 57: `last in target` also accepts inherited names, so
+  // `--set lab.__proto__=1` is silently ignored (and `lab.constructor=1` only fails later, in
+  // zod, as an unrecognized key) instead of failing here as an unknown path.
+  it('rejects inherited property names as unknown paths', () => {
+    configError(() => withSet('lab.__proto__=1'), 'lab.__proto__');
+    configError(() => withSet('lab.constructor=1'), 'lab.constructor');
   });
 });
 
@@ -181,7 +189,7 @@ describe('validateConfig', () => {
   });
 
   it('accepts reasonable overrides', () => {
-    for (const set of ['lab.name=ci-runner-000001', 'webArm.ipv6.prefixLength=56', 'webArm.mac=96:00:02:c0:12:44', 'internet.client.ipv6=2001:db8:ffff::101']) {
+    for (const set of ['lab.name=cirunner000001', 'webArm.ipv6.prefixLength=56', 'webArm.mac=96:00:02:c0:12:44', 'internet.client.ipv6=2001:db8:ffff::101']) {
       expect(() => validateConfig(withSet(set)), set).not.toThrow();
     }
   });
@@ -213,6 +221,15 @@ describe('validateConfig', () => {
     const e = configError(() => validateConfig(withSet('webArm.ipv6.gateway=2a01:4f8:c012:43b::ffff')), 'webArm.ipv6.gateway');
     expect(e.message).toContain('link-local');
     expect(e.fix).toContain('fe80::1');
+  });
+
+  it("rejects a router link-local address that is not web-arm's gateway", () => {
+    const e = configError(() => validateConfig(withSet('upstream.linkLocal=fe80::2')), 'upstream.linkLocal');
+    expect(e.message).toContain('differs from webArm.ipv6.gateway (fe80::1)');
+    configError(() => validateConfig(withSet('upstream.linkLocal=172.31.1.1')), 'upstream.linkLocal');
+    // Both moved together is fine.
+    const both = applyOverrides(defaultConfig(), [parseOverride('upstream.linkLocal=fe80::2'), parseOverride('webArm.ipv6.gateway=fe80::2')]);
+    expect(validateConfig(both).webArm.ipv6.gateway).toBe('fe80::2');
   });
 
   it('rejects differing IPv4 gateways', () => {
