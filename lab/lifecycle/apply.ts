@@ -5,13 +5,12 @@
 import type { DesignPlan, HostLayout } from '../designs/design.ts';
 import { planDesign } from '../designs/registry.ts';
 import { renderSystem } from '../designs/system.ts';
-import { switchUnits } from '../nodes/webArm/unitRunner.ts';
+import { assertStarted, switchUnits, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
 import { webArmMachine } from '../nodes/webArm/webArm.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
-import type { SwitchPlan } from '../units/diff.ts';
 
 export function netnsLayout(plan: LabPlan, image: string): HostLayout {
   return { etc: plan.webArm.etcDir, podmanSocket: plan.webArm.apiSocket, image };
@@ -23,14 +22,14 @@ export async function installBaseSystem(
   image: string,
   progress: Progress,
   options: { startUnits?: boolean } = {},
-): Promise<SwitchPlan> {
+): Promise<SwitchResult> {
   const system = renderSystem(plan.config, netnsLayout(plan, image));
   return switchUnits(plan, system.units, system.files, progress, { start: options.startUnits ?? true });
 }
 
 export interface ApplyResult {
   design: DesignPlan;
-  switch: SwitchPlan;
+  switch: SwitchResult;
 }
 
 /**
@@ -42,7 +41,7 @@ export async function applyDesign(
   plan: LabPlan,
   state: LabState,
   progress: Progress,
-  options: { snapshots?: boolean } = {},
+  options: { snapshots?: boolean; tolerateFailures?: boolean } = {},
 ): Promise<ApplyResult> {
   const image = state.image?.tag ?? '';
   const design = planDesign(plan.config, netnsLayout(plan, image));
@@ -61,6 +60,7 @@ export async function applyDesign(
       },
     }),
   );
+  if (!options.tolerateFailures) assertStarted({ started: [], failed: sw.failed }, `apply ${design.design}`);
   if (options.snapshots) {
     saveSnapshot(plan.stateDir, await takeHostSnapshot(machine, uplink, 'after-first-container'));
   }

@@ -12,7 +12,7 @@ import {
   webArmArgv,
   webArmDocker,
 } from '../nodes/webArm/webArm.ts';
-import { bootUnits, shutdownUnits } from '../nodes/webArm/unitRunner.ts';
+import { assertStarted, bootUnits, shutdownUnits } from '../nodes/webArm/unitRunner.ts';
 import { wireWebArmUplink } from '../nodes/wiring.ts';
 import type { Progress } from '../progress.ts';
 import type { LabPlan } from '../topology/plan.ts';
@@ -28,7 +28,8 @@ export async function powerOnWebArm(plan: LabPlan, image: WebArmImage, progress:
   await ensureWebArmImage(plan, image.tag, image.tarball, progress);
   await progress.step(`web-arm: uplink ${plan.config.webArm.uplink} ↔ upstream`, () => wireWebArmUplink(plan));
   await progress.step('web-arm: static addressing, DAD', () => configureWebArmNetwork(plan));
-  await progress.step('web-arm: units (emulated systemd)', () => bootUnits(plan, progress));
+  const boot = await progress.step('web-arm: units (emulated systemd)', () => bootUnits(plan, progress));
+  assertStarted(boot, 'web-arm boot');
   await waitForPodmanApi(plan);
 }
 

@@ -39,6 +39,8 @@ export type UnitSpec = {
   requires: string[];
   after: string[];
   before: string[];
+  /** PartOf=: stopping or restarting one of these stops or restarts this unit too. */
+  partOf: string[];
   wantedBy: string[];
   service: ServiceSpec;
 };
@@ -62,11 +64,12 @@ export type UnitInput = {
   requires?: readonly string[];
   after?: readonly string[];
   before?: readonly string[];
+  partOf?: readonly string[];
   wantedBy?: readonly string[];
   service?: ServiceInput;
 };
 
-export const DEPENDENCY_KEYS = ['wants', 'requires', 'after', 'before', 'wantedBy'] as const;
+export const DEPENDENCY_KEYS = ['wants', 'requires', 'after', 'before', 'partOf', 'wantedBy'] as const;
 export type DependencyKey = (typeof DEPENDENCY_KEYS)[number];
 
 export const EXEC_KEYS = ['execStartPre', 'execStart', 'execStop', 'execStopPost'] as const;
@@ -78,6 +81,7 @@ export const UNIT_FILE_KEY = {
   requires: 'Requires',
   after: 'After',
   before: 'Before',
+  partOf: 'PartOf',
   wantedBy: 'WantedBy',
   execStartPre: 'ExecStartPre',
   execStart: 'ExecStart',
@@ -137,6 +141,7 @@ export function defineUnit(input: UnitInput): UnitSpec {
     requires: dedupe(input.requires ?? []),
     after: dedupe(input.after ?? []),
     before: dedupe(input.before ?? []),
+    partOf: dedupe(input.partOf ?? []),
     wantedBy: dedupe(input.wantedBy ?? []),
     service,
   };
@@ -146,13 +151,14 @@ export function defineUnit(input: UnitInput): UnitSpec {
 
 /** Shorthand for a service unit: defineUnit with the service fields at the top level. */
 export function defineService(input: Omit<UnitInput, 'service'> & ServiceInput): UnitSpec {
-  const { name, description, wants, requires, after, before, wantedBy, ...service } = input;
+  const { name, description, wants, requires, after, before, partOf, wantedBy, ...service } = input;
   const unit: UnitInput = { name, service };
   if (description !== undefined) unit.description = description;
   if (wants !== undefined) unit.wants = wants;
   if (requires !== undefined) unit.requires = requires;
   if (after !== undefined) unit.after = after;
   if (before !== undefined) unit.before = before;
+  if (partOf !== undefined) unit.partOf = partOf;
   if (wantedBy !== undefined) unit.wantedBy = wantedBy;
   return defineUnit(unit);
 }

@@ -196,7 +196,7 @@ export function parseBoolean(text: string): boolean | undefined {
   return undefined;
 }
 
-const LIST_KEYS = { Wants: 'wants', Requires: 'requires', After: 'after', Before: 'before' } as const;
+const LIST_KEYS = { Wants: 'wants', Requires: 'requires', After: 'after', Before: 'before', PartOf: 'partOf' } as const;
 const EXEC_FILE_KEYS = {
   ExecStartPre: 'execStartPre',
   ExecStart: 'execStart',
@@ -215,7 +215,7 @@ export function parseUnit(name: string, text: string): UnitSpec {
   }
   const isService = unitType(name) === 'service';
   let description = '';
-  const lists = { wants: [] as string[], requires: [] as string[], after: [] as string[], before: [] as string[], wantedBy: [] as string[] };
+  const lists = { wants: [] as string[], requires: [] as string[], after: [] as string[], before: [] as string[], partOf: [] as string[], wantedBy: [] as string[] };
   const exec = { execStartPre: [] as string[], execStart: [] as string[], execStop: [] as string[], execStopPost: [] as string[] };
   let environment = new Map<string, string>();
   let type: ServiceType | undefined;

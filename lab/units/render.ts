@@ -48,6 +48,7 @@ export function renderUnit(spec: UnitSpec): string {
   add('Requires', spec.requires.join(' '));
   add('After', spec.after.join(' '));
   add('Before', spec.before.join(' '));
+  add('PartOf', spec.partOf.join(' '));
 
   if (unitType(spec.name) === 'service') {
     const s = spec.service;

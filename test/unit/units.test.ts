@@ -202,6 +202,7 @@ describe('parseUnit (ordinary systemd syntax)', () => {
       requires: [],
       after: ['c.service', 'd.service'],
       before: [],
+      partOf: [],
       wantedBy: ['multi-user.target'],
       service: {
         type: 'simple', // systemd's default with an ExecStart=
@@ -464,5 +465,21 @@ describe('splitExecLine', () => {
     const env = { A: 'one two', B: 'b', EMPTY: '' };
     const argv = splitExecLine('/bin/$A $A ${A} x${B}y $B/z ${UNSET}|${UNSET:-def}|${B:+alt} $$B $UNSET').argv;
     expect(expandExecArgv(argv, env)).toEqual(['/bin/$A', 'one', 'two', 'one two', 'xby', '|def|alt', '$B']);
+  });
+});
+
+describe('PartOf=', () => {
+  it('renders, parses back and orders nothing by itself', () => {
+    const hook = defineService({
+      name: 'podman-network-reload.service',
+      after: ['firewall.service'],
+      partOf: ['firewall.service'],
+      wantedBy: ['multi-user.target'],
+      type: 'oneshot',
+      execStart: ['podman network reload --all'],
+    });
+    const text = renderUnit(hook);
+    expect(text).toContain('PartOf=firewall.service');
+    expect(parseUnit(hook.name, text).partOf).toEqual(['firewall.service']);
   });
 });

@@ -6,6 +6,7 @@ import {
   networkUnitName,
   parseV6egressParams,
   planV6egress,
+  renderStrictEnsureScript,
   V6EGRESS_DEFAULTS,
   v6egress,
 } from '../../lab/designs/v6egress.ts';
@@ -50,13 +51,15 @@ describe('parseV6egressParams', () => {
       ipv6Subnet: 'fdaa:bbcc:ddee::/64',
       probeName: 'v6probe',
       probePort: 8080,
+      strictEnsure: false,
+      reloadNetworksAfterFirewall: false,
     });
     expect(parseV6egressParams({}, config)).toEqual(V6EGRESS_DEFAULTS);
   });
 
   it('accepts other good values and canonicalises the subnets', () => {
     const p = parseV6egressParams({ ipv6Subnet: 'FDAA:0001::/48', ipv4Subnet: '192.168.77.0/24', probeName: 'probe2', probePort: 9000, networkName: 'egress6' }, config);
-    expect(p).toEqual({ networkName: 'egress6', ipv4Subnet: '192.168.77.0/24', ipv6Subnet: 'fdaa:1::/48', probeName: 'probe2', probePort: 9000 });
+    expect(p).toEqual({ networkName: 'egress6', ipv4Subnet: '192.168.77.0/24', ipv6Subnet: 'fdaa:1::/48', probeName: 'probe2', probePort: 9000, strictEnsure: false, reloadNetworksAfterFirewall: false });
   });
 
   it('rejects a subnet that is not a ULA', () => {
@@ -115,7 +118,7 @@ describe('parseV6egressParams', () => {
   it('rejects an unknown param key, listing the known ones', () => {
     const e = paramError({ ipv6subnet: 'fdaa::/64' }, 'design.params.ipv6subnet');
     expect(e.message).toContain('is not a parameter of the v6egress design');
-    expect(e.fix).toBe('use one of: networkName, ipv4Subnet, ipv6Subnet, probeName, probePort');
+    expect(e.fix).toBe('use one of: networkName, ipv4Subnet, ipv6Subnet, probeName, probePort, strictEnsure, reloadNetworksAfterFirewall');
   });
 
   it('rejects a probe named like a live container', () => {
@@ -240,5 +243,33 @@ describe('planV6egress', () => {
   it('matches the golden unit files', () => {
     const text = plan.units.map((u) => `### ${u.name}\n${renderUnit(u)}`).join('\n');
     expectGolden('v6egress-units.txt', text);
+  });
+});
+
+describe('v6egress design options', () => {
+  const config = defaultConfig();
+  it('rejects non-boolean options', () => {
+    expect(() => parseV6egressParams({ strictEnsure: 'yes' }, config)).toThrow(/design.params.strictEnsure/);
+    expect(() => parseV6egressParams({ reloadNetworksAfterFirewall: 1 }, config)).toThrow(/design.params.reloadNetworksAfterFirewall/);
+  });
+  it('strictEnsure runs a script that compares subnets, refuses when attached, recreates when not', () => {
+    const p = parseV6egressParams({ strictEnsure: true }, config);
+    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img' });
+    const unit = plan.units.find((u) => u.name === 'v6egress-network.service')!;
+    expect(unit.service.execStart).toEqual(['/bin/sh /etc/v6egress/ensure.sh']);
+    const script = plan.files['v6egress/ensure.sh']!;
+    expect(script).toContain('want="10.89.0.0/24 fdaa:bbcc:ddee::/64"');
+    expect(script).toContain('DRIFT:');
+    expect(script).toContain('podman network rm "$net"');
+    expect(renderStrictEnsureScript(p)).toBe(script);
+  });
+  it('reloadNetworksAfterFirewall adds a reload unit that is PartOf and After the firewall', () => {
+    const p = parseV6egressParams({ reloadNetworksAfterFirewall: true }, config);
+    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img' });
+    const hook = plan.units.find((u) => u.name === 'podman-network-reload.service')!;
+    expect(hook.partOf).toEqual(['firewall.service']);
+    expect(hook.after).toContain('firewall.service');
+    expect(hook.service.execStart).toEqual(['podman network reload --all']);
+    expect(planV6egress(parseV6egressParams({}, config), config, { etc: '/etc', podmanSocket: '/s', image: 'img' }).units.map((u) => u.name)).not.toContain('podman-network-reload.service');
   });
 });

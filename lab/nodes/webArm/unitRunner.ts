@@ -20,8 +20,10 @@ import { renderUnit } from '../../units/render.ts';
 import { webArmArgv } from './webArm.ts';
 
 interface ActiveUnit {
+  state: 'active' | 'failed';
   startedAt: string;
   pid?: number;
+  error?: string;
 }
 
 type ActiveMap = Record<string, ActiveUnit>;
@@ -88,9 +90,9 @@ async function runExecLines(plan: LabPlan, unit: UnitSpec, lines: string[], phas
 
 export async function startUnit(plan: LabPlan, unit: UnitSpec): Promise<void> {
   const active = readActive(plan);
-  if (active[unit.name]) return;
+  if (active[unit.name]?.state === 'active') return;
   await runExecLines(plan, unit, unit.service.execStartPre, 'ExecStartPre');
-  const entry: ActiveUnit = { startedAt: new Date().toISOString() };
+  const entry: ActiveUnit = { state: 'active', startedAt: new Date().toISOString() };
   if (unit.service.type === 'oneshot') {
     await runExecLines(plan, unit, unit.service.execStart, 'ExecStart');
   } else {
@@ -110,6 +112,11 @@ export async function stopUnit(plan: LabPlan, unit: UnitSpec): Promise<void> {
   const active = readActive(plan);
   const entry = active[unit.name];
   if (!entry) return;
+  if (entry.state === 'failed') {
+    delete active[unit.name];
+    writeActive(plan, active);
+    return;
+  }
   await runExecLines(plan, unit, unit.service.execStop, 'ExecStop').catch(() => undefined);
   if (entry.pid !== undefined) await terminate(entry.pid);
   await runExecLines(plan, unit, unit.service.execStopPost, 'ExecStopPost').catch(() => undefined);
@@ -140,15 +147,69 @@ async function terminate(pid: number): Promise<void> {
   }
 }
 
+export interface UnitFailure {
+  unit: string;
+  error: string;
+}
+
+export interface StartResult {
+  started: string[];
+  failed: UnitFailure[];
+}
+
+function markFailed(plan: LabPlan, name: string, error: string): void {
+  const active = readActive(plan);
+  active[name] = { state: 'failed', startedAt: new Date().toISOString(), error };
+  writeActive(plan, active);
+}
+
+/**
+ * Starts the named units in the given order like systemd does: a unit that fails is marked
+ * failed and the others go on, but a unit whose Requires= failed is not started at all.
+ */
+async function startInOrder(
+  plan: LabPlan,
+  byName: Map<string, UnitSpec>,
+  order: string[],
+  progress: Progress,
+  beforeStart?: (unit: string) => Promise<void>,
+): Promise<StartResult> {
+  const result: StartResult = { started: [], failed: [] };
+  for (const name of order) {
+    const unit = byName.get(name)!;
+    const failedDependency = unit.requires.find((r) => readActive(plan)[r]?.state === 'failed');
+    if (failedDependency) {
+      const error = `dependency failed: ${failedDependency}`;
+      markFailed(plan, name, error);
+      result.failed.push({ unit: name, error });
+      progress.note(`${name}: not started (${error})`);
+      continue;
+    }
+    await beforeStart?.(name);
+    try {
+      await progress.step(`start ${name}`, () => startUnit(plan, unit));
+      result.started.push(name);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      markFailed(plan, name, message);
+      result.failed.push({ unit: name, error: message });
+    }
+  }
+  return result;
+}
+
+/** Throws when any unit failed (for callers that need the whole system up). */
+export function assertStarted(result: StartResult, what: string): void {
+  if (result.failed.length) {
+    throw new LabBrokenError(`${what}: ${result.failed.length} unit(s) failed:\n${result.failed.map((f) => `- ${f.unit}: ${f.error}`).join('\n')}`);
+  }
+}
+
 /** Starts every installed unit wanted by multi-user.target, in unit order ("boot"). */
-export async function bootUnits(plan: LabPlan, progress: Progress): Promise<string[]> {
+export async function bootUnits(plan: LabPlan, progress: Progress): Promise<StartResult> {
   const units = parsedUnits(installedUnits(plan));
   const order = startOrder(units, ['multi-user.target']);
-  const byName = new Map(units.map((u) => [u.name, u]));
-  for (const name of order) {
-    await progress.step(`start ${name}`, () => startUnit(plan, byName.get(name)!));
-  }
-  return order;
+  return startInOrder(plan, new Map(units.map((u) => [u.name, u])), order, progress);
 }
 
 /** Stops every active unit in reverse unit order ("shutdown"). */
@@ -162,8 +223,45 @@ export async function shutdownUnits(plan: LabPlan, progress: Progress): Promise<
 }
 
 /**
+ * `systemctl restart <name>`: units that are PartOf= it are stopped first and started again
+ * after it, in unit order. Returns what failed.
+ */
+export async function restartUnit(plan: LabPlan, name: string, progress: Progress): Promise<StartResult> {
+  const units = parsedUnits(installedUnits(plan));
+  const byName = new Map(units.map((u) => [u.name, u]));
+  if (!byName.has(name)) throw new LabBrokenError(`web-arm: no unit ${name} is installed`);
+  const group = [name, ...units.filter((u) => u.partOf.includes(name)).map((u) => u.name)];
+  const running = group.filter((n) => readActive(plan)[n]);
+  for (const n of stopOrder(units, running)) {
+    await progress.step(`stop ${n}`, () => stopUnit(plan, byName.get(n)!));
+  }
+  const order = startOrder(units, ['multi-user.target']).filter((n) => group.includes(n));
+  return startInOrder(plan, byName, order.includes(name) ? order : [name, ...order], progress);
+}
+
+/** `systemctl stop <name>` (no dependents are touched). */
+export async function stopNamedUnit(plan: LabPlan, name: string, progress: Progress): Promise<void> {
+  const unit = parsedUnits(installedUnits(plan)).find((u) => u.name === name);
+  if (!unit) throw new LabBrokenError(`web-arm: no unit ${name} is installed`);
+  await progress.step(`stop ${name}`, () => stopUnit(plan, unit));
+}
+
+/** `systemctl start <name>` after its Requires= (only the named unit is started). */
+export async function startNamedUnit(plan: LabPlan, name: string, progress: Progress): Promise<StartResult> {
+  const units = parsedUnits(installedUnits(plan));
+  const byName = new Map(units.map((u) => [u.name, u]));
+  if (!byName.has(name)) throw new LabBrokenError(`web-arm: no unit ${name} is installed`);
+  return startInOrder(plan, byName, [name], progress);
+}
+
+export interface SwitchResult extends SwitchPlan {
+  failed: UnitFailure[];
+}
+
+/**
  * Installs a new set of units and files like `nixos-rebuild switch`: stops removed units,
- * restarts changed ones, starts added ones, leaves unchanged ones running.
+ * restarts changed ones, starts added ones (and any wanted unit not running, e.g. a failed
+ * one), leaves unchanged running ones alone.
  */
 export async function switchUnits(
   plan: LabPlan,
@@ -171,7 +269,7 @@ export async function switchUnits(
   files: Record<string, string>,
   progress: Progress,
   options: { beforeStart?: (unit: string) => Promise<void>; start?: boolean } = {},
-): Promise<SwitchPlan> {
+): Promise<SwitchResult> {
   const previousText = installedUnits(plan);
   const previous = parsedUnits(previousText);
   const nextText = new Map(next.map((u) => [u.name, renderUnit(u)]));
@@ -186,14 +284,13 @@ export async function switchUnits(
   mkdirSync(dir, { recursive: true });
   for (const name of sw.removed) rmSync(join(dir, name), { force: true });
   for (const [name, text] of nextText) writeFileSync(join(dir, name), text);
-  if (options.start === false) return sw;
-  const wanted = new Set(startOrder(next, ['multi-user.target']));
-  const byName = new Map(next.map((u) => [u.name, u]));
+  if (options.start === false) return { ...sw, failed: [] };
   const toStart = new Set([...sw.added, ...sw.changed]);
-  for (const name of startOrder(next, ['multi-user.target'])) {
-    if (!wanted.has(name) || !(toStart.has(name) || !readActive(plan)[name])) continue;
-    await options.beforeStart?.(name);
-    await progress.step(`start ${name}`, () => startUnit(plan, byName.get(name)!));
-  }
-  return sw;
+  const order = startOrder(next, ['multi-user.target']).filter(
+    (name) => toStart.has(name) || readActive(plan)[name]?.state !== 'active',
+  );
+  // A unit that failed before is started again (it is "wanted but not running").
+  for (const name of order) if (readActive(plan)[name]?.state === 'failed') await stopUnit(plan, next.find((u) => u.name === name)!);
+  const result = await startInOrder(plan, new Map(next.map((u) => [u.name, u])), order, progress, options.beforeStart);
+  return { ...sw, failed: result.failed };
 }
