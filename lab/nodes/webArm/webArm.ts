@@ -68,9 +68,13 @@ export async function createWebArmNamespaces(plan: LabPlan): Promise<void> {
   await createNetns(w.netnsName);
   if (nsInode(w.mountNsFile) !== undefined && (await isNamespaceMount(w.mountNsFile))) return;
   writeFileSync(w.mountNsFile, '');
+  // web-arm's /run is its own: podman's network run dir (aardvark-dns config), runc's state and
+  // container netns files live there. Shared with the machine they would collide with other
+  // labs' web-arms and survive an emulated reboot. The tmpfs mounts vanish with the namespace.
+  const privateRun = ['/run/netns', '/run/containers', '/run/runc', '/run/crun', '/run/podman'];
   const setup = [
     'set -e',
-    'mount -t tmpfs -o mode=0755,size=1m v6lab-netns /run/netns',
+    ...privateRun.map((dir) => `mkdir -p ${dir} && mount -t tmpfs -o mode=0755 v6lab-web-arm-run ${dir}`),
     `mount --bind ${join(w.etcDir, 'resolv.conf')} /etc/resolv.conf`,
     `mount --bind ${join(w.etcDir, 'hosts')} /etc/hosts`,
   ].join('\n');
