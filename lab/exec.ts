@@ -6,6 +6,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { CommandError, stderrTail } from './errors.ts';
 
 export interface RunOptions {
@@ -150,6 +151,44 @@ export function spawnDaemon(argv: readonly string[], options: DaemonOptions): nu
     return child.pid;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Runs a command attached to this terminal (stdin, stdout and stderr inherited), for
+ * interactive use (`lab shell`, `lab logs --follow`). While it runs, Ctrl-C belongs to the
+ * command: this process ignores SIGINT while it runs. Resolves to its exit code
+ * (128 + signal number when killed by a signal).
+ */
+export async function runInteractive(argv: readonly string[], options: { env?: Record<string, string | undefined> } = {}): Promise<number> {
+  const [file, ...args] = argv;
+  if (!file) throw new TypeError('runInteractive() needs a command');
+  const command = formatArgv(argv);
+  const started = performance.now();
+  const ignore = () => undefined;
+  process.on('SIGINT', ignore);
+  try {
+    const { exitCode, signal } = await new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      const child = spawn(file, args, { stdio: 'inherit', env: { ...process.env, ...options.env } });
+      child.once('error', reject);
+      child.once('exit', (code, sig) => resolve({ exitCode: code, signal: sig }));
+    });
+    const code = exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0);
+    record({ command, exitCode: code, signal: signal ?? undefined, durationMs: Math.round(performance.now() - started), stderrTail: '' });
+    return code;
+  } catch (error) {
+    record({ command, exitCode: undefined, signal: undefined, durationMs: Math.round(performance.now() - started), stderrTail: String(error) });
+    throw new CommandError({
+      command,
+      exitCode: undefined,
+      signal: undefined,
+      timedOut: false,
+      stdout: '',
+      stderr: (error as Error).message,
+      durationMs: Math.round(performance.now() - started),
+    });
+  } finally {
+    process.off('SIGINT', ignore);
   }
 }
 

@@ -2,10 +2,14 @@
  * The verbs, one file each; this is their registry.
  */
 import { applyVerb } from './apply.ts';
+import { captureVerb } from './capture.ts';
 import { downVerb } from './down.ts';
 import { execVerb } from './exec.ts';
+import { graphVerb } from './graph.ts';
 import { helpVerb } from './help.ts';
+import { logsVerb } from './logs.ts';
 import { rebootVerb } from './reboot.ts';
+import { shellVerb } from './shell.ts';
 import { statusVerb } from './status.ts';
 import { testVerb } from './test.ts';
 import { upVerb } from './up.ts';
@@ -24,5 +28,9 @@ export const VERBS: Record<string, Verb> = {
   apply: applyVerb,
   reboot: rebootVerb,
   exec: execVerb,
+  shell: shellVerb,
+  logs: logsVerb,
+  capture: captureVerb,
+  graph: graphVerb,
   help: helpVerb,
 };

@@ -22,6 +22,8 @@ export interface Machine {
   readonly netnsPath: string;
   /** The argv that runs a shell command inside the machine. */
   argvFor(command: string): string[];
+  /** The argv of an interactive login-less shell inside the machine (bash when there, else sh). */
+  shellArgv(env?: Record<string, string>): string[];
   execute(command: string, options?: ExecuteOptions): Promise<RunResult>;
   succeed(command: string, options?: ExecuteOptions): Promise<string>;
   fail(command: string, options?: ExecuteOptions): Promise<string>;
@@ -38,13 +40,25 @@ export interface MachineSpec {
 }
 
 export function createMachine(spec: MachineSpec): Machine {
-  const argvFor = (command: string) => [...spec.enter(), ...(spec.env ? ['env', ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)] : []), 'sh', '-c', command];
+  const envArgv = (extra: Record<string, string> = {}) => {
+    const all = { ...spec.env, ...extra };
+    return Object.keys(all).length ? ['env', ...Object.entries(all).map(([k, v]) => `${k}=${v}`)] : [];
+  };
+  const argvFor = (command: string) => [...spec.enter(), ...envArgv(), 'sh', '-c', command];
+  const shellArgv = (env: Record<string, string> = {}) => [
+    ...spec.enter(),
+    ...envArgv(env),
+    'sh',
+    '-c',
+    'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -i; else exec sh -i; fi',
+  ];
   const machine: Machine = {
     name: spec.name,
     tier: spec.tier,
     realism: 'real',
     netnsPath: spec.netnsPath,
     argvFor,
+    shellArgv,
     execute(command, options = {}) {
       return run(argvFor(command), { timeoutMs: options.timeoutMs ?? 60_000, input: options.input, allowFailure: true });
     },

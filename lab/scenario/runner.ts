@@ -13,6 +13,8 @@ import { run } from '../exec.ts';
 import { renderJsonReport } from '../report/json.ts';
 import { renderJUnit } from '../report/junit.ts';
 import { renderMarkdown } from '../report/markdown.ts';
+import { renderMermaid, topologyGraph } from '../report/graph.ts';
+import { labTopology } from '../inspect/topology.ts';
 import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
 import { renderVerdictTable } from '../report/table.ts';
 import { requireUpState } from '../state/store.ts';
@@ -89,7 +91,7 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
     scenarios,
     totals: totalsOf(scenarios),
   };
-  writeReports(plan.stateDir, runDir, report);
+  writeReports(plan.stateDir, runDir, report, renderMermaid(topologyGraph(await labTopology(plan, state))));
   if (options.json) process.stdout.write(renderJsonReport(report));
   else {
     process.stdout.write(`\n${renderVerdictTable(report, { color: process.stdout.isTTY, width: process.stdout.columns || 120 })}\n`);
@@ -98,11 +100,11 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
   return exitCodeOfReport(report);
 }
 
-function writeReports(stateDir: string, runDir: string, report: RunReport): void {
+function writeReports(stateDir: string, runDir: string, report: RunReport, topologyMermaid?: string): void {
   const outputs: Array<[string, string]> = [
     ['report.json', renderJsonReport(report)],
     ['junit.xml', renderJUnit(report)],
-    ['report.md', renderMarkdown(report)],
+    ['report.md', renderMarkdown(report, { topologyMermaid })],
   ];
   const reports = join(stateDir, 'reports');
   mkdirSync(reports, { recursive: true });
