@@ -1,3 +1,4 @@
+import { createProgress } from '../progress.ts';
 import { runScenarios } from '../scenario/runner.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
@@ -8,6 +9,9 @@ export const testVerb: Verb = {
   async run(args) {
     const options = parseCommon(args, { only: { type: 'string' } });
     const only = typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined;
-    return runScenarios(options.config.lab.name, { json: options.json, only });
+    const label = only ? only.join(', ') : 'every scenario';
+    return createProgress().step(`run ${label} against lab "${options.config.lab.name}" (vitest)`, () =>
+      runScenarios(options.config.lab.name, { json: options.json, only }),
+    );
   },
 };
