@@ -106,3 +106,13 @@ export function hostInSubnet(cidr: Cidr, n: number): string {
 export function normalizeAddress(text: string): string {
   return ipaddr.parse(text.replace(/%.*$/, '')).toString();
 }
+
+/** Canonical text of a CIDR given as text ("FDAA:0:0::/64" → "fdaa::/64"); unparsable text is kept. */
+export function normalizeCidrText(text: string): string {
+  try {
+    const [address, length] = ipaddr.parseCIDR(text);
+    return `${address.toString()}/${length}`;
+  } catch {
+    return text;
+  }
+}

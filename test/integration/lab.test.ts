@@ -57,7 +57,7 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
     expect(result.stderr).toContain('No lab named');
   });
 
-  it('comes up, passes all seven scenarios, goes down twice and leaves nothing behind', async () => {
+  it('comes up, passes every scenario, goes down twice and leaves nothing behind', async () => {
     const rootRulesBefore = await rootNamespaceRules();
     const up = await lab('up');
     expect(up.exitCode, up.stderr).toBe(0);
@@ -94,6 +94,11 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
       'idempotent-redeploy',
       'idempotent-reboot',
       'no-inbound',
+      'container-dns',
+      'router-outage',
+      'firewall-reload',
+      'drift',
+      'subnet-collision',
     ]);
     expect(report.scenarios.find((s) => s.id === 'idempotent-reboot')!.realism).toBe('emulated');
     expect(test.exitCode).toBe(0);

@@ -1,0 +1,9 @@
+// A firewall restart after apply: NixOS's iptables firewall leaves netavark's rules alone; a
+// reload that flushes the ruleset removes them (the ULA leaks, egress breaks) until
+// `podman network reload --all`; the design option that reloads them after the firewall is proven.
+import { scenario } from '../lab/scenario/define.ts';
+import { storyFirewallReload } from './lib/faults.ts';
+
+scenario({ id: 'firewall-reload', title: "firewall reloads and netavark's rules" }, async (t) => {
+  await storyFirewallReload(t);
+});

@@ -1,0 +1,241 @@
+/**
+ * Fault and gotcha stories: each breaks something the way real hosts break, records what the
+ * lab sees, shows the remedy, and puts web-arm back as it was (the scenarios after it rely on
+ * that; every story ends by proving egress works again).
+ */
+import ipaddr from 'ipaddr.js';
+import { relative } from 'node:path';
+import { applyDesign } from '../../lab/lifecycle/apply.ts';
+import { restartUnit, startNamedUnit, stopNamedUnit } from '../../lab/nodes/webArm/unitRunner.ts';
+import { silentProgress } from '../../lab/progress.ts';
+import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
+import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { describeDrift, inspectNetworkDrift } from '../../lab/state/networkDrift.ts';
+import { cidrContains, hostInSubnet, normalizeAddress } from '../../lab/topology/addresses.ts';
+import type { LabConfig } from '../../lab/topology/config.ts';
+import { planLab } from '../../lab/topology/plan.ts';
+import { facts } from './checks.ts';
+
+/** Applies a variant of the lab's config (design params, firewall) like a nixos-rebuild switch. */
+export async function applyVariant(t: ScenarioRun, change: (config: LabConfig) => void) {
+  const variant = structuredClone(t.lab.state.config);
+  change(variant);
+  return applyDesign(planLab(variant), t.lab.state, silentProgress, { tolerateFailures: true });
+}
+
+/** Puts the lab's own configuration back and checks that it came back whole. */
+export async function restoreConfig(t: ScenarioRun): Promise<void> {
+  const result = await applyDesign(t.lab.plan, t.lab.state, silentProgress, { tolerateFailures: true });
+  t.observe('the original configuration is back', 'web-arm', 'lab apply (original config)', 'no failed unit', result.switch.failed.length ? result.switch.failed.map((f) => `${f.unit}: ${f.error}`).join('; ') : 'all units up', result.switch.failed.length === 0);
+}
+
+export async function egressByAddress(t: ScenarioRun, check: string, expectWorks: boolean, timeoutS = 4): Promise<string> {
+  const f = facts(t);
+  return t.check(check, t.lab.webArm, `podman exec ${f.probe} curl -6 -sS -m ${timeoutS} http://[${f.v6Target}]/`, expectWorks
+    ? { expected: `the target saw ${f.gua}`, test: (out) => normalizeAddress(out) === f.gua }
+    : { expected: 'no answer', exitZero: false });
+}
+
+export async function waitForEgress(t: ScenarioRun, check: string, timeoutMs = 30_000): Promise<void> {
+  const f = facts(t);
+  const started = performance.now();
+  const command = `podman exec ${f.probe} curl -6 -sS -m 3 http://[${f.v6Target}]/`;
+  let seen = 'nothing yet';
+  let ok = false;
+  while (performance.now() - started < timeoutMs) {
+    const r = await t.lab.webArm.execute(command);
+    seen = `exit ${r.exitCode}: ${(r.stdout || r.stderr).trim().split('\n')[0]}`;
+    if (r.exitCode === 0 && normalizeAddress(r.stdout.trim()) === f.gua) {
+      ok = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  t.observe(check, 'web-arm', `${command} (retried up to ${timeoutMs / 1000} s)`, `the target saw ${f.gua}`, `${seen} after ${((performance.now() - started) / 1000).toFixed(1)} s`, ok);
+}
+
+function gateways(t: ScenarioRun): { v4: string; v6: string } {
+  const subnets = t.lab.design.networks[0]!.subnets;
+  const cidr = (s: string) => {
+    const [address, prefixLength] = ipaddr.parseCIDR(s);
+    return { family: (address.kind() === 'ipv4' ? 4 : 6) as 4 | 6, address, prefixLength, text: s };
+  };
+  return { v4: hostInSubnet(cidr(subnets.find((s) => !s.includes(':'))!), 1), v6: hostInSubnet(cidr(subnets.find((s) => s.includes(':'))!), 1) };
+}
+
+/** container-dns: names resolve through aardvark-dns on the bridge; a firewall that drops 53/udp there breaks it. */
+export async function storyContainerDns(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const gw = gateways(t);
+  const { webArm } = t.lab;
+  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `podman exec ${f.probe} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
+    expected: `nameserver ${gw.v4}`,
+    test: (out) => out.trim() === `nameserver ${gw.v4}`,
+  });
+  for (const server of [gw.v4, gw.v6]) {
+    await t.check(`aardvark-dns (${server}) answers AAAA for ${f.v6Name}`, webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`, {
+      expected: f.v6Target,
+      test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
+    });
+  }
+  await t.check(`${f.v6Name} has no A record (v6-only)`, webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`, {
+    expected: 'an empty answer',
+    test: (out) => out === '',
+  });
+  // The NixOS firewall without the podman module's rule for the bridge (nixpkgs#272480).
+  const blocked = await applyVariant(t, (c) => {
+    c.webArm.firewall.allowDnsOnPodmanBridges = false;
+  });
+  t.observe('firewall without 53/udp on podman+ applied', 'web-arm', 'lab apply (webArm.firewall.allowDnsOnPodmanBridges=false)', 'firewall.service restarted', blocked.switch.changed.join(', ') || 'nothing changed', blocked.switch.changed.includes('firewall.service'));
+  await t.check('with 53/udp dropped on the bridge, aardvark-dns does not answer', webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
+    expected: 'a timeout. Fix: allow 53/udp on the bridge (networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ])',
+    test: (out) => !out.split('\n').some((l) => l.includes(':') && !l.startsWith(';')),
+    exitZero: false,
+  });
+  await restoreConfig(t);
+  await t.check('with the rule back, aardvark-dns answers again', webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
+    expected: f.v6Target,
+    test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
+  });
+  t.summary = `aardvark-dns answers AAAA ${f.v6Target}; dropping 53/udp on podman+ breaks it (fix: allow it on the bridge)`;
+}
+
+function outageRules(port: string): string {
+  return ['table netdev v6lab_outage {', '  chain cut {', `    type filter hook ingress device "${port}" priority -500; policy drop;`, '  }', '}'].join('\n');
+}
+
+/** router-outage: the link between web-arm and the router is cut and restored; egress comes back without re-applying. */
+export async function storyRouterOutage(t: ScenarioRun): Promise<void> {
+  const { upstream, webArm } = t.lab;
+  const port = t.lab.plan.upstream.toWebArmIf;
+  const uplink = t.lab.state.config.webArm.uplink;
+  await egressByAddress(t, 'egress works before the outage', true);
+  // A cut cable: every frame in both directions is dropped at both ends; no configuration changes.
+  await t.check("cut: drop every frame on the router's web-arm port", upstream, `printf '%s\\n' '${outageRules(port)}' | nft -f -`, { expected: 'exit 0' });
+  await t.check(`cut: drop every frame on web-arm's ${uplink}`, webArm, `printf '%s\\n' '${outageRules(uplink)}' | nft -f -`, { expected: 'exit 0' });
+  await egressByAddress(t, 'egress fails during the outage', false, 3);
+  await t.check('restore the link (router side)', upstream, 'nft delete table netdev v6lab_outage', { expected: 'exit 0' });
+  await t.check('restore the link (web-arm side)', webArm, 'nft delete table netdev v6lab_outage', { expected: 'exit 0' });
+  await waitForEgress(t, 'egress recovers by itself, without re-applying');
+  t.summary = 'egress failed during the cut and recovered by itself after it';
+}
+
+/** firewall-reload: netavark's rules against a firewall restart, with and without a flush of the ruleset. */
+export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const { webArm, upstream } = t.lab;
+  const plan = t.lab.plan;
+  // NixOS's default (iptables) firewall only rebuilds its own chains.
+  const restarted = await restartUnit(plan, 'firewall.service', silentProgress);
+  t.observe('systemctl restart firewall (iptables backend, NixOS default)', 'web-arm', 'restart firewall.service (emulated)', 'restarted', restarted.failed.length ? restarted.failed[0]!.error : `restarted ${restarted.started.join(', ')}`, restarted.failed.length === 0);
+  await egressByAddress(t, 'NAT66 egress survives a restart of the iptables firewall', true);
+
+  // A firewall whose ruleset starts with `flush ruleset` (NixOS with networking.nftables.enable).
+  const flush = async (label: string) => {
+    await t.check(`${label}: flush the whole ruleset and restart the firewall`, webArm, 'nft flush ruleset', { expected: 'exit 0' });
+    return restartUnit(plan, 'firewall.service', silentProgress);
+  };
+  await flush('nftables-style reload');
+  const capture = await startCapture(upstream.netnsPath, plan.upstream.toWebArmIf, `${t.attachmentDir}/after-flush-${Date.now()}.pcap`, ['ip6']);
+  await egressByAddress(t, "after the flush NAT66 egress is broken (netavark's rules are gone)", false, 3);
+  const rows = await stopCapture(capture);
+  const leaked = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)));
+  t.observe(
+    'what leaves the host after the flush',
+    'upstream',
+    `tcpdump -i ${plan.upstream.toWebArmIf} ip6 → ${relative(process.cwd(), capture.file)}`,
+    `packets from the ULA ${f.ula}, un-NATed (replies can never come back)`,
+    `${leaked.length} packets from ${f.ula}${leaked[0] ? ` (${leaked[0].src} → ${leaked[0].dst})` : ''} of ${rows.length}`,
+    leaked.length > 0,
+    [capture.file],
+  );
+  await t.check('podman network reload --all restores the rules', webArm, 'podman network reload --all', { expected: 'exit 0' });
+  await egressByAddress(t, 'NAT66 egress works again after the reload', true);
+
+  // The remedy as a design option: a reload unit PartOf= and After= the firewall.
+  const withHook = await applyVariant(t, (c) => {
+    c.design.params = { ...c.design.params, reloadNetworksAfterFirewall: true };
+  });
+  t.observe('design option reloadNetworksAfterFirewall applied', 'web-arm', 'lab apply (design.params.reloadNetworksAfterFirewall=true)', 'podman-network-reload.service started', withHook.switch.added.join(', ') || 'nothing added', withHook.switch.added.includes('podman-network-reload.service') && withHook.switch.failed.length === 0);
+  const again = await flush('with the remedy');
+  t.observe('the firewall restart also restarts the reload unit (PartOf=)', 'web-arm', 'restart firewall.service (emulated)', 'firewall.service, podman-network-reload.service', again.started.join(', '), again.started.includes('podman-network-reload.service'));
+  await egressByAddress(t, 'with the remedy NAT66 egress survives the flush', true);
+  await restoreConfig(t);
+  await egressByAddress(t, 'egress works with the original configuration', true);
+  t.summary = 'iptables firewall restart: egress kept; flush ruleset: ULA leaks, egress broken until `podman network reload --all`; remedy proven';
+}
+
+async function stopProbeAndNetwork(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  await stopNamedUnit(t.lab.plan, `podman-${f.probe}.service`, silentProgress);
+  await t.check(`remove ${f.network} (a host deployed before the design)`, t.lab.webArm, `podman network rm -f ${f.network} || true; ! podman network exists ${f.network}`, { expected: 'the network is gone' });
+}
+
+async function restoreNetworkAndProbe(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const plan = t.lab.plan;
+  await stopNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+  await t.lab.webArm.execute(`podman network rm -f ${f.network}`);
+  const ensure = await restartUnit(plan, `${f.network}-network.service`, silentProgress);
+  const probe = await startNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+  const failed = [...ensure.failed, ...probe.failed];
+  t.observe('restore: the network is ensured again and the probe restarted', 'web-arm', `restart ${f.network}-network.service; start podman-${f.probe}.service`, 'both started', failed.length ? failed.map((x) => `${x.unit}: ${x.error}`).join('; ') : 'both started', failed.length === 0);
+  await waitForEgress(t, 'egress works again', 20_000);
+}
+
+/** drift: a wrongly pre-created network passes the production idiom silently; the lab reports DRIFT; strict ensure catches it. */
+export async function storyDrift(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const plan = t.lab.plan;
+  const intent = t.lab.design.networks[0]!;
+  const v4 = intent.subnets.find((s) => !s.includes(':'))!;
+  await stopProbeAndNetwork(t);
+  await t.check(`pre-create ${f.network} wrongly: IPv4 only`, t.lab.webArm, `podman network create --subnet ${v4} ${f.network}`, { expected: 'exit 0' });
+  const ensure = await restartUnit(plan, `${f.network}-network.service`, silentProgress);
+  t.observe('the production idiom `exists || create` accepts it silently', 'web-arm', `restart ${f.network}-network.service`, 'succeeds (this is the gotcha)', ensure.failed.length ? `failed: ${ensure.failed[0]!.error}` : 'succeeded', ensure.failed.length === 0);
+  const drift = await inspectNetworkDrift(t.lab.webArm, intent);
+  t.observe('the lab reports DRIFT', 'web-arm', `podman network inspect ${f.network} vs the design`, 'inspected subnets differ from intended ones', describeDrift(drift), drift.drift);
+  const probe = await startNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+  t.observe('the probe starts on the drifted network', 'web-arm', `start podman-${f.probe}.service`, 'started', probe.failed.length ? probe.failed[0]!.error : 'started', probe.failed.length === 0);
+  await egressByAddress(t, 'on the drifted network the probe has no IPv6 egress', false, 3);
+
+  // The strict ensure step as a design option.
+  const strict = await applyVariant(t, (c) => {
+    c.design.params = { ...c.design.params, strictEnsure: true };
+  });
+  const strictFailure = strict.switch.failed.find((x) => x.unit === `${f.network}-network.service`);
+  t.observe('strict ensure fails loudly while a container is attached', 'web-arm', 'lab apply (design.params.strictEnsure=true)', `${f.network}-network.service fails with DRIFT`, strictFailure ? strictFailure.error.split('\n').slice(-1)[0]! : `no failure (${strict.switch.changed.join(', ')})`, Boolean(strictFailure?.error.includes('DRIFT')));
+  await stopNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+  const recreate = await restartUnit(plan, `${f.network}-network.service`, silentProgress);
+  t.observe('with nothing attached, strict ensure recreates the network', 'web-arm', `restart ${f.network}-network.service (strict)`, 'succeeds', recreate.failed.length ? recreate.failed[0]!.error : 'succeeded', recreate.failed.length === 0);
+  const after = await inspectNetworkDrift(t.lab.webArm, intent);
+  t.observe('the network now matches the design', 'web-arm', `podman network inspect ${f.network}`, 'no drift', describeDrift(after), !after.drift);
+  await startNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+  await waitForEgress(t, 'egress works on the recreated network', 20_000);
+  await restoreConfig(t);
+  await restoreNetworkAndProbe(t);
+  t.summary = `exists||create accepted an IPv4-only ${f.network}; the lab reported DRIFT; strict ensure refused, then recreated it`;
+}
+
+/** subnet-collision: another network holds a subnet; the ensure step fails visibly; the probe does not start half-configured. */
+export async function storySubnetCollision(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const plan = t.lab.plan;
+  const intent = t.lab.design.networks[0]!;
+  for (const subnet of intent.subnets) {
+    const family = subnet.includes(':') ? 'ULA' : 'IPv4 subnet';
+    await stopProbeAndNetwork(t);
+    // For the ULA case the squatter gets an IPv4 subnet of its own, or podman would hand it
+    // the next free one (10.89.0.0/24) and the collision would be on IPv4 instead.
+    const squatter = subnet.includes(':') ? `--ipv6 --subnet 10.250.0.0/24 --subnet ${subnet}` : `--subnet ${subnet}`;
+    await t.check(`another network (squatter) takes the ${family} ${subnet}`, t.lab.webArm, `podman network create ${squatter} squatter`, { expected: 'exit 0' });
+    const ensure = await restartUnit(plan, `${f.network}-network.service`, silentProgress);
+    t.observe(`the ensure step fails visibly (${family} taken)`, 'web-arm', `restart ${f.network}-network.service`, `failed, with podman naming ${subnet}`, ensure.failed.length ? ensure.failed[0]!.error.split('\n').slice(-1)[0]! : 'succeeded', ensure.failed.length === 1 && ensure.failed[0]!.error.includes(subnet));
+    const probe = await startNamedUnit(plan, `podman-${f.probe}.service`, silentProgress);
+    t.observe('the probe is not started (Requires= failed)', 'web-arm', `start podman-${f.probe}.service`, 'dependency failed', probe.failed.length ? probe.failed[0]!.error : 'started', Boolean(probe.failed[0]?.error.includes('dependency failed')));
+    await t.check('no half-configured probe container exists', t.lab.webArm, `podman ps -a --filter name=^${f.probe}$ --format '{{.Names}}'`, { expected: 'none', test: (out) => out === '' });
+    await t.check('remove the squatter', t.lab.webArm, 'podman network rm squatter', { expected: 'exit 0' });
+    await restoreNetworkAndProbe(t);
+  }
+  t.summary = 'a taken IPv4 subnet or ULA makes the ensure step fail visibly; the probe never starts half-configured';
+}
