@@ -25,7 +25,7 @@ export function nodeImageRecipe(suite: string, mirror: string): ImageRecipe {
     mirror,
     packages: [
       'iproute2', 'iputils-ping', 'curl', 'netcat-openbsd', 'socat', 'python3', 'dnsmasq-base',
-      'tcpdump', 'nftables', 'procps', 'ca-certificates', 'dnsutils',
+      'tcpdump', 'nftables', 'procps', 'ca-certificates', 'dnsutils', 'radvd',
     ],
     excludes: ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/locale/*', '/usr/share/info/*'],
     files: [[RESPONDER_PATH, '/usr/local/bin']],

@@ -99,6 +99,7 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
       'firewall-reload',
       'drift',
       'subnet-collision',
+      'ra-control',
     ]);
     expect(report.scenarios.find((s) => s.id === 'idempotent-reboot')!.realism).toBe('emulated');
     expect(test.exitCode).toBe(0);
