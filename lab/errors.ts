@@ -57,6 +57,18 @@ export class HostError extends LabError {
   }
 }
 
+/** The plan would touch the machine's own network: refused before anything is created. */
+export class SafetyError extends LabError {
+  readonly code = 'E_SAFETY';
+  readonly exitCode = 2;
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Refusing a topology that could reach the machine's real network:\n${problems.map((p) => `- ${p}`).join('\n')}\nFix: keep every link inside the lab's namespaces (names and lab.name as documented).`);
+    this.name = 'SafetyError';
+    this.problems = problems;
+  }
+}
+
 /** An assertion about the network did not hold: a failed verdict, not a broken lab. */
 export class VerdictError extends LabError {
   readonly code = 'E_VERDICT';

@@ -21,7 +21,9 @@ import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import { readState, writeState, type LabState } from '../state/store.ts';
 import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../state/workloadSnapshot.ts';
 import type { LabConfig } from '../topology/config.ts';
-import { planLab } from '../topology/plan.ts';
+import { planLab, planLinks } from '../topology/plan.ts';
+import { assertSafePlan } from '../topology/safety.ts';
+import { listRootLinks } from '../links/veth.ts';
 import { applyDesign, installBaseSystem } from './apply.ts';
 import { powerOnWebArm } from './webArmPower.ts';
 
@@ -35,6 +37,8 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   validateDesign(config);
   const plan = planLab(config);
   assertRoot();
+  const links = planLinks(plan);
+  assertSafePlan(plan, links, await listRootLinks(''));
   const existing = readState(plan.name);
   if (existing?.phase === 'up') {
     progress.note(`lab "${plan.name}" is already up (run \`pnpm lab down\` first to rebuild it)`);

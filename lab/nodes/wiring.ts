@@ -10,12 +10,18 @@ import { succeed } from '../exec.ts';
 import { cidrOf } from '../topology/addresses.ts';
 import { ipIn, netnsPath, sysctlIn } from '../links/netns.ts';
 import { createVeth } from '../links/veth.ts';
-import type { InternetHostPlan, LabPlan } from '../topology/plan.ts';
+import { planLinks, type InternetHostPlan, type LabPlan, type VethPlan } from '../topology/plan.ts';
 
 const NO_DAD = {
   'net.ipv6.conf.all.accept_dad': 0,
   'net.ipv6.conf.default.accept_dad': 0,
 };
+
+function linkOf(plan: LabPlan, id: string): VethPlan {
+  const link = planLinks(plan).find((l) => l.id === id);
+  if (!link) throw new Error(`no link ${id} in the plan`);
+  return link;
+}
 
 function mark(plan: LabPlan): string {
   return `v6lab:${plan.name}`;
@@ -45,11 +51,8 @@ export async function wireInternetHost(plan: LabPlan, host: InternetHostPlan): P
     ...NO_DAD,
     ...(host.ipv6 ? {} : { 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 }),
   });
-  await createVeth(
-    { netns: host.netnsName, tmpName: host.tmpIf, name: host.ifname },
-    { netns: upstream, tmpName: host.peerTmpIf, name: host.peerIfname },
-    mark(plan),
-  );
+  const link = linkOf(plan, `internet-${host.node}`);
+  await createVeth(link.a, link.b, mark(plan));
   await succeed(ipIn(upstream, 'link', 'set', 'dev', host.peerIfname, 'master', plan.upstream.bridge));
   await succeed(ipIn(host.netnsName, 'link', 'set', 'dev', 'lo', 'up'));
   const u = plan.config.upstream;
@@ -72,11 +75,8 @@ export async function wireWebArmUplink(plan: LabPlan): Promise<void> {
   const port = plan.upstream.toWebArmIf;
   const w = plan.config.webArm;
   const u = plan.config.upstream;
-  await createVeth(
-    { netns: plan.webArm.netnsName, tmpName: plan.webArm.uplinkTmp, name: w.uplink, mac: w.mac },
-    { netns: upstream, tmpName: plan.upstream.toWebArmTmp, name: port, mac: u.mac },
-    mark(plan),
-  );
+  const link = linkOf(plan, 'web-arm-uplink');
+  await createVeth(link.a, link.b, mark(plan));
   await succeed(ipIn(upstream, '-6', 'addr', 'flush', 'dev', port, 'scope', 'link'));
   await succeed(ipIn(upstream, '-6', 'addr', 'add', `${u.linkLocal}/64`, 'dev', port, 'nodad'));
   await succeed(ipIn(upstream, '-4', 'addr', 'add', `${u.ipv4Gateway}/32`, 'dev', port));

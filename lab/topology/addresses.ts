@@ -19,7 +19,9 @@ export function parseAddress(field: string, value: unknown, family: Family, exam
     throw new ConfigError(field, value, `not an IPv${family} address`, `give an address such as ${example}`);
   }
   const parsed = ipaddr.parse(value);
-  if ((family === 4) !== (parsed.kind() === 'ipv4')) {
+  // ipaddr.js accepts classful shorthand ("172.31.1" = 172.31.0.1): a typo, not an address.
+  const shorthand = parsed.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(value);
+  if ((family === 4) !== (parsed.kind() === 'ipv4') || shorthand) {
     throw new ConfigError(field, value, `not an IPv${family} address`, `give an address such as ${example}`);
   }
   return parsed;

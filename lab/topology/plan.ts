@@ -149,3 +149,33 @@ function parentDomain(name: string): string {
 export function nodeNames(plan: LabPlan): string[] {
   return [plan.webArm.node, plan.upstream.node, ...plan.internet.map((h) => h.node)];
 }
+
+export interface VethEndPlan {
+  netns: string;
+  tmpName: string;
+  name: string;
+  mac?: string;
+}
+
+export interface VethPlan {
+  id: string;
+  a: VethEndPlan;
+  b: VethEndPlan;
+}
+
+/** Every veth pair the lab creates, resolved before anything is deployed. */
+export function planLinks(plan: LabPlan): VethPlan[] {
+  const w = plan.config.webArm;
+  return [
+    {
+      id: 'web-arm-uplink',
+      a: { netns: plan.webArm.netnsName, tmpName: plan.webArm.uplinkTmp, name: w.uplink, mac: w.mac },
+      b: { netns: plan.upstream.netnsName, tmpName: plan.upstream.toWebArmTmp, name: plan.upstream.toWebArmIf, mac: plan.config.upstream.mac },
+    },
+    ...plan.internet.map((h) => ({
+      id: `internet-${h.node}`,
+      a: { netns: h.netnsName, tmpName: h.tmpIf, name: h.ifname },
+      b: { netns: plan.upstream.netnsName, tmpName: h.peerTmpIf, name: h.peerIfname },
+    })),
+  ];
+}
