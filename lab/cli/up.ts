@@ -1,5 +1,6 @@
 import { labDown } from '../lifecycle/down.ts';
 import { labUp } from '../lifecycle/up.ts';
+import { readState } from '../state/store.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
@@ -31,8 +32,16 @@ export const upVerb: Verb = {
       }
       return 0;
     } catch (error) {
-      process.stderr.write(`\nup failed: removing what was created (lab down)\n`);
-      await labDown(options.config, progress).catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+      // Only what this `up` started creating is removed: bad input fails before that, and a
+      // lab that was already up is never touched.
+      if (readState(options.config.lab.name)?.phase === 'creating') {
+        process.stderr.write(`\nup ${abort.signal.aborted ? 'interrupted' : 'failed'}: removing what was created (lab down)\n`);
+        await labDown(options.config, progress).catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+      }
+      if (abort.signal.aborted) {
+        process.stderr.write('v6lab: interrupted; nothing of the lab is left\n');
+        return 130;
+      }
       throw error;
     } finally {
       process.off('SIGINT', onSignal);

@@ -3,8 +3,9 @@
  * rules in the root namespace, mounts, container cgroups, live processes. Whatever is new
  * afterwards is a leak of the lab.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { succeed } from '../exec.ts';
+import { labHash as labHashOf } from '../topology/plan.ts';
 
 export interface MachineSnapshot {
   netns: string[];
@@ -14,6 +15,58 @@ export interface MachineSnapshot {
   mounts: string[];
   cgroups: string[];
   processes: Record<string, string>;
+  /** pid or cgroup path → the lab it belongs to, when its marks say so. */
+  owners: Record<string, string>;
+}
+
+const LAB_MARKS = [/v6lab-([a-z][a-z0-9]*)-/, /\/run\/v6lab\/([a-z][a-z0-9]*)\//, /\.lab\/([a-z][a-z0-9]*)\//, /--name ([a-z][a-z0-9]*)/, /V6LAB_LAB=([a-z][a-z0-9]*)/];
+
+/** The lab a text (command line, environment, path) names by one of the lab's marks. */
+export function labOfText(text: string): string | undefined {
+  for (const mark of LAB_MARKS) {
+    const m = mark.exec(text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function netnsOwners(): Map<string, string> {
+  const owners = new Map<string, string>();
+  try {
+    for (const name of readdirSync('/run/netns')) {
+      const lab = labOfText(`${name}-`);
+      if (!lab) continue;
+      const m = /net:\[(\d+)\]/.exec(`net:[${statInode(`/run/netns/${name}`)}]`);
+      if (m) owners.set(m[1]!, lab);
+    }
+  } catch {
+    // no /run/netns
+  }
+  return owners;
+}
+
+function statInode(path: string): string {
+  try {
+    return String(statSync(path).ino);
+  } catch {
+    return '';
+  }
+}
+
+function processOwner(pid: string, byNetns: Map<string, string>): string | undefined {
+  const text = `${read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ')} ${read(`/proc/${pid}/environ`).replaceAll('\0', ' ')}`;
+  const byText = labOfText(text);
+  if (byText) return byText;
+  // A container's root filesystem in a lab's storage (the machine's own mount table lists every
+  // lab's namespace files, so only the storage path counts here).
+  const storage = /\.lab\/([a-z][a-z0-9]*)\/web-arm\/storage/.exec(read(`/proc/${pid}/mountinfo`));
+  if (storage) return storage[1];
+  try {
+    const m = /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/net`));
+    return m ? byNetns.get(m[1]!) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function lines(text: string): string[] {
@@ -63,6 +116,19 @@ function containerCgroups(): string[] {
 
 export async function snapshotMachine(): Promise<MachineSnapshot> {
   const mountPoints = lines(read('/proc/self/mountinfo')).map((l) => l.split(' ')[4] ?? '');
+  const processes = liveProcesses();
+  const byNetns = netnsOwners();
+  const owners: Record<string, string> = {};
+  for (const pid of Object.keys(processes)) {
+    const owner = processOwner(pid, byNetns);
+    if (owner) owners[pid] = owner;
+  }
+  const cgroups = containerCgroups();
+  for (const cgroup of cgroups) {
+    const pids = lines(read(`${cgroup}/cgroup.procs`));
+    const owner = pids.map((p) => owners[p]).find(Boolean);
+    if (owner) owners[cgroup] = owner;
+  }
   return {
     netns: lines(await succeed(['ip', 'netns', 'list'])).map((l) => l.split(' ')[0]!),
     links: (JSON.parse(await succeed(['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname),
@@ -70,8 +136,9 @@ export async function snapshotMachine(): Promise<MachineSnapshot> {
       .map((r) => r.replace(/\s+expires \S+/, '')),
     rules: [...lines(await succeed(['ip', '-4', 'rule'])), ...lines(await succeed(['ip', '-6', 'rule']))],
     mounts: mountPoints,
-    cgroups: containerCgroups(),
-    processes: liveProcesses(),
+    cgroups,
+    processes,
+    owners,
   };
 }
 
@@ -80,23 +147,35 @@ export interface Leak {
   what: string;
 }
 
+export interface LeakOptions {
+  /** Processes of the caller (the test runner), not of any lab. */
+  ignorePids?: Set<string>;
+  /** Only count what is not another lab's: things marked with another lab's name are left out. */
+  lab?: string;
+}
+
 /**
- * What `after` has that `before` had not. Processes that are this process or run under it
- * (the test runner's own children) are not the lab's.
+ * What `after` has that `before` had not. With `lab`, what another lab (running at the same
+ * time, e.g. on a developer's machine) owns by its marks is not counted.
  */
-export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, ignorePids: Set<string> = new Set()): Leak[] {
+export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, options: LeakOptions = {}): Leak[] {
   const leaks: Leak[] = [];
-  const added = (kind: string, a: string[], b: string[]) => {
-    for (const x of b) if (!a.includes(x)) leaks.push({ kind, what: x });
+  const otherLab = (text: string, key = text) => {
+    if (!options.lab) return false;
+    const owner = after.owners[key] ?? labOfText(`${text}/`);
+    return owner !== undefined && owner !== options.lab;
   };
-  added('netns', before.netns, after.netns);
-  added('link', before.links, after.links);
+  const added = (kind: string, a: string[], b: string[]) => {
+    for (const x of b) if (!a.includes(x) && !otherLab(x)) leaks.push({ kind, what: x });
+  };
+  added('netns', before.netns, after.netns.map((n) => n));
+  added('link', before.links, after.links.filter((l) => !(options.lab && /^v6l[0-9a-f]{10}/.test(l) && !l.startsWith(`v6l${labHashOf(options.lab)}`))));
   added('route', before.routes, after.routes);
   added('rule', before.rules, after.rules);
   added('mount', before.mounts, after.mounts);
   added('cgroup', before.cgroups, after.cgroups);
   for (const [pid, cmd] of Object.entries(after.processes)) {
-    if (before.processes[pid] === cmd || ignorePids.has(pid)) continue;
+    if (before.processes[pid] === cmd || options.ignorePids?.has(pid) || otherLab(cmd, pid)) continue;
     leaks.push({ kind: 'process', what: `${pid} ${cmd}` });
   }
   return leaks;

@@ -25,7 +25,7 @@ async function rootNamespaceRules(): Promise<string> {
 
 function leaksSince(before: MachineSnapshot, after: MachineSnapshot) {
   // Processes of the test runner itself (vitest and its workers' children) are not the lab's.
-  return findLeaks(before, after, ownProcessTree(String(process.ppid)));
+  return findLeaks(before, after, { ignorePids: ownProcessTree(String(process.ppid)), lab: LAB });
 }
 
 describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {

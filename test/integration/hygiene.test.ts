@@ -1,0 +1,116 @@
+/**
+ * Lab hygiene on the netns tier: a crash (SIGKILL) mid-`up` and mid-`test` followed by
+ * `lab down`, Ctrl-C during `up`, and 20 consecutive up/test/down cycles all leave the
+ * machine as it was. Needs root (CI runs as root).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, spawnDaemon } from '../../lab/exec.ts';
+import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import { stateFile } from '../../lab/state/store.ts';
+import { waitUntil } from '../../lab/wait.ts';
+
+const LAB = `hy${process.pid % 10000}`;
+const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+const logs = mkdtempSync(join(tmpdir(), 'v6lab-hygiene-'));
+const CYCLES = Number(process.env.V6LAB_HYGIENE_CYCLES ?? 20);
+
+function lab(...args: string[]) {
+  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 20 * 60_000 });
+}
+
+/** Starts a lab command in a process group of its own, as a terminal or a CI job would. */
+function background(name: string, ...args: string[]): { pid: number; log: string } {
+  const log = join(logs, `${name}.log`);
+  const pid = spawnDaemon([process.execPath, CLI, ...args, '--name', LAB], { logFile: log, env: { CI: '1' } });
+  return { pid, log };
+}
+
+async function waitForLog(log: string, text: string, timeoutMs = 180_000): Promise<void> {
+  await waitUntil(`"${text}" in ${log}`, async () => existsSync(log) && readFileSync(log, 'utf8').includes(text), { timeoutMs, intervalMs: 100 });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs = 120_000): Promise<void> {
+  await waitUntil(`process ${pid} to exit`, async () => !alive(pid), { timeoutMs, intervalMs: 100 });
+}
+
+async function leaks(before: MachineSnapshot) {
+  return findLeaks(before, await snapshotMachine(), { ignorePids: ownProcessTree(String(process.ppid)), lab: LAB });
+}
+
+describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
+  let before: MachineSnapshot;
+
+  beforeAll(async () => {
+    await lab('down');
+    // Warm the image cache first, so the interruptions below hit the topology, not mmdebstrap.
+    const up = await lab('up');
+    expect(up.exitCode, up.stderr).toBe(0);
+    await lab('down');
+    before = await snapshotMachine();
+  });
+
+  afterAll(async () => {
+    await lab('down');
+    rmSync(join(process.cwd(), '.lab', LAB), { recursive: true, force: true });
+    rmSync(logs, { recursive: true, force: true });
+  });
+
+  it('SIGKILL mid-up, then `lab down`, leaves nothing behind', async () => {
+    const up = background('kill-up', 'up');
+    await waitForLog(up.log, 'web-arm: namespaces');
+    process.kill(-up.pid, 'SIGKILL');
+    await waitForExit(up.pid);
+    expect(existsSync(stateFile(LAB))).toBe(true);
+    const down = await lab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await leaks(before)).toEqual([]);
+  });
+
+  it('SIGKILL mid-test, then `lab down`, leaves nothing behind', async () => {
+    expect((await lab('up')).exitCode).toBe(0);
+    const test = background('kill-test', 'test');
+    await waitForLog(test.log, 'egress-nat66');
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(-test.pid, 'SIGKILL');
+    await waitForExit(test.pid);
+    const down = await lab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await leaks(before)).toEqual([]);
+  });
+
+  it('Ctrl-C during up cleans up by itself (exit 130)', async () => {
+    const up = background('ctrl-c-up', 'up');
+    await waitForLog(up.log, 'start router and internet hosts');
+    process.kill(-up.pid, 'SIGINT');
+    await waitForExit(up.pid);
+    const log = readFileSync(up.log, 'utf8');
+    expect(log).toContain('interrupted');
+    expect(log).toContain('nothing of the lab is left');
+    expect(existsSync(stateFile(LAB))).toBe(false);
+    expect(await leaks(before)).toEqual([]);
+  });
+
+  it(`${CYCLES} consecutive up/test/down cycles leave zero leaks`, async () => {
+    for (let i = 1; i <= CYCLES; i++) {
+      const up = await lab('up');
+      expect(up.exitCode, `cycle ${i} up: ${up.stderr}`).toBe(0);
+      const test = await lab('test', '--only', 'egress-nat66');
+      expect(test.exitCode, `cycle ${i} test: ${test.stdout}`).toBe(0);
+      const down = await lab('down');
+      expect(down.exitCode, `cycle ${i} down: ${down.stderr}`).toBe(0);
+      expect(await leaks(before), `after cycle ${i}`).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { findLeaks, labOfText, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+
+const empty: MachineSnapshot = { netns: [], links: ['lo', 'eth0'], routes: [], rules: [], mounts: ['/'], cgroups: [], processes: { '1': 'init' }, owners: {} };
+
+describe('leak check', () => {
+  it('finds a namespace, link, route, mount, cgroup and process that appeared', () => {
+    const after: MachineSnapshot = {
+      ...empty,
+      netns: ['v6lab-ci1-web-arm'],
+      links: ['lo', 'eth0', 'v6l0123456789w0'],
+      routes: ['2001:db8::/64 dev eth0'],
+      mounts: ['/', '/run/v6lab/ci1'],
+      cgroups: ['/sys/fs/cgroup/pids/libpod_parent/libpod-' + 'a'.repeat(64)],
+      processes: { '1': 'init', '42': 'podman system service' },
+    };
+    const kinds = findLeaks(empty, after).map((l) => l.kind).sort();
+    expect(kinds).toEqual(['cgroup', 'link', 'mount', 'netns', 'process', 'route']);
+  });
+  it('leaves out the caller\'s processes and what another lab owns, but not its own lab\'s', () => {
+    const after: MachineSnapshot = {
+      ...empty,
+      netns: ['v6lab-other-web-arm', 'v6lab-ci1-web-arm'],
+      mounts: ['/', '/run/v6lab/other'],
+      processes: { '1': 'init', '7': 'vitest worker', '8': 'conmon -n v6lab-other-upstream', '9': 'conmon -n v6lab-ci1-upstream' },
+      owners: { '8': 'other', '9': 'ci1' },
+    };
+    const leaks = findLeaks(empty, after, { ignorePids: new Set(['7']), lab: 'ci1' });
+    expect(leaks).toEqual([
+      { kind: 'netns', what: 'v6lab-ci1-web-arm' },
+      { kind: 'process', what: '9 conmon -n v6lab-ci1-upstream' },
+    ]);
+  });
+  it('attributes texts to labs by their marks', () => {
+    expect(labOfText('/run/netns/v6lab-main-upstream')).toBe('main');
+    expect(labOfText('podman --root /work/.lab/ci7/web-arm/storage')).toBe('ci7');
+    expect(labOfText('V6LAB_LAB=it12 node')).toBe('it12');
+    expect(labOfText('sleep infinity')).toBeUndefined();
+  });
+});
