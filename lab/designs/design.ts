@@ -4,6 +4,7 @@
  */
 import type { LabConfig } from '../topology/config.ts';
 import type { UnitSpec } from '../units/model.ts';
+import type { VerdictStatus } from '../report/model.ts';
 
 /** Where a rendering puts web-arm's files: the real /etc on a VM, a lab directory on netns. */
 export interface HostLayout {
@@ -13,6 +14,8 @@ export interface HostLayout {
   podmanSocket: string;
   /** The image the lab's containers run (stand-ins and probes). */
   image: string;
+  /** podman's network config directory (where network definitions live as JSON files). */
+  networkConfigDir: string;
 }
 
 export interface ProbeContainer {
@@ -21,6 +24,8 @@ export interface ProbeContainer {
   network: string;
   /** A port it listens on without publishing it (for no-inbound). */
   listenPort: number;
+  /** A fixed IPv6 address, when the design needs to know it (e.g. for NDP proxy entries). */
+  ipv6?: string;
 }
 
 /** What the design intends, for checks that compare it with what the host shows. */
@@ -40,6 +45,14 @@ export interface DesignPlan {
   networks: NetworkIntent[];
   /** Sysctls the design sets on web-arm (name → value). */
   sysctls: Record<string, string>;
+  /** Whose IPv6 address the internet sees for the probe: the host GUA (NAT66) or its own (routed). */
+  egressSource: 'host' | 'container';
+  /**
+   * The verdict the design declares per scenario id where it is not "pass": an intended
+   * failure ("fail") or a scenario that does not apply ("skipped"). Measured verdicts that
+   * differ from it are flagged.
+   */
+  expectations: Record<string, VerdictStatus>;
 }
 
 export interface Design<P> {

@@ -11,6 +11,8 @@ export interface OciContainer {
   name: string;
   image: string;
   network?: string;
+  /** A fixed IPv6 address on that network (--ip6). */
+  ipv6?: string;
   publish: PortMapping[];
   command: string[];
   /** Units this container needs started first (e.g. the network's ensure unit). */
@@ -26,6 +28,7 @@ export function ociContainerUnit(c: OciContainer): UnitSpec {
     'podman', 'run', '--rm', `--name=${c.name}`, '-d', '--replace', '--stop-timeout=5',
     `--label=v6lab.unit=${ociUnitName(c.name)}`,
     ...(c.network ? [`--network=${c.network}`] : []),
+    ...(c.ipv6 ? [`--ip6=${c.ipv6}`] : []),
     ...c.publish.map((p) => `-p=${p.hostPort}:${p.containerPort}/${p.protocol}`),
     c.image,
     ...c.command,

@@ -205,6 +205,9 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     probe: { name: p.probeName, network: p.networkName, listenPort: p.probePort },
     networks: [{ name: p.networkName, subnets: [p.ipv4Subnet, p.ipv6Subnet], ipv6: true }],
     sysctls,
+    egressSource: 'host',
+    // NAT66 is egress-only by design: nothing on the internet reaches the container.
+    expectations: { 'inbound-reachability': 'fail' },
   };
 }
 

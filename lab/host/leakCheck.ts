@@ -21,6 +21,9 @@ export interface MachineSnapshot {
 
 const LAB_MARKS = [/v6lab-([a-z][a-z0-9]*)-/, /\/run\/v6lab\/([a-z][a-z0-9]*)\//, /\.lab\/([a-z][a-z0-9]*)\//, /--name ([a-z][a-z0-9]*)/, /V6LAB_LAB=([a-z][a-z0-9]*)/];
 
+/** Programs the lab starts, directly or through podman. */
+const LAB_PROGRAMS = /(^|\/)(podman|conmon|netavark|aardvark-dns|runc|crun|catatonit|tcpdump|dnsmasq|radvd|nsenter|unshare|sleep|mmdebstrap)( |$)|v6lab-responder|lab\/cli\/main\.ts/;
+
 /** The lab a text (command line, environment, path) names by one of the lab's marks. */
 export function labOfText(text: string): string | undefined {
   for (const mark of LAB_MARKS) {
@@ -176,6 +179,9 @@ export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, optio
   added('cgroup', before.cgroups, after.cgroups);
   for (const [pid, cmd] of Object.entries(after.processes)) {
     if (before.processes[pid] === cmd || options.ignorePids?.has(pid) || otherLab(cmd, pid)) continue;
+    // With a lab named, a new process counts when its marks say it is that lab's, or when it
+    // runs one of the programs a lab starts (a developer's shell or editor is not a leak).
+    if (options.lab && after.owners[pid] !== options.lab && !LAB_PROGRAMS.test(cmd)) continue;
     leaks.push({ kind: 'process', what: `${pid} ${cmd}` });
   }
   return leaks;

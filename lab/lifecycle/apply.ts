@@ -13,7 +13,7 @@ import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
 
 export function netnsLayout(plan: LabPlan, image: string): HostLayout {
-  return { etc: plan.webArm.etcDir, podmanSocket: plan.webArm.apiSocket, image };
+  return { etc: plan.webArm.etcDir, podmanSocket: plan.webArm.apiSocket, image, networkConfigDir: plan.webArm.networkConfigDir };
 }
 
 /** Installs the production system as it is before the change (no design). */

@@ -102,7 +102,7 @@ function evidenceItem(e: Evidence): string {
 function scenarioDetails(s: ScenarioVerdict): string {
   const summary =
     `<summary>${VERDICT_ICON[s.status]} <strong>${escapeHtml(oneLine(s.id))}</strong>: ` +
-    `${escapeHtml(oneLine(s.title))} (${verdictLabel(s.status)}, ${escapeHtml(tierLabel(s))}, ${formatDuration(s.durationMs)})</summary>`;
+    `${escapeHtml(oneLine(s.title))} (${verdictLabel(s.status, s.expected)}, ${escapeHtml(tierLabel(s))}, ${formatDuration(s.durationMs)})</summary>`;
   const parts = ['<details>', summary, '', `${escapeMarkdownInline(s.summary)}`];
   if (s.error && s.error.trim() !== '') {
     parts.push('', '**Error:**', '', codeBlock(s.error, 'text', ''));
@@ -131,7 +131,7 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
   for (const s of report.scenarios) {
     const cells = [
       markdownCell(s.id),
-      `${VERDICT_ICON[s.status]} ${verdictLabel(s.status)}`,
+      `${VERDICT_ICON[s.status]} ${verdictLabel(s.status, s.expected)}`,
       markdownCell(tierLabel(s)),
       formatDuration(s.durationMs),
       markdownCell(evidenceHeadline(s)),

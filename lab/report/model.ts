@@ -45,6 +45,8 @@ export interface ScenarioVerdict {
   evidence: Evidence[];
   /** For fail/error: the message of what went wrong. */
   error?: string;
+  /** What the design declares for this scenario (absent: pass). A verdict equal to it is intended. */
+  expected?: VerdictStatus;
 }
 
 export interface RunReport {
@@ -68,10 +70,14 @@ export function totalsOf(scenarios: readonly ScenarioVerdict[]): RunReport['tota
   };
 }
 
-/** 0 all passed, 1 a scenario failed or errored, 2 nothing ran. */
+/** A verdict differs from what its design declares (an error is never intended). */
+export function isUnexpected(s: Pick<ScenarioVerdict, 'status' | 'expected'>): boolean {
+  return s.status === 'error' || s.status !== (s.expected ?? 'pass');
+}
+
+/** 0 every verdict is as its design declares (all pass by default), 1 one is not, 2 nothing ran. */
 export function exitCodeOfReport(report: RunReport): number {
   const t = report.totals;
   if (t.passed + t.failed + t.errored === 0) return 2;
-  if (t.failed + t.errored + t.skipped > 0) return 1;
-  return 0;
+  return report.scenarios.some(isUnexpected) ? 1 : 0;
 }

@@ -33,8 +33,9 @@ const VERDICT_COLOR: Record<VerdictStatus, string> = {
 const BOLD = '\u001b[1m';
 const RESET = '\u001b[0m';
 
-export function verdictLabel(status: VerdictStatus): string {
-  return VERDICT_LABEL[status];
+export function verdictLabel(status: VerdictStatus, expected?: VerdictStatus): string {
+  if (!expected || expected === 'pass') return VERDICT_LABEL[status];
+  return status === expected ? `${VERDICT_LABEL[status]} (expected)` : `${VERDICT_LABEL[status]} (expected ${VERDICT_LABEL[expected]})`;
 }
 
 /** "netns (real)", "qemu (emulated)". */
@@ -134,7 +135,7 @@ export function renderVerdictTable(report: RunReport, opts: VerdictTableOptions 
   const header: Row = { id: 'SCENARIO', verdict: 'VERDICT', tier: 'TIER', duration: 'DURATION', evidence: 'EVIDENCE' };
   const rows: Row[] = report.scenarios.map((s) => ({
     id: oneLine(s.id),
-    verdict: verdictLabel(s.status),
+    verdict: verdictLabel(s.status, s.expected),
     tier: oneLine(tierLabel(s)),
     duration: formatDuration(s.durationMs),
     evidence: oneLine(evidenceHeadline(s)),

@@ -20,22 +20,32 @@ export function runDir(): string {
 }
 
 export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<void>): void {
-  test(`${meta.id}: ${meta.title}`, { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+  test(`${meta.id}: ${meta.title}`, { timeout: SCENARIO_TIMEOUT_MS }, async (ctx) => {
     const dir = runDir();
     const lab = openLab(labName());
     const run = createScenarioRun(meta, lab, dir);
+    const expected = lab.design.expectations?.[meta.id];
+    const write = (verdict: ReturnType<typeof verdictOf>) => writeVerdict(dir, expected ? { ...verdict, expected } : verdict);
+    if (expected === 'skipped') {
+      write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
+      ctx.skip(`does not apply to design ${lab.design.design}`);
+      return;
+    }
     const started = performance.now();
     try {
       await body(run);
     } catch (error) {
-      writeVerdict(dir, verdictOf(run, error instanceof VerdictError ? 'fail' : 'error', performance.now() - started, error));
+      write(verdictOf(run, error instanceof VerdictError ? 'fail' : 'error', performance.now() - started, error));
+      // A failure the design declares is its intended behaviour, not a broken run.
+      if (error instanceof VerdictError && expected === 'fail') return;
       throw error;
     }
     if (run.evidence.length === 0) {
       const error = new Error(`scenario ${meta.id} recorded no evidence: a scenario that checks nothing cannot pass`);
-      writeVerdict(dir, verdictOf(run, 'error', performance.now() - started, error));
+      write(verdictOf(run, 'error', performance.now() - started, error));
       throw error;
     }
-    writeVerdict(dir, verdictOf(run, 'pass', performance.now() - started));
+    write(verdictOf(run, 'pass', performance.now() - started));
+    if (expected === 'fail') throw new Error(`scenario ${meta.id} passed, but design ${lab.design.design} declares it fails`);
   });
 }

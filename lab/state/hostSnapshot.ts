@@ -18,7 +18,7 @@ export interface HostSnapshot {
 export function snapshotSysctlKeys(uplink: string): string[] {
   const keys: string[] = [];
   for (const dev of ['all', 'default', uplink]) {
-    keys.push(`net.ipv6.conf.${dev}.accept_ra`, `net.ipv6.conf.${dev}.forwarding`, `net.ipv6.conf.${dev}.autoconf`);
+    keys.push(`net.ipv6.conf.${dev}.accept_ra`, `net.ipv6.conf.${dev}.forwarding`, `net.ipv6.conf.${dev}.autoconf`, `net.ipv6.conf.${dev}.proxy_ndp`);
   }
   keys.push('net.ipv4.ip_forward');
   return keys;
@@ -31,7 +31,7 @@ export async function takeHostSnapshot(webArm: Machine, uplink: string, label: s
     .map((a) => `${a.local}/${a.prefixlen} scope ${a.scope}`)
     .sort();
   const routeText = await webArm.succeed(
-    `ip -6 route show dev ${uplink}; ip -4 route show dev ${uplink}; ip -6 route show default; ip -4 route show default`,
+    `ip -6 route show dev ${uplink}; ip -4 route show dev ${uplink}; ip -6 route show default; ip -4 route show default; ip -6 neigh show proxy dev ${uplink} | sed 's/^/proxy /'`,
   );
   const routes = [...new Set(routeText.split('\n').map((l) => l.trim().replace(/\s+expires \S+/, '')).filter(Boolean))].sort();
   const keys = snapshotSysctlKeys(uplink);

@@ -26,6 +26,9 @@ export function facts(t: ScenarioRun) {
     v4Name: config.internet.v4OnlyTarget.name,
     v4Target: config.internet.v4OnlyTarget.ipv4,
     probe: design.probe.name,
+    /** Where the probe's IPv6 egress should come from: the host GUA (NAT66) or its own address (routed). */
+    egress: design.egressSource === 'host' ? normalizeAddress(config.webArm.ipv6.address) : normalizeAddress(design.probe.ipv6 ?? ''),
+    egressLabel: design.egressSource === 'host' ? 'the host GUA' : "the container's own GUA",
     probePort: design.probe.listenPort,
     network: network.name,
     ula,
@@ -53,7 +56,7 @@ function loggedClients(logText: string): string[] {
 export async function checkEgressNat66(t: ScenarioRun, options: { capture: boolean }): Promise<void> {
   const f = facts(t);
   const { webArm, upstream, v6OnlyTarget } = t.lab;
-  await t.check('the probe has a ULA address, so what the target sees is NAT66', webArm, `podman exec ${f.probe} ip -6 -o addr show scope global`, {
+  await t.check(`the probe has an address in ${f.ula}`, webArm, `podman exec ${f.probe} ip -6 -o addr show scope global`, {
     expected: `an address in ${f.ula}`,
     test: (out) => out.split(/\s+/).some((w) => w.includes('/') && w.includes(':') && cidrContains(f.ulaCidr, ipaddr.parse(w.split('/')[0]!))),
   });
@@ -61,8 +64,8 @@ export async function checkEgressNat66(t: ScenarioRun, options: { capture: boole
     ? await startCapture(upstream.netnsPath, t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip6'])
     : undefined;
   await t.check(`curl -6 ${f.v6Name} by name from the probe`, webArm, `podman exec ${f.probe} curl -6 -sS -m 10 http://${f.v6Name}/`, {
-    expected: `the target answers with the client address it saw: ${f.gua}`,
-    test: (out) => normalizeAddress(out) === f.gua,
+    expected: `the target answers with the client address it saw: ${f.egress} (${f.egressLabel})`,
+    test: (out) => normalizeAddress(out) === f.egress,
   });
   await t.check('ping6 from the probe', webArm, `podman exec ${f.probe} ping -6 -c 2 -W 3 ${f.v6Name}`, {
     expected: '2 packets transmitted, 2 received',
@@ -70,23 +73,24 @@ export async function checkEgressNat66(t: ScenarioRun, options: { capture: boole
   });
   if (capture) {
     const rows = await stopCapture(capture);
-    const fromUla = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)));
-    const guaToTarget = rows.filter((r) => r.family === 6 && normalizeAddress(r.src) === f.gua && normalizeAddress(r.dst) === f.v6Target);
+    // With NAT66 nothing from the container subnet may leave; routed, the container's own address does.
+    const fromUla = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)) && normalizeAddress(r.src) !== f.egress);
+    const guaToTarget = rows.filter((r) => r.family === 6 && normalizeAddress(r.src) === f.egress && normalizeAddress(r.dst) === f.v6Target);
     t.observe(
-      "capture on the router's web-arm link: no ULA source leaves the host",
+      `capture on the router's web-arm link: ${f.egressLabel} is the source`,
       'upstream',
       `tcpdump -i ${t.lab.plan.upstream.toWebArmIf} ip6 → ${relative(process.cwd(), capture.file)}`,
-      `packets ${f.gua} → ${f.v6Target}, none from ${f.ula}`,
-      `${rows.length} IPv6 packets; ${guaToTarget.length} from ${f.gua} to ${f.v6Target}; ${fromUla.length} from ${f.ula}${fromUla[0] ? ` (first: ${fromUla[0].src} → ${fromUla[0].dst})` : ''}`,
+      `packets ${f.egress} → ${f.v6Target}, none from ${f.ula} otherwise`,
+      `${rows.length} IPv6 packets; ${guaToTarget.length} from ${f.egress} to ${f.v6Target}; ${fromUla.length} from ${f.ula}${fromUla[0] ? ` (first: ${fromUla[0].src} → ${fromUla[0].dst})` : ''}`,
       guaToTarget.length > 0 && fromUla.length === 0,
       [capture.file],
     );
   }
   await t.check('the v6-only target logged the host GUA as client', v6OnlyTarget, 'tail -n 100 /var/log/v6lab/seen.log', {
-    expected: `a request from ${f.gua}`,
-    test: (out) => loggedClients(out).some((c) => normalizeAddress(c) === f.gua),
+    expected: `a request from ${f.egress}`,
+    test: (out) => loggedClients(out).some((c) => normalizeAddress(c) === f.egress),
   });
-  t.summary = `target saw ${f.gua} (NAT66 from ${f.ula})`;
+  t.summary = `target saw ${f.egress} (${f.egressLabel}; probe in ${f.ula})`;
 }
 
 /** The probe reaches the v4-only target, seen as web-arm's IPv4. */
@@ -288,7 +292,7 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
   await t.check('control: web-arm reaches the probe on its ULA', webArm, `curl -6 -sS -m 5 http://[${addr}]:${f.probePort}/`, {
     expected: 'an answer (the probe is listening)',
   });
-  await t.check("the internet cannot reach the probe's ULA", internetClient, `curl -6 -sS -m 3 http://[${addr}]:${f.probePort}/`, {
+  await t.check("the internet cannot reach the probe's own address", internetClient, `curl -6 -sS -m 3 http://[${addr}]:${f.probePort}/`, {
     expected: 'a failure',
     exitZero: false,
   });
@@ -301,4 +305,64 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
     exitZero: false,
   });
   t.summary = `probe ${addr}:${f.probePort} unreachable from the internet (ULA, GUA, IPv4)`;
+}
+
+/** The probe's IPv6 address on its network (as podman gave it). */
+async function probeIpv6(t: ScenarioRun): Promise<string> {
+  const f = facts(t);
+  return t.check('the probe has an address on its network', t.lab.webArm, `podman exec ${f.probe} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
+    expected: `an address in ${f.ula}`,
+    test: (out) => out !== '' && cidrContains(f.ulaCidr, ipaddr.parse(out)),
+  });
+}
+
+/** From the internet, the probe's own address and the port it listens on are reachable. */
+export async function checkInboundReachability(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const addr = await probeIpv6(t);
+  // On an on-link /64 the router asks for every address by neighbour solicitation.
+  await t.lab.internetClient.execute(`ping -6 -c 1 -W 2 ${addr}`);
+  const neigh = (await t.lab.upstream.execute(`ip -6 neigh show ${addr}`)).stdout.trim();
+  t.observe(
+    "the router resolves the probe's address by NDP on web-arm's link",
+    'upstream',
+    `ip -6 neigh show ${addr}`,
+    'an answered entry (REACHABLE/STALE/DELAY/PROBE): something answers neighbour solicitations for it',
+    neigh || '(no entry)',
+    /REACHABLE|STALE|DELAY|PROBE/.test(neigh),
+  );
+  await t.check('the internet reaches the probe with ping6', t.lab.internetClient, `ping -6 -c 2 -W 2 ${addr}`, {
+    expected: '2 packets transmitted, 2 received',
+    test: (out) => /2 packets transmitted, 2 received/.test(out),
+  });
+  await t.check(`the internet reaches the probe's port ${f.probePort}`, t.lab.internetClient, `curl -6 -sS -m 4 http://[${addr}]:${f.probePort}/`, {
+    expected: `an answer; the probe saw the client ${t.lab.state.config.internet.client.ipv6}`,
+    test: (out) => normalizeAddress(out) === normalizeAddress(t.lab.state.config.internet.client.ipv6),
+  });
+  t.summary = `${addr}:${f.probePort} is reachable from the internet`;
+}
+
+/** Whether the design put addresses, routes or neighbour proxies inside the host's /64. */
+export async function checkHost64Untouched(t: ScenarioRun): Promise<void> {
+  const config = t.lab.state.config;
+  const host = normalizeAddress(config.webArm.ipv6.address);
+  const [a, l] = ipaddr.parseCIDR(`${config.webArm.ipv6.address}/${config.webArm.ipv6.prefixLength}`);
+  const hostNet = cidrOf(a, l);
+  const inside = (text: string) => {
+    const m = /^([0-9a-f:]+)(\/\d+)?/.exec(text.trim());
+    try {
+      return Boolean(m && m[1]!.includes(':') && cidrContains(hostNet, ipaddr.parse(m[1]!)));
+    } catch {
+      return false;
+    }
+  };
+  const addrs = (await t.lab.webArm.succeed(`ip -6 -o addr show scope global | awk '{print $2" "$4}'`)).split('\n').filter(Boolean);
+  const extraAddrs = addrs.filter((l) => inside(l.split(' ')[1] ?? '') && normalizeAddress((l.split(' ')[1] ?? '').split('/')[0]!) !== host);
+  t.observe(`no address of web-arm's inside ${hostNet.text} but the host's`, 'web-arm', 'ip -6 addr show scope global', `only ${host}`, extraAddrs.length ? extraAddrs.join('; ') : `only ${host}`, extraAddrs.length === 0);
+  const routes = (await t.lab.webArm.succeed('ip -6 route show')).split('\n').filter(Boolean);
+  const extraRoutes = routes.filter((r) => inside(r) && !r.startsWith(`${hostNet.text} dev ${config.webArm.uplink}`));
+  t.observe(`no route inside ${hostNet.text} but the on-link one`, 'web-arm', 'ip -6 route show', `only ${hostNet.text} dev ${config.webArm.uplink}`, extraRoutes.length ? extraRoutes.join('; ') : 'none other', extraRoutes.length === 0);
+  const proxies = (await t.lab.webArm.succeed('ip -6 neigh show proxy; sysctl -a 2>/dev/null | grep "proxy_ndp = 1" || true')).split('\n').filter(Boolean);
+  t.observe('no neighbour proxy (proxy entries, proxy_ndp)', 'web-arm', 'ip -6 neigh show proxy; sysctl …proxy_ndp', 'none', proxies.length ? proxies.join('; ') : 'none', proxies.length === 0);
+  t.summary = `the host ${hostNet.text} holds only ${host}`;
 }

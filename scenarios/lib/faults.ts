@@ -32,7 +32,7 @@ export async function restoreConfig(t: ScenarioRun): Promise<void> {
 export async function egressByAddress(t: ScenarioRun, check: string, expectWorks: boolean, timeoutS = 4): Promise<string> {
   const f = facts(t);
   return t.check(check, t.lab.webArm, `podman exec ${f.probe} curl -6 -sS -m ${timeoutS} http://[${f.v6Target}]/`, expectWorks
-    ? { expected: `the target saw ${f.gua}`, test: (out) => normalizeAddress(out) === f.gua }
+    ? { expected: `the target saw ${f.egress}`, test: (out) => normalizeAddress(out) === f.egress }
     : { expected: 'no answer', exitZero: false });
 }
 
@@ -45,13 +45,13 @@ export async function waitForEgress(t: ScenarioRun, check: string, timeoutMs = 3
   while (performance.now() - started < timeoutMs) {
     const r = await t.lab.webArm.execute(command);
     seen = `exit ${r.exitCode}: ${(r.stdout || r.stderr).trim().split('\n')[0]}`;
-    if (r.exitCode === 0 && normalizeAddress(r.stdout.trim()) === f.gua) {
+    if (r.exitCode === 0 && normalizeAddress(r.stdout.trim()) === f.egress) {
       ok = true;
       break;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  t.observe(check, 'web-arm', `${command} (retried up to ${timeoutMs / 1000} s)`, `the target saw ${f.gua}`, `${seen} after ${((performance.now() - started) / 1000).toFixed(1)} s`, ok);
+  t.observe(check, 'web-arm', `${command} (retried up to ${timeoutMs / 1000} s)`, `the target saw ${f.egress}`, `${seen} after ${((performance.now() - started) / 1000).toFixed(1)} s`, ok);
 }
 
 function gateways(t: ScenarioRun): { v4: string; v6: string } {

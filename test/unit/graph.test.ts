@@ -19,7 +19,7 @@ function fixturePlan() {
   const config = defaultConfig();
   config.lab.name = 'golden';
   const plan = planLab(config);
-  const design = planDesign(config, { etc: '/etc', podmanSocket: '/run/podman.sock', image: 'localhost/v6lab-node:0123456789ab' });
+  const design = planDesign(config, { etc: '/etc', podmanSocket: '/run/podman.sock', image: 'localhost/v6lab-node:0123456789ab', networkConfigDir: '/etc/containers/networks' });
   return { plan, design };
 }
 

@@ -38,3 +38,14 @@ describe('leak check', () => {
     expect(labOfText('sleep infinity')).toBeUndefined();
   });
 });
+
+describe('leak check for a named lab', () => {
+  it('counts lab programs and the lab\'s own processes, not a developer\'s shell', () => {
+    const after: MachineSnapshot = {
+      ...empty,
+      processes: { '1': 'init', '20': 'bash /dev/fd/3', '21': 'grep -E x', '22': '/usr/bin/conmon --api-version 1', '23': 'python3 server.py' },
+      owners: { '23': 'ci1' },
+    };
+    expect(findLeaks(empty, after, { lab: 'ci1' }).map((l) => l.what)).toEqual(['22 /usr/bin/conmon --api-version 1', '23 python3 server.py']);
+  });
+});

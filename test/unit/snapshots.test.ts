@@ -18,11 +18,11 @@ function snapshot(overrides: Partial<HostSnapshot> = {}): HostSnapshot {
 }
 
 describe('snapshotSysctlKeys', () => {
-  it('covers accept_ra, forwarding and autoconf for all, default and the uplink, plus ip_forward', () => {
+  it('covers accept_ra, forwarding, autoconf and proxy_ndp for all, default and the uplink, plus ip_forward', () => {
     const keys = snapshotSysctlKeys('enp1s0');
-    expect(keys).toHaveLength(10);
+    expect(keys).toHaveLength(13);
     for (const dev of ['all', 'default', 'enp1s0']) {
-      for (const k of ['accept_ra', 'forwarding', 'autoconf']) expect(keys).toContain(`net.ipv6.conf.${dev}.${k}`);
+      for (const k of ['accept_ra', 'forwarding', 'autoconf', 'proxy_ndp']) expect(keys).toContain(`net.ipv6.conf.${dev}.${k}`);
     }
     expect(keys.at(-1)).toBe('net.ipv4.ip_forward');
     expect(new Set(keys).size).toBe(keys.length);

@@ -16,6 +16,7 @@ const LAYOUT: HostLayout = {
   etc: '/run/v6lab/main/web-arm/etc',
   podmanSocket: '/run/v6lab/main/web-arm/podman.sock',
   image: 'localhost/v6lab-node:0123456789ab',
+  networkConfigDir: '/run/v6lab/main/web-arm/etc/containers/networks',
 };
 
 const config = defaultConfig();

@@ -22,6 +22,7 @@ const LAYOUT: HostLayout = {
   etc: '/run/v6lab/main/web-arm/etc',
   podmanSocket: '/run/v6lab/main/web-arm/podman.sock',
   image: 'localhost/v6lab-node:0123456789ab',
+  networkConfigDir: '/run/v6lab/main/web-arm/etc/containers/networks',
 };
 
 const PRODUCTION_IDIOM =
@@ -139,7 +140,7 @@ describe('parseV6egressParams', () => {
 
 describe('registry', () => {
   it('knows v6egress', () => {
-    expect(knownDesigns()).toEqual(['v6egress']);
+    expect(knownDesigns()).toEqual(['v6egress', 'routed-subprefix', 'routed-subprefix-ndp']);
     expect(getDesign('v6egress')).toBe(v6egress);
     expect(v6egress.summary).toContain('NAT66');
   });
@@ -148,7 +149,7 @@ describe('registry', () => {
     const e = thrown(() => getDesign('nat66'));
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).field).toBe('design.name');
-    expect((e as ConfigError).fix).toBe('use one of: v6egress');
+    expect((e as ConfigError).fix).toBe('use one of: v6egress, routed-subprefix, routed-subprefix-ndp');
     const c = structuredClone(config);
     c.design.name = 'nope';
     expect(() => validateDesign(c)).toThrow(/design\.name: is not a known design.*v6egress/s);
@@ -254,7 +255,7 @@ describe('v6egress design options', () => {
   });
   it('strictEnsure runs a script that compares subnets, refuses when attached, recreates when not', () => {
     const p = parseV6egressParams({ strictEnsure: true }, config);
-    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img' });
+    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img', networkConfigDir: '/etc/containers/networks' });
     const unit = plan.units.find((u) => u.name === 'v6egress-network.service')!;
     expect(unit.service.execStart).toEqual(['/bin/sh /etc/v6egress/ensure.sh']);
     const script = plan.files['v6egress/ensure.sh']!;
@@ -265,11 +266,11 @@ describe('v6egress design options', () => {
   });
   it('reloadNetworksAfterFirewall adds a reload unit that is PartOf and After the firewall', () => {
     const p = parseV6egressParams({ reloadNetworksAfterFirewall: true }, config);
-    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img' });
+    const plan = planV6egress(p, config, { etc: '/etc', podmanSocket: '/run/podman/podman.sock', image: 'img', networkConfigDir: '/etc/containers/networks' });
     const hook = plan.units.find((u) => u.name === 'podman-network-reload.service')!;
     expect(hook.partOf).toEqual(['firewall.service']);
     expect(hook.after).toContain('firewall.service');
     expect(hook.service.execStart).toEqual(['podman network reload --all']);
-    expect(planV6egress(parseV6egressParams({}, config), config, { etc: '/etc', podmanSocket: '/s', image: 'img' }).units.map((u) => u.name)).not.toContain('podman-network-reload.service');
+    expect(planV6egress(parseV6egressParams({}, config), config, { etc: '/etc', podmanSocket: '/s', image: 'img', networkConfigDir: '/etc/containers/networks' }).units.map((u) => u.name)).not.toContain('podman-network-reload.service');
   });
 });

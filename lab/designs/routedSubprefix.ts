@@ -1,0 +1,244 @@
+/**
+ * routed-subprefix and routed-subprefix-ndp: a podman network on a GUA sub-prefix carved from
+ * web-arm's own /64, forwarded without IPv6 NAT, so containers egress with their own GUA.
+ *
+ * Mechanism, from real runs with podman 4.3 / netavark 1.4:
+ * - `podman network create --subnet 2a01:…:1::/80` is refused ("subnet … is already used on
+ *   the host") because the host's on-link /64 on enp1s0 covers it. The network is therefore
+ *   declared as a definition file in podman's network config directory (as NixOS would with
+ *   environment.etc."containers/networks/<name>.json"); podman and netavark use it as is.
+ * - netavark has no switch to turn masquerading off for a bridge network: a oneshot inserts
+ *   `ip6tables -t nat -I POSTROUTING 1 -s <sub-prefix> -j ACCEPT` ahead of netavark's
+ *   masquerade, so IPv6 from the sub-prefix leaves un-NATed (IPv4 stays masqueraded).
+ *
+ * On Hetzner's on-link /64 the router resolves every address by neighbour discovery; the
+ * -ndp variant answers those solicitations for the probe's address with proxy_ndp and a
+ * per-address proxy entry on the uplink (ndppd is the alternative the write-ups use).
+ */
+import ipaddr from 'ipaddr.js';
+import { createHash } from 'node:crypto';
+import { ConfigError } from '../errors.ts';
+import { cidrContains, cidrOf, cidrsOverlap, hostInSubnet, isPrivateIpv4, parseCidr } from '../topology/addresses.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { defineService } from '../units/model.ts';
+import { renderSysctlFile } from './baseSystem.ts';
+import type { Design, DesignPlan, HostLayout } from './design.ts';
+import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
+
+export interface RoutedParams {
+  networkName: string;
+  ipv4Subnet: string;
+  ipv6Subnet: string;
+  probeName: string;
+  probePort: number;
+  ndpProxy: 'none' | 'proxy_ndp';
+}
+
+export const ROUTED_DEFAULTS: Omit<RoutedParams, 'ndpProxy'> = {
+  networkName: 'routed6',
+  ipv4Subnet: '10.90.0.0/24',
+  ipv6Subnet: '2a01:4f8:c012:43b:1::/80',
+  probeName: 'v6probe',
+  probePort: 8080,
+};
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+function field(name: string): string {
+  return `design.params.${name}`;
+}
+
+export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfig, ndpProxy: RoutedParams['ndpProxy']): RoutedParams {
+  const known = [...Object.keys(ROUTED_DEFAULTS), 'ndpProxy'];
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) throw new ConfigError(field(key), raw[key], 'is not a parameter of the routed sub-prefix designs', `use one of: ${known.join(', ')}`);
+  }
+  const p = { ...ROUTED_DEFAULTS, ndpProxy, ...raw } as Record<string, unknown>;
+  if (typeof p.networkName !== 'string' || !NAME.test(p.networkName) || p.networkName === 'podman') {
+    throw new ConfigError(field('networkName'), p.networkName, 'not a usable podman network name', 'e.g. routed6');
+  }
+  if (p.ndpProxy !== 'none' && p.ndpProxy !== 'proxy_ndp') {
+    throw new ConfigError(field('ndpProxy'), p.ndpProxy, 'is not an NDP proxy this lab runs', 'use proxy_ndp (per-address proxy entries) or none');
+  }
+  const v4 = parseCidr(field('ipv4Subnet'), p.ipv4Subnet, 4, '10.90.0.0/24');
+  if (!isPrivateIpv4(v4.address) || v4.prefixLength < 16 || v4.prefixLength > 29) {
+    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, 'is not a private /16–/29 subnet', 'use e.g. 10.90.0.0/24');
+  }
+  const defaultNet = parseCidr('webArm.podman.defaultNetworkSubnet', config.webArm.podman.defaultNetworkSubnet, 4, '10.88.0.0/16');
+  if (cidrsOverlap(v4, defaultNet)) {
+    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, `overlaps the default podman network ${defaultNet.text}`, 'use e.g. 10.90.0.0/24');
+  }
+  const v6 = parseCidr(field('ipv6Subnet'), p.ipv6Subnet, 6, '2a01:4f8:c012:43b:1::/80');
+  const hostAddress = ipaddr.parse(config.webArm.ipv6.address);
+  const hostNet = cidrOf(hostAddress, config.webArm.ipv6.prefixLength);
+  if (!cidrContains(hostNet, v6.address) || v6.prefixLength <= hostNet.prefixLength) {
+    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, `is not a sub-prefix of the host's ${hostNet.text}`, `carve it from the host /64, e.g. ${ROUTED_DEFAULTS.ipv6Subnet}`);
+  }
+  if (cidrContains(v6, hostAddress)) {
+    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, `contains the host address ${config.webArm.ipv6.address}`, `use a sub-prefix away from it, e.g. ${ROUTED_DEFAULTS.ipv6Subnet}`);
+  }
+  if (v6.prefixLength < 65 || v6.prefixLength > 120) {
+    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'has a prefix length outside /65–/120', 'use a /80 such as 2a01:4f8:c012:43b:1::/80');
+  }
+  if (typeof p.probeName !== 'string' || !NAME.test(p.probeName) || config.webArm.containers.some((c) => c.name === p.probeName)) {
+    throw new ConfigError(field('probeName'), p.probeName, 'not a valid, free container name', 'e.g. v6probe');
+  }
+  if (typeof p.probePort !== 'number' || !Number.isInteger(p.probePort) || p.probePort < 1 || p.probePort > 65535) {
+    throw new ConfigError(field('probePort'), p.probePort, 'not a TCP port', 'e.g. 8080');
+  }
+  return {
+    networkName: p.networkName,
+    ipv4Subnet: v4.text,
+    ipv6Subnet: v6.text,
+    probeName: p.probeName,
+    probePort: p.probePort,
+    ndpProxy: p.ndpProxy,
+  };
+}
+
+/** The probe's fixed address: host ::100 of the sub-prefix (known in advance for the proxy entry). */
+export function probeAddress(p: RoutedParams): string {
+  const [address, length] = ipaddr.parseCIDR(p.ipv6Subnet);
+  return hostInSubnet(cidrOf(address, length), 0x100);
+}
+
+/** podman's network definition for the sub-prefix (what `podman network create` would write). */
+export function renderNetworkDefinition(p: RoutedParams): string {
+  const gateway = (subnet: string) => {
+    const [address, length] = ipaddr.parseCIDR(subnet);
+    return hostInSubnet(cidrOf(address, length), 1);
+  };
+  const definition = {
+    name: p.networkName,
+    id: createHash('sha256').update(`v6lab-network-${p.networkName}`).digest('hex'),
+    driver: 'bridge',
+    // A podman+ name, so the NixOS-like firewall's DNS rule for podman bridges covers it.
+    network_interface: `podman-${p.networkName}`.slice(0, 15),
+    created: '2026-01-01T00:00:00Z',
+    subnets: [p.ipv4Subnet, p.ipv6Subnet].map((subnet) => ({ subnet, gateway: gateway(subnet) })),
+    ipv6_enabled: true,
+    internal: false,
+    dns_enabled: true,
+    ipam_options: { driver: 'host-local' },
+  };
+  return `${JSON.stringify(definition, null, 5)}\n`;
+}
+
+export function planRouted(design: string, p: RoutedParams, config: LabConfig, layout: HostLayout): DesignPlan {
+  const uplink = config.webArm.uplink;
+  const networkUnit = `${p.networkName}-network.service`;
+  const noNatUnit = `${p.networkName}-no-nat66.service`;
+  const proxyUnit = `${p.networkName}-ndp-proxy.service`;
+  const probeUnit = ociUnitName(p.probeName);
+  const address = probeAddress(p);
+  const sysctls: Record<string, string> = { 'net.ipv6.conf.all.forwarding': '1' };
+  if (p.ndpProxy === 'proxy_ndp') sysctls[`net.ipv6.conf.${uplink}.proxy_ndp`] = '1';
+  const exempt = `ip6tables -w -t nat -C POSTROUTING -s ${p.ipv6Subnet} -j ACCEPT 2>/dev/null || ip6tables -w -t nat -I POSTROUTING 1 -s ${p.ipv6Subnet} -j ACCEPT`;
+  const proxied = p.ndpProxy === 'proxy_ndp';
+  const units = [
+    defineService({
+      name: networkUnit,
+      description: `Ensure the ${p.networkName} podman network (routed GUA sub-prefix)`,
+      wants: ['podman.service'],
+      after: ['podman.service', 'systemd-sysctl.service'],
+      before: [probeUnit],
+      wantedBy: ['multi-user.target'],
+      type: 'oneshot',
+      remainAfterExit: true,
+      // `podman network create` refuses a sub-prefix of the host's on-link /64: install the definition.
+      execStart: [`/bin/sh -c 'podman network exists ${p.networkName} || install -m 0644 ${layout.etc}/${p.networkName}/network.json ${layout.networkConfigDir}/${p.networkName}.json'`],
+    }),
+    defineService({
+      name: noNatUnit,
+      description: `No NAT66 for ${p.ipv6Subnet}: containers keep their own GUA`,
+      after: [networkUnit, 'firewall.service'],
+      before: [probeUnit],
+      partOf: ['firewall.service'],
+      wantedBy: ['multi-user.target'],
+      type: 'oneshot',
+      remainAfterExit: true,
+      execStart: [`/bin/sh -c '${exempt}'`],
+      execStop: [`-ip6tables -w -t nat -D POSTROUTING -s ${p.ipv6Subnet} -j ACCEPT`],
+    }),
+    ...(proxied
+      ? [
+          defineService({
+            name: proxyUnit,
+            description: `Answer neighbour solicitations for ${address} on ${uplink} (proxy_ndp)`,
+            after: ['systemd-sysctl.service', networkUnit],
+            before: [probeUnit],
+            wantedBy: ['multi-user.target'],
+            type: 'oneshot',
+            remainAfterExit: true,
+            execStart: [`ip -6 neigh replace proxy ${address} dev ${uplink}`],
+            execStop: [`-ip -6 neigh del proxy ${address} dev ${uplink}`],
+          }),
+        ]
+      : []),
+    ociContainerUnit({
+      name: p.probeName,
+      image: layout.image,
+      network: p.networkName,
+      ipv6: address,
+      publish: [],
+      command: responderCommand(p.probeName, [], [], [p.probePort]),
+      dependsOn: [networkUnit, noNatUnit, ...(proxied ? [proxyUnit] : [])],
+    }),
+  ];
+  return {
+    design,
+    params: { ...p },
+    files: {
+      [`sysctl.d/60-${design}.conf`]: renderSysctlFile(sysctls, `${design}: forwarding${proxied ? ' and proxy_ndp' : ''}`),
+      [`${p.networkName}/network.json`]: renderNetworkDefinition(p),
+    },
+    units,
+    probe: { name: p.probeName, network: p.networkName, listenPort: p.probePort, ipv6: address },
+    networks: [{ name: p.networkName, subnets: [p.ipv4Subnet, p.ipv6Subnet], ipv6: true }],
+    sysctls,
+    egressSource: 'container',
+    expectations: proxied
+      ? {
+          // Reachable from the internet on every port it listens on, and inside the host /64.
+          'no-inbound': 'fail',
+          // proxy_ndp and a proxy entry on the uplink: the host's own interface changes
+          // (host-unchanged, and again after the reboot).
+          'host-unchanged': 'fail',
+          'idempotent-reboot': 'fail',
+          'host-64-touched': 'fail',
+          ...NOT_FOR_ROUTED,
+        }
+      : {
+          // The router's neighbour solicitations for the container address go unanswered.
+          'egress-nat66': 'fail',
+          'inbound-reachability': 'fail',
+          'host-64-touched': 'fail',
+          'idempotent-redeploy': 'fail',
+          'idempotent-reboot': 'fail',
+          'router-outage': 'fail',
+          ...NOT_FOR_ROUTED,
+        },
+  };
+}
+
+/** Stories written around v6egress's ULA network (NAT66 faults and its ensure step). */
+const NOT_FOR_ROUTED = {
+  'firewall-reload': 'skipped',
+  drift: 'skipped',
+  'subnet-collision': 'skipped',
+  'ra-control': 'skipped',
+} as const;
+
+export const routedSubprefix: Design<RoutedParams> = {
+  name: 'routed-subprefix',
+  summary: 'GUA sub-prefix of the host /64 on a podman bridge, routed without NAT66, no NDP proxy',
+  parseParams: (raw, config) => parseRoutedParams(raw, config, 'none'),
+  plan: (p, config, layout) => planRouted('routed-subprefix', p, config, layout),
+};
+
+export const routedSubprefixNdp: Design<RoutedParams> = {
+  name: 'routed-subprefix-ndp',
+  summary: 'the same plus proxy_ndp with a per-address proxy entry on the uplink',
+  parseParams: (raw, config) => parseRoutedParams(raw, config, 'proxy_ndp'),
+  plan: (p, config, layout) => planRouted('routed-subprefix-ndp', p, config, layout),
+};
