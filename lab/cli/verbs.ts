@@ -2,6 +2,7 @@
  * The verbs, one file each; this is their registry.
  */
 import { applyVerb } from './apply.ts';
+import { compareVerb } from './compare.ts';
 import { captureVerb } from './capture.ts';
 import { downVerb } from './down.ts';
 import { execVerb } from './exec.ts';
@@ -26,6 +27,7 @@ export const VERBS: Record<string, Verb> = {
   down: downVerb,
   status: statusVerb,
   apply: applyVerb,
+  compare: compareVerb,
   reboot: rebootVerb,
   exec: execVerb,
   shell: shellVerb,

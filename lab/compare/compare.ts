@@ -1,0 +1,81 @@
+/**
+ * `lab compare`: each design on its own isolated lab (its own name, so labs never share a
+ * namespace, link, container or directory), several at once where the machine allows, then
+ * the matrix. Every lab is taken down again, whatever happened.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getDesign } from '../designs/registry.ts';
+import { LabBrokenError, UsageError } from '../errors.ts';
+import { run } from '../exec.ts';
+import type { Progress } from '../progress.ts';
+import type { RunReport } from '../report/model.ts';
+import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, type CompareMatrix } from './matrix.ts';
+
+const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+export interface CompareOptions {
+  only?: string[];
+  parallel?: number;
+  sets?: string[];
+  progress: Progress;
+}
+
+export interface CompareResult {
+  matrix: CompareMatrix;
+  outputDir: string;
+}
+
+/** Lab names for a comparison: short, unique per run and design, no dashes. */
+export function compareLabNames(designs: string[], runId: number): string[] {
+  return designs.map((_, i) => `cmp${runId % 100000}x${i}`);
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export async function runCompare(designs: string[], options: CompareOptions): Promise<CompareResult> {
+  if (designs.length < 2) throw new UsageError('lab compare needs at least two designs, e.g. `pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp`');
+  if (new Set(designs).size !== designs.length) throw new UsageError('lab compare: each design at most once');
+  for (const d of designs) getDesign(d);
+  const names = compareLabNames(designs, process.pid);
+  const parallel = options.parallel ?? Math.max(1, Math.min(2, availableParallelism()));
+  const sets = (options.sets ?? []).flatMap((s) => ['--set', s]);
+  const reports = await mapLimit(designs, parallel, async (design, i) => {
+    const name = names[i]!;
+    const cli = (...args: string[]) => run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' } });
+    return options.progress.step(`${design} on lab ${name}`, async () => {
+      const started = performance.now();
+      try {
+        const up = await cli('up', '--set', `design.name=${design}`, ...sets);
+        if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
+        const test = await cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : []));
+        if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {
+          throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
+        }
+        return { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started) };
+      } finally {
+        await cli('down');
+      }
+    });
+  });
+  const matrix = buildMatrix(reports);
+  const outputDir = resolve('.lab', 'compare', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(outputDir, { recursive: true });
+  writeFileSync(join(outputDir, 'matrix.md'), renderMatrixMarkdown(matrix));
+  writeFileSync(join(outputDir, 'matrix.json'), renderMatrixJson(matrix));
+  for (const r of reports) writeFileSync(join(outputDir, `${r.design}.report.json`), `${JSON.stringify(r.report, null, 2)}\n`);
+  return { matrix, outputDir };
+}
