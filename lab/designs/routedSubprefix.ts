@@ -18,7 +18,8 @@
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
-import { cidrContains, cidrOf, cidrsOverlap, hostInSubnet, isPrivateIpv4, parseCidr } from '../topology/addresses.ts';
+import { cidrContains, cidrOf, hostInSubnet, parseCidr } from '../topology/addresses.ts';
+import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
@@ -42,32 +43,16 @@ export const ROUTED_DEFAULTS: Omit<RoutedParams, 'ndpProxy'> = {
   probePort: 8080,
 };
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-function field(name: string): string {
-  return `design.params.${name}`;
-}
+const field = paramField;
 
 export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfig, ndpProxy: RoutedParams['ndpProxy']): RoutedParams {
-  const known = [...Object.keys(ROUTED_DEFAULTS), 'ndpProxy'];
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) throw new ConfigError(field(key), raw[key], 'is not a parameter of the routed sub-prefix designs', `use one of: ${known.join(', ')}`);
-  }
+  rejectUnknownParams(raw, [...Object.keys(ROUTED_DEFAULTS), 'ndpProxy'], 'routed sub-prefix');
   const p = { ...ROUTED_DEFAULTS, ndpProxy, ...raw } as Record<string, unknown>;
-  if (typeof p.networkName !== 'string' || !NAME.test(p.networkName) || p.networkName === 'podman') {
-    throw new ConfigError(field('networkName'), p.networkName, 'not a usable podman network name', 'e.g. routed6');
-  }
+  const networkName = checkNetworkName(p.networkName, 'routed6');
   if (p.ndpProxy !== 'none' && p.ndpProxy !== 'proxy_ndp') {
     throw new ConfigError(field('ndpProxy'), p.ndpProxy, 'is not an NDP proxy this lab runs', 'use proxy_ndp (per-address proxy entries) or none');
   }
-  const v4 = parseCidr(field('ipv4Subnet'), p.ipv4Subnet, 4, '10.90.0.0/24');
-  if (!isPrivateIpv4(v4.address) || v4.prefixLength < 16 || v4.prefixLength > 29) {
-    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, 'is not a private /16–/29 subnet', 'use e.g. 10.90.0.0/24');
-  }
-  const defaultNet = parseCidr('webArm.podman.defaultNetworkSubnet', config.webArm.podman.defaultNetworkSubnet, 4, '10.88.0.0/16');
-  if (cidrsOverlap(v4, defaultNet)) {
-    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, `overlaps the default podman network ${defaultNet.text}`, 'use e.g. 10.90.0.0/24');
-  }
+  const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, '10.90.0.0/24');
   const v6 = parseCidr(field('ipv6Subnet'), p.ipv6Subnet, 6, '2a01:4f8:c012:43b:1::/80');
   const hostAddress = ipaddr.parse(config.webArm.ipv6.address);
   const hostNet = cidrOf(hostAddress, config.webArm.ipv6.prefixLength);
@@ -80,20 +65,8 @@ export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfi
   if (v6.prefixLength < 65 || v6.prefixLength > 120) {
     throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'has a prefix length outside /65–/120', 'use a /80 such as 2a01:4f8:c012:43b:1::/80');
   }
-  if (typeof p.probeName !== 'string' || !NAME.test(p.probeName) || config.webArm.containers.some((c) => c.name === p.probeName)) {
-    throw new ConfigError(field('probeName'), p.probeName, 'not a valid, free container name', 'e.g. v6probe');
-  }
-  if (typeof p.probePort !== 'number' || !Number.isInteger(p.probePort) || p.probePort < 1 || p.probePort > 65535) {
-    throw new ConfigError(field('probePort'), p.probePort, 'not a TCP port', 'e.g. 8080');
-  }
-  return {
-    networkName: p.networkName,
-    ipv4Subnet: v4.text,
-    ipv6Subnet: v6.text,
-    probeName: p.probeName,
-    probePort: p.probePort,
-    ndpProxy: p.ndpProxy,
-  };
+  const probe = checkProbe(p.probeName, p.probePort, config);
+  return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, ndpProxy: p.ndpProxy };
 }
 
 /** The probe's fixed address: host ::100 of the sub-prefix (known in advance for the proxy entry). */

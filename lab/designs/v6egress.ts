@@ -6,7 +6,8 @@
  */
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
-import { cidrOf, cidrsOverlap, isPrivateIpv4, isUniqueLocal, parseCidr } from '../topology/addresses.ts';
+import { cidrOf, cidrsOverlap, isUniqueLocal, parseCidr } from '../topology/addresses.ts';
+import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
@@ -42,45 +43,13 @@ export const V6EGRESS_DEFAULTS: V6egressParams = {
   reloadNetworksAfterFirewall: false,
 };
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const RESERVED_NETWORKS = ['podman', 'host', 'none', 'bridge', 'private', 'slirp4netns', 'pasta'];
-
-function field(name: string): string {
-  return `design.params.${name}`;
-}
+const field = paramField;
 
 export function parseV6egressParams(raw: Record<string, unknown>, config: LabConfig): V6egressParams {
-  const known = Object.keys(V6EGRESS_DEFAULTS);
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) {
-      throw new ConfigError(field(key), raw[key], 'is not a parameter of the v6egress design', `use one of: ${known.join(', ')}`);
-    }
-  }
+  rejectUnknownParams(raw, Object.keys(V6EGRESS_DEFAULTS), 'v6egress');
   const p = { ...V6EGRESS_DEFAULTS, ...raw } as Record<string, unknown>;
-
-  if (typeof p.networkName !== 'string' || !NAME.test(p.networkName) || RESERVED_NETWORKS.includes(p.networkName)) {
-    throw new ConfigError(field('networkName'), p.networkName, 'not a usable podman network name', `use letters, digits, "_.-", not one of ${RESERVED_NETWORKS.join(', ')}; e.g. v6egress`);
-  }
-
-  const v4 = parseCidr(field('ipv4Subnet'), p.ipv4Subnet, 4, '10.89.0.0/24');
-  if (!isPrivateIpv4(v4.address)) {
-    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, 'is not a private (RFC 1918) subnet', 'use a private subnet such as 10.89.0.0/24');
-  }
-  if (v4.prefixLength < 16 || v4.prefixLength > 29) {
-    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, 'has a prefix length outside /16–/29', 'use a /24 such as 10.89.0.0/24');
-  }
-  const defaultNet = parseCidr('webArm.podman.defaultNetworkSubnet', config.webArm.podman.defaultNetworkSubnet, 4, '10.88.0.0/16');
-  if (cidrsOverlap(v4, defaultNet)) {
-    throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, `overlaps the default podman network ${defaultNet.text}`, 'use a subnet outside it, e.g. 10.89.0.0/24');
-  }
-  for (const [what, address] of [
-    ["web-arm's IPv4 address", config.webArm.ipv4.address],
-    ["web-arm's IPv4 gateway", config.webArm.ipv4.gateway],
-  ] as const) {
-    if (cidrsOverlap(v4, cidrOf(ipaddr.parse(address), 32))) {
-      throw new ConfigError(field('ipv4Subnet'), p.ipv4Subnet, `contains ${what} ${address}`, 'use a subnet that holds none of the host addresses');
-    }
-  }
+  const networkName = checkNetworkName(p.networkName, 'v6egress');
+  const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, '10.89.0.0/24');
 
   const v6 = parseCidr(field('ipv6Subnet'), p.ipv6Subnet, 6, 'fdaa:bbcc:ddee::/64');
   const hostNet = cidrOf(ipaddr.parse(config.webArm.ipv6.address), config.webArm.ipv6.prefixLength);
@@ -94,26 +63,17 @@ export function parseV6egressParams(raw: Record<string, unknown>, config: LabCon
     throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'has a prefix length outside /48–/120', 'use a /64 such as fdaa:bbcc:ddee::/64');
   }
 
-  if (typeof p.probeName !== 'string' || !NAME.test(p.probeName)) {
-    throw new ConfigError(field('probeName'), p.probeName, 'not a valid container name', 'use letters, digits, "_.-", e.g. v6probe');
-  }
-  if (config.webArm.containers.some((c) => c.name === p.probeName)) {
-    throw new ConfigError(field('probeName'), p.probeName, 'is already the name of a live container', 'give the probe its own name, e.g. v6probe');
-  }
-  if (typeof p.probePort !== 'number' || !Number.isInteger(p.probePort) || p.probePort < 1 || p.probePort > 65535) {
-    throw new ConfigError(field('probePort'), p.probePort, 'not a TCP port', 'use a number from 1 to 65535, e.g. 8080');
-  }
+  const probe = checkProbe(p.probeName, p.probePort, config);
   for (const flag of ['strictEnsure', 'reloadNetworksAfterFirewall'] as const) {
     if (typeof p[flag] !== 'boolean') {
       throw new ConfigError(field(flag), p[flag], 'is not a boolean', `write --set design.params.${flag}=true or false`);
     }
   }
   return {
-    networkName: p.networkName,
+    networkName,
     ipv4Subnet: v4.text,
     ipv6Subnet: v6.text,
-    probeName: p.probeName,
-    probePort: p.probePort,
+    ...probe,
     strictEnsure: p.strictEnsure as boolean,
     reloadNetworksAfterFirewall: p.reloadNetworksAfterFirewall as boolean,
   };

@@ -69,6 +69,42 @@ const CASES: Array<[string, string, RegExp?]> = [
   ['--set-without-equals', '--set', /path=value/],
 ];
 
+/** The routed sub-prefix designs' own table (design.name is set first). */
+const ROUTED_CASES: Array<[string, string, RegExp?]> = [
+  ['design.params.ipv6Subnet=2a01:4f8:c012:43c:1::/80', 'design.params.ipv6Subnet', /not a sub-prefix of the host's/],
+  ['design.params.ipv6Subnet=2001:db8:1::/80', 'design.params.ipv6Subnet', /not a sub-prefix/],
+  ['design.params.ipv6Subnet=2a01:4f8:c012:43b::/80', 'design.params.ipv6Subnet', /contains the host address/],
+  ['design.params.ipv6Subnet=2a01:4f8:c012:43b::/64', 'design.params.ipv6Subnet', /not a sub-prefix/],
+  ['design.params.ipv6Subnet=10.90.0.0/24', 'design.params.ipv6Subnet', /IPv4 subnet where IPv6/],
+  ['design.params.ipv6Subnet=2a01:4f8:c012:43b:1::/124', 'design.params.ipv6Subnet', /prefix length/],
+  ['design.params.ipv6Subnet=2a01:4f8:c012:43b:1::1/80', 'design.params.ipv6Subnet', /host bits/],
+  ['design.params.ipv4Subnet=10.88.1.0/24', 'design.params.ipv4Subnet', /default podman network/],
+  ['design.params.ndpProxy=ndppd', 'design.params.ndpProxy', /NDP proxy/],
+  ['design.params.strictEnsure=true', 'design.params.strictEnsure', /not a parameter/],
+];
+
+describe('bad input for the routed designs', () => {
+  for (const design of ['routed-subprefix', 'routed-subprefix-ndp']) {
+    for (const [set, field, message] of ROUTED_CASES) {
+      it(`${design}: ${set} → ${field}`, () => {
+        let error: unknown;
+        try {
+          validate(`design.name=${design}`, set);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).field).toBe(field);
+        if (message) expect((error as ConfigError).message).toMatch(message);
+      });
+    }
+  }
+  it('accepts the defaults and another /80 inside the host /64', () => {
+    expect(() => validate('design.name=routed-subprefix')).not.toThrow();
+    expect(() => validate('design.name=routed-subprefix-ndp', 'design.params.ipv6Subnet=2a01:4f8:c012:43b:abcd::/80')).not.toThrow();
+  });
+});
+
 describe('bad input', () => {
   it('has at least 30 cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(30);

@@ -1,6 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderJsonReport } from '../../lab/report/json.ts';
 import { escapeXmlAttr, escapeXmlText, renderJUnit } from '../../lab/report/junit.ts';
@@ -9,23 +6,7 @@ import { totalsOf } from '../../lab/report/model.ts';
 import type { RunReport, ScenarioVerdict } from '../../lab/report/model.ts';
 import { formatDuration, renderVerdictTable, totalsLine, truncate } from '../../lab/report/table.ts';
 import { fixtureMermaid, fixtureReport } from './fixtures/report-fixture.ts';
-
-const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
-const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
-
-/** Compares with test/unit/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
-function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, name);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  if (!existsSync(file)) {
-    throw new Error(`golden file ${file} is missing; run with UPDATE_GOLDEN=1 to create it`);
-  }
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+import { expectGolden } from './helpers/golden.ts';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const TOTALS_RE = /^\d+ passed, \d+ failed(, \d+ errored)?(, \d+ skipped)?$/;

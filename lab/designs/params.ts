@@ -1,0 +1,68 @@
+/**
+ * Parameter checks every design shares (names, the private IPv4 subnet, the probe). Each
+ * failure is a ConfigError naming `design.params.<field>` and the fix. Pure.
+ */
+import ipaddr from 'ipaddr.js';
+import { ConfigError } from '../errors.ts';
+import { cidrOf, cidrsOverlap, isPrivateIpv4, parseCidr, type Cidr } from '../topology/addresses.ts';
+import type { LabConfig } from '../topology/config.ts';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const RESERVED_NETWORKS = ['podman', 'host', 'none', 'bridge', 'private', 'slirp4netns', 'pasta'];
+
+export function paramField(name: string): string {
+  return `design.params.${name}`;
+}
+
+export function rejectUnknownParams(raw: Record<string, unknown>, known: string[], design: string): void {
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(paramField(key), raw[key], `is not a parameter of the ${design} design`, `use one of: ${known.join(', ')}`);
+    }
+  }
+}
+
+export function checkNetworkName(value: unknown, example: string): string {
+  if (typeof value !== 'string' || !NAME.test(value) || RESERVED_NETWORKS.includes(value)) {
+    throw new ConfigError(paramField('networkName'), value, 'not a usable podman network name', `use letters, digits, "_.-", not one of ${RESERVED_NETWORKS.join(', ')}; e.g. ${example}`);
+  }
+  return value;
+}
+
+/** A private IPv4 subnet for a container network, clear of the default network and the host's addresses. */
+export function checkPrivateIpv4Subnet(value: unknown, config: LabConfig, example: string): Cidr {
+  const field = paramField('ipv4Subnet');
+  const v4 = parseCidr(field, value, 4, example);
+  if (!isPrivateIpv4(v4.address)) {
+    throw new ConfigError(field, value, 'is not a private (RFC 1918) subnet', `use a private subnet such as ${example}`);
+  }
+  if (v4.prefixLength < 16 || v4.prefixLength > 29) {
+    throw new ConfigError(field, value, 'has a prefix length outside /16–/29', `use a /24 such as ${example}`);
+  }
+  const defaultNet = parseCidr('webArm.podman.defaultNetworkSubnet', config.webArm.podman.defaultNetworkSubnet, 4, '10.88.0.0/16');
+  if (cidrsOverlap(v4, defaultNet)) {
+    throw new ConfigError(field, value, `overlaps the default podman network ${defaultNet.text}`, `use a subnet outside it, e.g. ${example}`);
+  }
+  for (const [what, address] of [
+    ["web-arm's IPv4 address", config.webArm.ipv4.address],
+    ["web-arm's IPv4 gateway", config.webArm.ipv4.gateway],
+  ] as const) {
+    if (cidrsOverlap(v4, cidrOf(ipaddr.parse(address), 32))) {
+      throw new ConfigError(field, value, `contains ${what} ${address}`, 'use a subnet that holds none of the host addresses');
+    }
+  }
+  return v4;
+}
+
+export function checkProbe(name: unknown, port: unknown, config: LabConfig): { probeName: string; probePort: number } {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new ConfigError(paramField('probeName'), name, 'not a valid container name', 'use letters, digits, "_.-", e.g. v6probe');
+  }
+  if (config.webArm.containers.some((c) => c.name === name)) {
+    throw new ConfigError(paramField('probeName'), name, 'is already the name of a live container', 'give the probe its own name, e.g. v6probe');
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(paramField('probePort'), port, 'not a TCP port', 'use a number from 1 to 65535, e.g. 8080');
+  }
+  return { probeName: name, probePort: port };
+}
