@@ -3,8 +3,9 @@
  * rules in the root namespace, mounts, container cgroups, live processes. Whatever is new
  * afterwards is a leak of the lab.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { succeed } from '../exec.ts';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { run, succeed } from '../exec.ts';
+import { podmanEngineStore } from '../engine/engine.ts';
 import { labHash as labHashOf } from '../topology/plan.ts';
 
 export interface MachineSnapshot {
@@ -15,6 +16,8 @@ export interface MachineSnapshot {
   mounts: string[];
   cgroups: string[];
   processes: Record<string, string>;
+  /** Containers in the store of the podman engine the lab starts (names), and in web-arm stores. */
+  containers: string[];
   /** pid or cgroup path → the lab it belongs to, when its marks say so. */
   owners: Record<string, string>;
 }
@@ -117,6 +120,18 @@ function containerCgroups(): string[] {
   return found.sort();
 }
 
+/** Containers the lab-started engine's store holds (podman's CLI reads the store without the service). */
+async function engineContainers(): Promise<string[]> {
+  const store = podmanEngineStore();
+  if (!existsSync(store.graphRoot)) return [];
+  const result = await run(
+    // In a private mount namespace: podman's overlay driver mounts its home on itself.
+    ['unshare', '--mount', '--propagation', 'private', '--', 'podman', '--root', store.graphRoot, '--runroot', store.runRoot, '--tmpdir', store.tmpDir, '--network-config-dir', store.networkConfigDir, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'ps', '-a', '--format', '{{.Names}}'],
+    { allowFailure: true, timeoutMs: 30_000 },
+  );
+  return lines(result.stdout);
+}
+
 export async function snapshotMachine(): Promise<MachineSnapshot> {
   const mountPoints = lines(read('/proc/self/mountinfo')).map((l) => l.split(' ')[4] ?? '');
   const processes = liveProcesses();
@@ -133,6 +148,7 @@ export async function snapshotMachine(): Promise<MachineSnapshot> {
     if (owner) owners[cgroup] = owner;
   }
   return {
+    containers: await engineContainers(),
     netns: lines(await succeed(['ip', 'netns', 'list'])).map((l) => l.split(' ')[0]!),
     links: (JSON.parse(await succeed(['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname),
     routes: [...lines(await succeed(['ip', '-4', 'route', 'show', 'table', 'all'])), ...lines(await succeed(['ip', '-6', 'route', 'show', 'table', 'all']))]
@@ -177,6 +193,7 @@ export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, optio
   added('rule', before.rules, after.rules);
   added('mount', before.mounts, after.mounts);
   added('cgroup', before.cgroups, after.cgroups);
+  added('container', before.containers ?? [], after.containers ?? []);
   for (const [pid, cmd] of Object.entries(after.processes)) {
     if (before.processes[pid] === cmd || options.ignorePids?.has(pid) || otherLab(cmd, pid)) continue;
     // With a lab named, a new process counts when its marks say it is that lab's, or when it

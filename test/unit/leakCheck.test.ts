@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findLeaks, labOfText, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 
-const empty: MachineSnapshot = { netns: [], links: ['lo', 'eth0'], routes: [], rules: [], mounts: ['/'], cgroups: [], processes: { '1': 'init' }, owners: {} };
+const empty: MachineSnapshot = { containers: [], netns: [], links: ['lo', 'eth0'], routes: [], rules: [], mounts: ['/'], cgroups: [], processes: { '1': 'init' }, owners: {} };
 
 describe('leak check', () => {
   it('finds a namespace, link, route, mount, cgroup and process that appeared', () => {
@@ -13,9 +13,10 @@ describe('leak check', () => {
       mounts: ['/', '/run/v6lab/ci1'],
       cgroups: ['/sys/fs/cgroup/pids/libpod_parent/libpod-' + 'a'.repeat(64)],
       processes: { '1': 'init', '42': 'podman system service' },
+      containers: ['v6lab-ci1-upstream'],
     };
     const kinds = findLeaks(empty, after).map((l) => l.kind).sort();
-    expect(kinds).toEqual(['cgroup', 'link', 'mount', 'netns', 'process', 'route']);
+    expect(kinds).toEqual(['cgroup', 'container', 'link', 'mount', 'netns', 'process', 'route']);
   });
   it('leaves out the caller\'s processes and what another lab owns, but not its own lab\'s', () => {
     const after: MachineSnapshot = {
