@@ -27,7 +27,7 @@ describe.runIf(process.getuid?.() === 0)('lab compare', () => {
     expect([cell('routed-subprefix-ndp', 'egress-nat66'), cell('routed-subprefix-ndp', 'inbound-reachability'), cell('routed-subprefix-ndp', 'host-64-touched'), cell('routed-subprefix-ndp', 'no-inbound')]).toEqual(['pass', 'pass', 'fail', 'fail']);
     expect(m.cells['v6egress']!['egress-nat66']!.summary).toContain('2a01:4f8:c012:43b::1 ');
     expect(m.cells['routed-subprefix-ndp']!['egress-nat66']!.summary).toContain('2a01:4f8:c012:43b:1::100');
-    expect(m.cells['routed-subprefix']!['inbound-reachability']!.summary).toContain('FAILED');
+    expect(m.cells['routed-subprefix']!['inbound-reachability']!.summary).toMatch(/web-arm (FAILED|INCOMPLETE)/);
     const leaks = findLeaks(before, await snapshotMachine(), { ignorePids: ownProcessTree(String(process.ppid)) }).filter(
       (l) => /cmp\d+x\d/.test(l.what),
     );
