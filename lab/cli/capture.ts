@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { nsenterArgv, run } from '../exec.ts';
+import { isAlive } from '../host/processes.ts';
 import { openLab } from '../lifecycle/context.ts';
 import { startCapture, stopCapture } from '../scenario/capture.ts';
 import { parseCommon } from './options.ts';
@@ -78,15 +79,6 @@ async function interfacesIn(netnsPath: string): Promise<string[]> {
   return (JSON.parse(out.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves after ms, when tcpdump exits on its own (--count reached), or on Ctrl-C. */
 async function waitForEnd(pid: number, ms: number): Promise<void> {
   await new Promise<void>((resolve) => {
@@ -99,7 +91,7 @@ async function waitForEnd(pid: number, ms: number): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     const poll = setInterval(() => {
-      if (!alive(pid)) done();
+      if (!isAlive(pid)) done();
     }, 100);
     process.on('SIGINT', done);
     process.on('SIGTERM', done);

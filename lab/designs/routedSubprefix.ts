@@ -24,6 +24,7 @@ import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
+import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
 
 export interface RoutedParams {
@@ -109,18 +110,13 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
   const exempt = `ip6tables -w -t nat -C POSTROUTING -s ${p.ipv6Subnet} -j ACCEPT 2>/dev/null || ip6tables -w -t nat -I POSTROUTING 1 -s ${p.ipv6Subnet} -j ACCEPT`;
   const proxied = p.ndpProxy === 'proxy_ndp';
   const units = [
-    defineService({
-      name: networkUnit,
-      description: `Ensure the ${p.networkName} podman network (routed GUA sub-prefix)`,
-      wants: ['podman.service'],
-      after: ['podman.service', 'systemd-sysctl.service'],
-      before: [probeUnit],
-      wantedBy: ['multi-user.target'],
-      type: 'oneshot',
-      remainAfterExit: true,
-      // `podman network create` refuses a sub-prefix of the host's on-link /64: install the definition.
-      execStart: [`/bin/sh -c 'podman network exists ${p.networkName} || install -m 0644 ${layout.etc}/${p.networkName}/network.json ${layout.networkConfigDir}/${p.networkName}.json'`],
-    }),
+    // `podman network create` refuses a sub-prefix of the host's on-link /64: install the definition.
+    networkEnsureUnit(
+      p.networkName,
+      `Ensure the ${p.networkName} podman network (routed GUA sub-prefix)`,
+      [probeUnit],
+      `/bin/sh -c 'podman network exists ${p.networkName} || install -m 0644 ${layout.etc}/${p.networkName}/network.json ${layout.networkConfigDir}/${p.networkName}.json'`,
+    ),
     defineService({
       name: noNatUnit,
       description: `No NAT66 for ${p.ipv6Subnet}: containers keep their own GUA`,

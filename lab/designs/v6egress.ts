@@ -12,6 +12,7 @@ import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
+import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
 
 export interface V6egressParams {
@@ -142,17 +143,12 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     files,
     units: [
       ...(p.reloadNetworksAfterFirewall ? [reloadHook] : []),
-      defineService({
-        name: networkUnit,
-        description: `Ensure the ${p.networkName} podman network (dual-stack, NAT66 egress)`,
-        wants: ['podman.service'],
-        after: ['podman.service', 'systemd-sysctl.service'],
-        before: [probeUnit],
-        wantedBy: ['multi-user.target'],
-        type: 'oneshot',
-        remainAfterExit: true,
-        execStart: [p.strictEnsure ? `/bin/sh ${ensureScript}` : `/bin/sh -c '${ensureNetworkCommand(p)}'`],
-      }),
+      networkEnsureUnit(
+        p.networkName,
+        `Ensure the ${p.networkName} podman network (dual-stack, NAT66 egress)`,
+        [probeUnit],
+        p.strictEnsure ? `/bin/sh ${ensureScript}` : `/bin/sh -c '${ensureNetworkCommand(p)}'`,
+      ),
       ociContainerUnit({
         name: p.probeName,
         image: layout.image,

@@ -60,7 +60,8 @@ export function findProcesses(mark: ProcessMark): number[] {
   return found;
 }
 
-function alive(pid: number): boolean {
+/** True while the process exists and is not a zombie (a dead child not yet reaped). */
+export function isAlive(pid: number): boolean {
   const stat = read(`/proc/${pid}/stat`);
   if (!stat) return false;
   // state is the field after the ")" of the command name; Z = zombie (already dead).
@@ -86,7 +87,7 @@ export async function killProcesses(mark: ProcessMark, timeoutMs = 10_000): Prom
   await waitUntil(
     `processes matching ${JSON.stringify(mark)} to exit`,
     async () => {
-      const pids = findProcesses(mark).filter(alive);
+      const pids = findProcesses(mark).filter(isAlive);
       for (const pid of pids) {
         for (const c of containerCgroups(pid)) cgroups.add(c);
         try {
@@ -133,5 +134,28 @@ function removeTree(dir: string, removed: string[]): void {
     removed.push(dir);
   } catch {
     // busy or already gone
+  }
+}
+
+/** Waits until the process has exited (or is a zombie); throws WaitTimeoutError past timeoutMs. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  await waitUntil(`process ${pid} to exit`, async () => !isAlive(pid), { timeoutMs, intervalMs: 50 });
+}
+
+/** SIGTERM, then SIGKILL after graceMs if it is still there. */
+export async function terminate(pid: number, graceMs = 5000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  try {
+    await waitForExit(pid, graceMs);
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
   }
 }

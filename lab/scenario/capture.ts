@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { run, spawnDaemon } from '../exec.ts';
+import { waitForExit } from '../host/processes.ts';
 import { waitUntil } from '../wait.ts';
 import { parseTcpdumpLines, type PacketRow } from './pcapText.ts';
 
@@ -38,18 +39,7 @@ export async function stopCapture(capture: RunningCapture): Promise<PacketRow[]>
   } catch {
     // gone already
   }
-  await waitUntil(
-    'tcpdump to exit',
-    async () => {
-      try {
-        process.kill(capture.pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    },
-    { timeoutMs: 10_000, intervalMs: 50 },
-  );
+  await waitForExit(capture.pid, 10_000);
   return readCapture(capture.file);
 }
 

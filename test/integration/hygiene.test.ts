@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, spawnDaemon } from '../../lab/exec.ts';
+import { waitForExit } from '../../lab/host/processes.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { stateFile } from '../../lab/state/store.ts';
 import { waitUntil } from '../../lab/wait.ts';
@@ -30,19 +31,6 @@ function background(name: string, ...args: string[]): { pid: number; log: string
 
 async function waitForLog(log: string, text: string, timeoutMs = 180_000): Promise<void> {
   await waitUntil(`"${text}" in ${log}`, async () => existsSync(log) && readFileSync(log, 'utf8').includes(text), { timeoutMs, intervalMs: 100 });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs = 120_000): Promise<void> {
-  await waitUntil(`process ${pid} to exit`, async () => !alive(pid), { timeoutMs, intervalMs: 100 });
 }
 
 async function leaks(before: MachineSnapshot) {
@@ -71,7 +59,7 @@ describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
     const up = background('kill-up', 'up');
     await waitForLog(up.log, 'web-arm: namespaces');
     process.kill(-up.pid, 'SIGKILL');
-    await waitForExit(up.pid);
+    await waitForExit(up.pid, 120_000);
     expect(existsSync(stateFile(LAB))).toBe(true);
     const down = await lab('down');
     expect(down.exitCode, down.stderr).toBe(0);
@@ -84,7 +72,7 @@ describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
     await waitForLog(test.log, 'egress-nat66');
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(-test.pid, 'SIGKILL');
-    await waitForExit(test.pid);
+    await waitForExit(test.pid, 120_000);
     const down = await lab('down');
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await leaks(before)).toEqual([]);
@@ -94,7 +82,7 @@ describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
     const up = background('ctrl-c-up', 'up');
     await waitForLog(up.log, 'start router and internet hosts');
     process.kill(-up.pid, 'SIGINT');
-    await waitForExit(up.pid);
+    await waitForExit(up.pid, 120_000);
     const log = readFileSync(up.log, 'utf8');
     expect(log).toContain('interrupted');
     expect(log).toContain('nothing of the lab is left');

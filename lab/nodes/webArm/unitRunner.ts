@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { LabBrokenError } from '../../errors.ts';
 import { run, spawnDaemon } from '../../exec.ts';
+import { terminate } from '../../host/processes.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { planSwitch, type SwitchPlan } from '../../units/diff.ts';
@@ -123,28 +124,6 @@ export async function stopUnit(plan: LabPlan, unit: UnitSpec): Promise<void> {
   const after = readActive(plan);
   delete after[unit.name];
   writeActive(plan, after);
-}
-
-async function terminate(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
 }
 
 export interface UnitFailure {
