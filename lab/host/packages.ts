@@ -24,8 +24,10 @@ export const HOST_REQUIREMENTS: ReadonlyArray<{ path: string[]; pkg: string }> =
   { path: ['/usr/bin/tcpdump', '/usr/sbin/tcpdump'], pkg: 'tcpdump' },
 ];
 
-export function missingPackages(exists: (p: string) => boolean = existsSync): string[] {
-  return HOST_REQUIREMENTS.filter((r) => !r.path.some(exists)).map((r) => r.pkg);
+export type HostRequirements = ReadonlyArray<{ path: string[]; pkg: string }>;
+
+export function missingPackages(exists: (p: string) => boolean = existsSync, requirements: HostRequirements = HOST_REQUIREMENTS): string[] {
+  return requirements.filter((r) => !r.path.some(exists)).map((r) => r.pkg);
 }
 
 export function assertRoot(): void {
@@ -34,8 +36,8 @@ export function assertRoot(): void {
   }
 }
 
-export async function ensureHostPackages(progress: Progress): Promise<string[]> {
-  const missing = missingPackages();
+export async function ensureHostPackages(progress: Progress, requirements: HostRequirements = HOST_REQUIREMENTS): Promise<string[]> {
+  const missing = missingPackages(existsSync, requirements);
   if (missing.length === 0) return [];
   if (process.env.V6LAB_NO_APT === '1') {
     throw new HostError(`Missing host packages: ${missing.join(', ')}. Fix: apt-get install ${missing.join(' ')} (V6LAB_NO_APT=1 forbids installing them).`);
@@ -45,7 +47,7 @@ export async function ensureHostPackages(progress: Progress): Promise<string[]> 
     await run(['apt-get', 'update'], { timeoutMs: 10 * 60_000, env });
     await run(['apt-get', 'install', '-y', '--no-install-recommends', ...missing], { timeoutMs: 20 * 60_000, env });
   });
-  const still = missingPackages();
+  const still = missingPackages(existsSync, requirements);
   if (still.length) throw new HostError(`Host packages still missing after apt-get install: ${still.join(', ')}`);
   return missing;
 }

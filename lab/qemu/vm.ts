@@ -1,0 +1,238 @@
+/**
+ * Boots web-arm as a QEMU guest. QEMU runs inside a network namespace of the lab (for now the
+ * stand-in of the upstream router's namespace, `v6lab-<lab>-qemu-router`) that holds the tap
+ * backing the guest's only NIC, so nothing the guest sends can reach the machine's own
+ * interfaces. The guest is driven through its agent (no second NIC); its serial console goes
+ * to a log file. Everything carries the lab's mark and is removed by mark.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CommandError, LabBrokenError, TeardownError } from '../errors.ts';
+import { nsenterArgv, run, spawnDaemon, succeed } from '../exec.ts';
+import { findProcesses, killProcesses } from '../host/processes.ts';
+import { createNetns, deleteNetns, ipIn, netnsPath } from '../links/netns.ts';
+import type { Progress } from '../progress.ts';
+import { waitUntil } from '../wait.ts';
+import { GuestAgent } from './agent.ts';
+import { type Accel, guestKernelAppend, kvmProbeArgv, kvmProbeWorked, qemuX86Argv } from './argv.ts';
+import { createOverlay, type GuestImage } from './image.ts';
+
+export interface VmNames {
+  lab: string;
+  name: string;
+  /** The namespace QEMU runs in and the tap lives in. */
+  netns: string;
+  /** The tap, named after the guest as the router's link to it is. */
+  tap: string;
+  runDir: string;
+  /** Mark in QEMU's command line (`-name …,process=<mark>`). */
+  processMark: string;
+}
+
+export function vmNames(lab: string, name = 'web-arm'): VmNames {
+  return {
+    lab,
+    name,
+    netns: `v6lab-${lab}-qemu-router`,
+    tap: name.slice(0, 15),
+    runDir: `/run/v6lab/${lab}/qemu/${name}`,
+    processMark: `v6lab-${lab}-${name}`,
+  };
+}
+
+/** The router's end of the guest's link, when the namespace should answer for it. */
+export interface LinkPeer {
+  mac: string;
+  /** fe80::1: the guest's IPv6 gateway. */
+  linkLocal: string;
+  /** 172.31.1.1: the guest's IPv4 gateway. */
+  ipv4Gateway: string;
+  /** The guest's /64, on-link (resolved by neighbour discovery, as at Hetzner). */
+  guestPrefix6: string;
+  /** The guest's IPv4 /32. */
+  guestAddress4: string;
+}
+
+export interface VmOptions {
+  names: VmNames;
+  image: GuestImage;
+  mac: string;
+  memoryMiB?: number;
+  peer?: LinkPeer;
+  /** Where the serial console log goes (default: the run directory). */
+  consoleLog?: string;
+}
+
+export interface RunningVm {
+  names: VmNames;
+  pid: number;
+  accel: Accel;
+  agent: GuestAgent;
+  consoleLog: string;
+  startedAt: number;
+}
+
+/**
+ * KVM or TCG. On this kind of machine /dev/kvm exists but hangs with stock guest kernels, so
+ * KVM is probed with a short boot and a timeout; the answer is kept in /run (per host kernel
+ * and guest kernel). V6LAB_QEMU_ACCEL=tcg|kvm skips the probe.
+ */
+export async function chooseAccel(kernel: string, progress: Progress): Promise<{ accel: Accel; why: string }> {
+  const forced = process.env.V6LAB_QEMU_ACCEL;
+  if (forced === 'tcg' || forced === 'kvm') return { accel: forced, why: `V6LAB_QEMU_ACCEL=${forced}` };
+  if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
+  const key = `${release()}|${kernel}|${statSync(kernel).size}`;
+  const cacheFile = '/run/v6lab/qemu-accel.json';
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { key: string; accel: Accel; why: string };
+    if (cached.key === key) return { accel: cached.accel, why: `${cached.why} (probed earlier)` };
+  } catch {
+    // not probed yet
+  }
+  const result = await progress.step('probe KVM (a short guest kernel boot, 20 s at most)', async () => {
+    try {
+      const probe = await run(kvmProbeArgv(kernel, 'v6lab-kvmprobe-qemu'), { timeoutMs: 20_000, allowFailure: true });
+      return kvmProbeWorked(probe.stdout, true)
+        ? { accel: 'kvm' as const, why: `KVM booted a guest kernel in ${probe.durationMs} ms` }
+        : {
+            accel: 'tcg' as const,
+            why: `KVM probe ended without booting a guest kernel (${probe.signal ? `killed by ${probe.signal}` : `exit ${probe.exitCode}`}${
+              probe.stderr.trim() ? `: ${probe.stderr.trim().split('\n')[0]}` : ''
+            })`,
+          };
+    } catch (error) {
+      if (error instanceof CommandError && error.timedOut) return { accel: 'tcg' as const, why: 'KVM probe hung (no guest kernel within 20 s)' };
+      throw error;
+    }
+  });
+  mkdirSync('/run/v6lab', { recursive: true });
+  writeFileSync(cacheFile, `${JSON.stringify({ key, ...result })}\n`);
+  return result;
+}
+
+async function createUplink(names: VmNames, peer: LinkPeer | undefined): Promise<void> {
+  await createNetns(names.netns);
+  await succeed(ipIn(names.netns, 'link', 'set', 'lo', 'up'));
+  await run(ipIn(names.netns, 'link', 'del', names.tap), { allowFailure: true });
+  await succeed(ipIn(names.netns, 'tuntap', 'add', 'dev', names.tap, 'mode', 'tap'));
+  await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'alias', `v6lab:${names.lab}`));
+  if (peer) await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'address', peer.mac));
+  await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'up'));
+  if (peer) {
+    await succeed(ipIn(names.netns, '-6', 'addr', 'add', `${peer.linkLocal}/64`, 'dev', names.tap, 'nodad'));
+    await succeed(ipIn(names.netns, '-4', 'addr', 'add', `${peer.ipv4Gateway}/32`, 'dev', names.tap));
+    await succeed(ipIn(names.netns, '-6', 'route', 'add', peer.guestPrefix6, 'dev', names.tap));
+    await succeed(ipIn(names.netns, '-4', 'route', 'add', `${peer.guestAddress4}/32`, 'dev', names.tap));
+  }
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function qemuProcesses(names: VmNames): number[] {
+  return findProcesses({ cmdlineContains: `process=${names.processMark}` });
+}
+
+/** Starts the guest (returns once QEMU runs and its agent socket exists; the guest still boots). */
+export async function startVm(options: VmOptions, progress: Progress): Promise<RunningVm> {
+  const { names, image } = options;
+  if (qemuProcesses(names).length) throw new LabBrokenError(`a QEMU for ${names.processMark} is already running: remove it first (destroyVm)`);
+  const { accel, why } = await chooseAccel(image.kernel, progress);
+  progress.note(`accelerator: ${accel} (${why})`);
+  rmSync(names.runDir, { recursive: true, force: true });
+  mkdirSync(names.runDir, { recursive: true });
+  const consoleLog = options.consoleLog ?? join(names.runDir, 'console.log');
+  rmSync(consoleLog, { force: true });
+  const disk = join(names.runDir, 'disk.qcow2');
+  const agentSocket = join(names.runDir, 'qga.sock');
+  const qemuLog = join(names.runDir, 'qemu.log');
+  await progress.step(`uplink: tap ${names.tap} in ${names.netns}`, () => createUplink(names, options.peer));
+  await createOverlay(image, disk);
+  const argv = qemuX86Argv({
+    name: names.name,
+    processName: names.processMark,
+    accel,
+    memoryMiB: options.memoryMiB ?? 1024,
+    kernel: image.kernel,
+    initrd: image.initrd,
+    append: guestKernelAppend(),
+    disk,
+    tap: names.tap,
+    mac: options.mac,
+    agentSocket,
+    qmpSocket: join(names.runDir, 'qmp.sock'),
+    consoleLog,
+    pidFile: join(names.runDir, 'qemu.pid'),
+  });
+  const startedAt = performance.now();
+  const pid = spawnDaemon(nsenterArgv({ net: netnsPath(names.netns) }, argv), { logFile: qemuLog });
+  await waitUntil(
+    `QEMU of ${names.processMark} to open its agent socket`,
+    async () => {
+      if (existsSync(agentSocket)) return true;
+      if (qemuProcesses(names).length === 0) {
+        throw new LabBrokenError(`QEMU exited at start:\n${tail(qemuLog)}`);
+      }
+      return undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  ).catch((error: unknown) => {
+    throw new LabBrokenError(`QEMU for ${names.processMark} did not start: ${(error as Error).message}\n${tail(qemuLog)}`, { cause: error });
+  });
+  return { names, pid, accel, agent: new GuestAgent(names.name, agentSocket), consoleLog, startedAt };
+}
+
+/** Powers the guest off through its agent and waits for QEMU to exit; kills it if it does not. */
+export async function powerOffVm(vm: RunningVm, timeoutMs = 120_000): Promise<{ clean: boolean }> {
+  let clean = true;
+  try {
+    await vm.agent.shutdown('powerdown');
+    await waitUntil(`QEMU of ${vm.names.processMark} to exit after the guest powered off`, async () => qemuProcesses(vm.names).length === 0, {
+      timeoutMs,
+      intervalMs: 250,
+    });
+  } catch {
+    clean = false;
+  } finally {
+    vm.agent.close();
+  }
+  await destroyVm(vm.names);
+  return { clean };
+}
+
+/**
+ * Removes a VM by its marks: its QEMU processes, the namespace holding its tap (and with it
+ * the tap), its run directory. Idempotent; keeps going past failures and reports them together.
+ */
+export async function destroyVm(names: VmNames): Promise<void> {
+  const failures: Error[] = [];
+  const attempt = async (fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (error) {
+      failures.push(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  await attempt(() => killProcesses({ cmdlineContains: `process=${names.processMark}` }));
+  await attempt(() => deleteNetns(names.netns));
+  await attempt(() => rmSync(names.runDir, { recursive: true, force: true }));
+  // The lab's run directory and its qemu/ folder go too when nothing else of the lab is in them.
+  for (const dir of [dirname(names.runDir), dirname(dirname(names.runDir))]) {
+    try {
+      if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // in use by the rest of the lab
+    }
+  }
+  if (failures.length) throw new TeardownError(failures);
+}
+
+export function consoleTail(vm: RunningVm, lines = 30): string {
+  return tail(vm.consoleLog, lines);
+}
