@@ -25,7 +25,7 @@ export interface MachineSnapshot {
 const LAB_MARKS = [/v6lab-([a-z][a-z0-9]*)-/, /\/run\/v6lab\/([a-z][a-z0-9]*)\//, /\.lab\/([a-z][a-z0-9]*)\//, /--name ([a-z][a-z0-9]*)/, /V6LAB_LAB=([a-z][a-z0-9]*)/];
 
 /** Programs the lab starts, directly or through podman. */
-const LAB_PROGRAMS = /(^|\/)(podman|conmon|netavark|aardvark-dns|runc|crun|catatonit|tcpdump|dnsmasq|radvd|nsenter|unshare|mmdebstrap)( |$)|sleep infinity|v6lab-responder|lab\/cli\/main\.ts/;
+const LAB_PROGRAMS = /(^|\/)(podman|conmon|netavark|aardvark-dns|runc|crun|catatonit|tcpdump|dnsmasq|radvd|nsenter|unshare|mmdebstrap|qemu-system-[a-z0-9_]+)( |$)|sleep infinity|v6lab-responder|lab\/cli\/main\.ts/;
 
 /** The lab a text (command line, environment, path) names by one of the lab's marks. */
 export function labOfText(text: string): string | undefined {
