@@ -67,31 +67,45 @@ export function createMachine(spec: MachineSpec): Machine {
       return result.stdout;
     },
     async fail(command, options = {}) {
-      const result = await machine.execute(command, options);
-      if (result.exitCode === 0) {
-        throw new CommandError({
-          command: `[${spec.name}] ${command} (expected to fail, but it succeeded)`,
-          exitCode: 0,
-          signal: undefined,
-          timedOut: false,
-          stdout: result.stdout,
-          stderr: result.stderr,
-          durationMs: result.durationMs,
-        });
-      }
-      return result.stderr || result.stdout;
+      return expectedFailure(`[${spec.name}] ${command}`, await machine.execute(command, options));
     },
     waitUntilSucceeds(command, timeoutMs = 30_000) {
-      return waitUntil(
-        `[${spec.name}] ${command}`,
-        async () => {
-          const result = await machine.execute(command, { timeoutMs: Math.min(timeoutMs, 15_000) });
-          if (result.exitCode === 0) return result.stdout;
-          throw new Error(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
-        },
-        { timeoutMs, intervalMs: 250 },
-      );
+      return waitUntilCommandSucceeds(`[${spec.name}] ${command}`, (t) => machine.execute(command, { timeoutMs: t }), timeoutMs, 250);
     },
   };
   return machine;
+}
+
+/** `fail`: the output of a command that had to fail; a CommandError when it succeeded. Shared by every machine kind. */
+export function expectedFailure(label: string, result: RunResult): string {
+  if (result.exitCode === 0) {
+    throw new CommandError({
+      command: `${label} (expected to fail, but it succeeded)`,
+      exitCode: 0,
+      signal: undefined,
+      timedOut: false,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      durationMs: result.durationMs,
+    });
+  }
+  return result.stderr || result.stdout;
+}
+
+/** `waitUntilSucceeds`: retries a command (each try bounded to 15 s) until it exits 0; returns its stdout. */
+export function waitUntilCommandSucceeds(
+  label: string,
+  execute: (tryTimeoutMs: number) => Promise<RunResult>,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<string> {
+  return waitUntil(
+    label,
+    async () => {
+      const result = await execute(Math.min(timeoutMs, 15_000));
+      if (result.exitCode === 0) return result.stdout;
+      throw new Error(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
+    },
+    { timeoutMs, intervalMs },
+  );
 }

@@ -9,6 +9,7 @@ import { createConnection, type Socket } from 'node:net';
 import { CommandError, LabBrokenError } from '../errors.ts';
 import { formatArgv, type RunResult } from '../exec.ts';
 import { waitUntil } from '../wait.ts';
+import { expectedFailure, waitUntilCommandSucceeds } from '../nodes/machine.ts';
 import {
   AgentDecoder,
   type AgentResponse,
@@ -209,22 +210,11 @@ export class GuestAgent {
   /** A shell command that must fail; returns its output. */
   async fail(command: string, options: AgentExecOptions = {}): Promise<string> {
     const result = await this.execute(command, options);
-    if (result.exitCode === 0) {
-      throw new CommandError({ command: `${result.command} (expected to fail, but it succeeded)`, exitCode: 0, signal: undefined, timedOut: false, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs });
-    }
-    return result.stderr || result.stdout;
+    return expectedFailure(result.command, result);
   }
 
   waitUntilSucceeds(command: string, timeoutMs = 30_000): Promise<string> {
-    return waitUntil(
-      `[${this.name}] ${command}`,
-      async () => {
-        const result = await this.execute(command, { timeoutMs: Math.min(timeoutMs, 15_000) });
-        if (result.exitCode === 0) return result.stdout;
-        throw new Error(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
-      },
-      { timeoutMs, intervalMs: 500 },
-    );
+    return waitUntilCommandSucceeds(`[${this.name}] ${command}`, (t) => this.execute(command, { timeoutMs: t }), timeoutMs, 500);
   }
 
   /**
