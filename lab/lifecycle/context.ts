@@ -5,7 +5,7 @@ import { LabStateError, UsageError } from '../errors.ts';
 import type { DesignPlan } from '../designs/design.ts';
 import { hostContainerMachine } from '../nodes/hostContainers.ts';
 import type { Machine } from '../nodes/machine.ts';
-import { webArmMachine } from '../nodes/webArm/webArm.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { requireUpState, type LabState } from '../state/store.ts';
 import { planLab, type LabPlan } from '../topology/plan.ts';
 
@@ -27,7 +27,7 @@ export function openLab(name: string): LabContext {
   const plan = planLab(state.config);
   if (!state.design) throw new LabStateError(`lab "${name}" has no design applied`);
   const machines = new Map<string, Machine>();
-  machines.set('web-arm', webArmMachine(plan));
+  machines.set('web-arm', webArmSystem(plan).machine);
   for (const c of state.containers) machines.set(c.node, hostContainerMachine(c.node, c.pid, c.netnsName));
   const get = (node: string): Machine => {
     const m = machines.get(node);

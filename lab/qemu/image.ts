@@ -11,6 +11,7 @@ import { run, succeed } from '../exec.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
 import { cacheDir } from '../images/cache.ts';
 import type { Progress } from '../progress.ts';
+import { preloadContainerImages } from './preload.ts';
 import { type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
 
 export const QEMU_HOST_REQUIREMENTS: HostRequirements = [
@@ -72,7 +73,11 @@ export function ensureQemuHostPackages(progress: Progress): Promise<string[]> {
 }
 
 /** The cached image of the recipe, built first when it is not there yet. */
-export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress): Promise<GuestImage> {
+/**
+ * `tarballs` gives the rootfs tarball of each tag in recipe.containerImages (preloaded into
+ * the guest's podman storage).
+ */
+export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, tarballs: Record<string, string> = {}): Promise<GuestImage> {
   const hash = guestRecipeHash(recipe);
   const dir = join(qemuCacheDir(), hash);
   if (existsSync(join(dir, MANIFEST))) return fromManifest(dir, false);
@@ -86,6 +91,14 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress):
       const rootfs = join(work, 'rootfs');
       await progress.step('mmdebstrap rootfs', () => run(guestMmdebstrapArgv(recipe, rootfs), { timeoutMs: 40 * 60_000 }));
       await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs));
+      if (recipe.containerImages.length) {
+        const images = recipe.containerImages.map((tag) => {
+          const tarball = tarballs[tag];
+          if (!tarball) throw new LabBrokenError(`no rootfs tarball given for the preloaded container image ${tag}`);
+          return { tag, tarball };
+        });
+        await progress.step(`preload ${recipe.containerImages.join(', ')} into the guest's podman storage`, () => preloadContainerImages(rootfs, images));
+      }
       const kernel = pickKernel(readdirSync(join(rootfs, 'boot')));
       if (!kernel) throw new LabBrokenError(`no kernel with an initrd in ${join(rootfs, 'boot')} (is linux-image-cloud-${recipe.arch} in the recipe?)`);
       copyFileSync(join(rootfs, 'boot', kernel.kernel), join(work, 'vmlinuz'));

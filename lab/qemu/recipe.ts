@@ -40,9 +40,13 @@ export interface GuestRecipe {
   chrootCommands: string[][];
   /** Size of the root filesystem (sparse; the qcow2 holds only what is used). */
   diskSizeMiB: number;
+  /** Container images preloaded into the guest's podman storage (tags; each comes from a rootfs tarball). */
+  containerImages: string[];
 }
 
 export interface GuestSpec {
+  /** Tags of the container images to preload (the lab's node image). */
+  containerImages?: string[];
   arch: GuestArch;
   suite: string;
   mirror: string;
@@ -55,6 +59,10 @@ export const GUEST_PACKAGES: Record<GuestArch, readonly string[]> = {
     'systemd', 'systemd-sysv', 'udev', 'linux-image-cloud-amd64', 'qemu-guest-agent', 'iproute2',
     'iputils-ping', 'podman', 'netavark', 'aardvark-dns', 'nftables', 'iptables', 'curl',
     'util-linux-extra', 'ca-certificates',
+    // crun's systemd cgroup manager talks to systemd over D-Bus.
+    'dbus',
+    // sysctl (host-state snapshots); postfix, web-arm's MTA (the mail path).
+    'procps', 'postfix',
   ],
 };
 
@@ -136,6 +144,7 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       ['sh', '-c', 'systemctl enable qemu-guest-agent.service || systemctl add-wants multi-user.target qemu-guest-agent.service'],
     ],
     diskSizeMiB: 4096,
+    containerImages: [...(spec.containerImages ?? [])],
   };
 }
 

@@ -21,7 +21,8 @@ const CASES: Array<[string, string, RegExp?]> = [
   ['lab.name=Main', 'lab.name'],
   ['lab.name=ci-2', 'lab.name'],
   ['lab.name=averyveryverylongname', 'lab.name'],
-  ['lab.tier=qemu', 'lab.tier'],
+  ['lab.tier=vagrant', 'lab.tier'],
+  ['lab.arch=riscv64', 'lab.arch'],
   ['lab.tier=kvm', 'lab.tier'],
   ['lab.nope=1', 'lab.nope', /no such config path/],
   // web-arm
