@@ -19,6 +19,8 @@ export interface LabContext {
   v4OnlyTarget: Machine;
   dns: Machine;
   internetClient: Machine;
+  /** mx.example: the dual-stack mail exchanger (an SMTP sink on port 25 logging to seen.log). */
+  mx: Machine;
   machine(node: string): Machine;
 }
 
@@ -44,6 +46,7 @@ export function openLab(name: string): LabContext {
     v4OnlyTarget: get('v4only-target'),
     dns: get('dns'),
     internetClient: get('internet-client'),
+    mx: get('mx'),
     machine: get,
   };
 }

@@ -74,6 +74,8 @@ export const labConfigSchema = z
         v4OnlyTarget: z.object({ name: z.string(), ipv4: z.string() }).strict(),
         dns: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
         client: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
+        /** The dual-stack mail exchanger: an SMTP sink on port 25; the DNS serves its A, AAAA and the MX of its domain. */
+        mx: z.object({ name: z.string(), ipv6: z.string(), ipv4: z.string() }).strict(),
       })
       .strict(),
     design: z
@@ -138,6 +140,7 @@ export function defaultConfig(): LabConfig {
       v4OnlyTarget: { name: 'v4only.example', ipv4: '198.51.100.80' },
       dns: { ipv6: '2001:db8:ffff::53', ipv4: '198.51.100.53' },
       client: { ipv6: '2001:db8:ffff::100', ipv4: '198.51.100.100' },
+      mx: { name: 'mx.example', ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25' },
     },
     design: {
       name: 'v6egress',
