@@ -12,7 +12,8 @@ import { ensureHostPackages, assertRoot } from '../host/packages.ts';
 import { ensurePrivateMount } from '../host/mounts.ts';
 import { ensureRootfs } from '../images/cache.ts';
 import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
-import { startHostContainer } from '../nodes/hostContainers.ts';
+import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
+import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
 import { bootGuest } from '../nodes/guest/guestPower.ts';
 import { assertStarted } from '../nodes/webArm/unitRunner.ts';
@@ -116,6 +117,17 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   const webArm = webArmSystem(plan).machine;
   saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm, config.webArm.uplink, 'before-apply'));
   saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm, 'before-apply'));
+  if (config.lab.tier === 'qemu') {
+    // The mail path before the change: postfix (the qemu tier's web-arm runs it) to mx.example.
+    const mx = state.containers.find((c) => c.node === 'mx');
+    if (mx) {
+      const mail = await step('mail path before the change (postfix → mx.example)', () =>
+        observeMailPath(config, webArm, hostContainerMachine(mx.node, mx.pid, mx.netnsName), 'before-apply'),
+      );
+      saveMailObservation(plan.stateDir, mail);
+      progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
+    }
+  }
 
   const applied = await step(`apply design ${config.design.name}`, () => applyDesign(plan, state, progress, { snapshots: true }));
   state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };

@@ -36,13 +36,18 @@ export async function unitStates(machine: Machine, names: readonly string[]): Pr
   return states;
 }
 
+/**
+ * What systemd says of each unit that is not active: its state, whether a dependency failed,
+ * and the unit's journal of this boot (its own output and systemd's lines about it).
+ */
 async function failuresOf(machine: Machine, names: readonly string[]): Promise<UnitFailure[]> {
   const states = await unitStates(machine, names);
   const failed = names.filter((n) => states.get(n) !== 'active');
   return Promise.all(
     failed.map(async (unit) => {
-      const journal = await machine.execute(`journalctl -u '${unit}' -b --no-pager -n 8 -o cat`, { timeoutMs: 30_000 });
-      return { unit, error: `${states.get(unit) ?? 'unknown'}: ${journal.stdout.trim().split('\n').slice(-4).join(' | ')}` };
+      const journal = (await machine.execute(`journalctl -u '${unit}' -b --no-pager -n 12 -o cat`, { timeoutMs: 30_000 })).stdout.trim();
+      const dependency = /Dependency failed for|dependency job .* failed/i.test(journal) ? ' (dependency failed)' : '';
+      return { unit, error: `${states.get(unit) ?? 'unknown'}${dependency}: ${journal.split('\n').join(' | ')}` };
     }),
   );
 }
@@ -58,11 +63,13 @@ export async function startUnits(machine: Machine, names: readonly string[]): Pr
   return { started: names.filter((n) => !failed.some((f) => f.unit === n)), failed };
 }
 
+/** systemctl restart: systemd restarts the units that are PartOf= it as well; they are reported with it. */
 export async function restartGuestUnit(machine: Machine, name: string): Promise<StartResult> {
   await machine.execute(`systemctl reset-failed '${name}' 2>/dev/null; systemctl restart '${name}'`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
-  // Units that are PartOf= it were restarted with it by systemd; report on the unit itself.
-  const failed = await failuresOf(machine, [name]);
-  return { started: failed.length ? [] : [name], failed };
+  const parts = (await machine.succeed(`systemctl show --property=ConsistsOf --value '${name}'`)).split(/\s+/).filter(Boolean).sort();
+  const group = [name, ...parts];
+  const failed = await failuresOf(machine, group);
+  return { started: group.filter((n) => !failed.some((f) => f.unit === n)), failed };
 }
 
 export async function stopGuestUnit(machine: Machine, name: string): Promise<void> {
