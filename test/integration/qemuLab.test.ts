@@ -1,0 +1,77 @@
+/**
+ * The qemu tier end to end (x86_64 guest, real systemd): a lab of its own name comes up with
+ * web-arm as a QEMU guest whose only NIC is a tap in the router's namespace, passes the
+ * foundation scenarios and the mail path with a real reboot, goes down and leaves nothing
+ * behind. Slow (TCG: a boot takes about a minute), so it runs once, on the foundation set.
+ * Needs root; V6LAB_QEMU=0 turns it off.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../lab/exec.ts';
+import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
+import { stateFile } from '../../lab/state/store.ts';
+
+const LAB = `qm${process.pid % 10000}`;
+const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+const FOUNDATION = ['egress-nat66', 'egress-v4', 'isolation-default', 'host-unchanged', 'idempotent-redeploy', 'idempotent-reboot', 'no-inbound', 'mail-path'];
+const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
+
+function lab(...args: string[]) {
+  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 40 * 60_000 });
+}
+
+describe.runIf(enabled)('qemu tier (x86_64 guest), end to end', () => {
+  let before: MachineSnapshot;
+
+  beforeAll(async () => {
+    await lab('down');
+    before = await snapshotMachine();
+  });
+
+  afterAll(async () => {
+    await lab('down');
+  });
+
+  it('comes up with a real web-arm guest, passes the foundation scenarios and the mail path, goes down clean', async () => {
+    const started = performance.now();
+    const up = await lab('up', '--host', 'qemu', '--arch', 'x86_64');
+    expect(up.exitCode, up.stderr.split('\n').slice(-30).join('\n')).toBe(0);
+    const upMs = performance.now() - started;
+
+    // Nothing of the lab in the machine's own namespace: no link, route or rule.
+    const during = await snapshotMachine();
+    const own = ownProcessTree(String(process.ppid));
+    for (const kind of ['link', 'route', 'rule']) {
+      expect(findLeaks(before, during, { ignorePids: own, lab: LAB }).filter((l) => l.kind === kind)).toEqual([]);
+    }
+    const status = JSON.parse((await lab('status', '--json')).stdout) as {
+      tier: string;
+      guest: { arch: string; accel: string; bootToReadyMs: number };
+      nodes: Array<{ node: string; kind: string; present: boolean }>;
+    };
+    expect(status.tier).toBe('qemu');
+    expect(status.guest.arch).toBe('x86_64');
+    expect(status.nodes.find((n) => n.node === 'web-arm')).toMatchObject({ kind: 'qemu', present: true });
+    // The guest's only NIC is enp1s0 (the tap), and it is real systemd.
+    const links = await lab('exec', 'web-arm', '--', 'ls /sys/class/net');
+    expect(links.stdout.split(/\s+/).filter((l) => l && !l.startsWith('podman') && !l.startsWith('veth')).sort()).toEqual(['enp1s0', 'lo']);
+    expect((await lab('exec', 'web-arm', '--', 'readlink /proc/1/exe')).stdout.trim()).toMatch(/systemd$/);
+
+    const test = await lab('test', '--host', 'qemu', '--only', FOUNDATION.join(','), '--json');
+    const report = JSON.parse(test.stdout) as RunReport;
+    expect(report.scenarios.map((s) => s.id)).toEqual(FOUNDATION);
+    expect(report.scenarios.filter(isUnexpected).map((s) => `${s.id}: ${s.status}: ${s.summary}`)).toEqual([]);
+    for (const s of report.scenarios) expect(`${s.id} ${s.tier} ${s.realism}`).toBe(`${s.id} qemu real`);
+    expect(report.scenarios.every((s) => s.status === 'pass')).toBe(true);
+    expect(test.exitCode).toBe(0);
+
+    const down = await lab('down');
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect((await lab('down')).exitCode).toBe(0);
+    expect(existsSync(stateFile(LAB))).toBe(false);
+    expect(findLeaks(before, await snapshotMachine(), { ignorePids: own, lab: LAB })).toEqual([]);
+    process.stderr.write(`qemu tier: up ${Math.round(upMs / 1000)} s (boot to ready ${Math.round(status.guest.bootToReadyMs / 1000)} s, ${status.guest.accel}), test ${Math.round(report.durationMs / 1000)} s\n`);
+  }, 60 * 60_000);
+});
