@@ -21,6 +21,8 @@ export interface BenchResult {
   lab: string;
   full?: { up: LabStep; test: LabStep & { totals?: RunReport['totals'] }; down: LabStep; totalMs: number };
   floor?: FloorResult;
+  /** --host qemu: the guest's boot and reboot, measured on a lab of its own. */
+  qemu?: { arch: string; accel: string; up: LabStep; bootToReadyMs: number; reboot: LabStep & { rebootMs?: number }; down: LabStep };
   /** full.totalMs / floor.totalMs */
   ratio?: number;
   targets: Array<{ target: string; value: string; met: boolean }>;
@@ -59,6 +61,12 @@ export function renderTable(r: BenchResult): string {
     rows.push(['**floor: total**', `**${formatDuration(r.floor.totalMs)}**`]);
   }
   if (r.ratio !== undefined) rows.push(['**ratio full/floor**', `**${r.ratio.toFixed(2)}×**`]);
+  if (r.qemu) {
+    rows.push([`qemu (${r.qemu.arch}, ${r.qemu.accel}): lab up`, `${formatDuration(r.qemu.up.ms)}${exitNote(r.qemu.up)}`]);
+    rows.push(['qemu: boot to multi-user.target', formatDuration(r.qemu.bootToReadyMs)]);
+    rows.push(['qemu: reboot to multi-user.target', `${r.qemu.reboot.rebootMs !== undefined ? formatDuration(r.qemu.reboot.rebootMs) : '—'}${exitNote(r.qemu.reboot)}`]);
+    rows.push(['qemu: lab down', `${formatDuration(r.qemu.down.ms)}${exitNote(r.qemu.down)}`]);
+  }
   const lines = [
     `v6lab bench on ${r.machine.cpus} CPU(s), ${r.machine.arch}, Linux ${r.machine.kernel}, Node ${r.machine.node} (${r.startedAt})`,
     '',

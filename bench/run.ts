@@ -39,10 +39,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`${(error as Error).message}. Usage: ${USAGE}`);
   }
-  if (values.host === 'qemu') {
-    throw new UsageError('the qemu tier is not built yet (issue 4): there is no qemu boot-to-ready or reboot to measure. Run `pnpm bench` for the netns tier.');
-  }
-  if (values.host !== 'netns') throw new UsageError(`--host: expected netns or qemu, got "${values.host}". Usage: ${USAGE}`);
+  if (values.host !== 'netns' && values.host !== 'qemu') throw new UsageError(`--host: expected netns or qemu, got "${values.host}". Usage: ${USAGE}`);
   if (values.only !== undefined && values.only !== 'full' && values.only !== 'floor') throw new UsageError(`--only: expected full or floor. Usage: ${USAGE}`);
   if (!/^[a-z0-9]+$/.test(values.name) || values.name === 'main') throw new UsageError('--name: lowercase letters and digits, not "main" (the bench brings its own lab up and down)');
   assertRoot();
@@ -64,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return { ms, exitCode: r.exitCode, stdout: r.stdout };
   };
 
-  if (values.only !== 'floor') {
+  if (values.only !== 'floor' && values.host === 'netns') {
     await progress.step(`make sure lab "${values.name}" is down (not measured)`, () => lab('down'));
     const up = await progress.step('full: lab up', () => lab('up'));
     const test = await progress.step('full: lab test', () => lab('test', '--json'));
@@ -81,6 +78,27 @@ async function main(argv: string[]): Promise<number> {
       down: { ms: down.ms, exitCode: down.exitCode },
       totalMs: up.ms + test.ms + down.ms,
     };
+  }
+  if (values.host === 'qemu') {
+    // The qemu tier's own times: boot to ready (from lab up) and a real reboot.
+    await progress.step(`make sure lab "${values.name}" is down (not measured)`, () => lab('down'));
+    const up = await progress.step('qemu: lab up --host qemu', () => lab('up', '--host', 'qemu', '--json'));
+    const guest = up.exitCode === 0 ? (JSON.parse(up.stdout) as { state: { guest?: { arch: string; accel: string; bootToReadyMs: number } } }).state.guest : undefined;
+    const reboot = await progress.step('qemu: lab reboot', () => lab('reboot', '--json'));
+    const rebootMs = reboot.exitCode === 0 ? (JSON.parse(reboot.stdout) as { durationMs: number }).durationMs : undefined;
+    const down = await progress.step('qemu: lab down', () => lab('down'));
+    result.qemu = {
+      arch: guest?.arch ?? '?',
+      accel: guest?.accel ?? '?',
+      up: { ms: up.ms, exitCode: up.exitCode },
+      bootToReadyMs: guest?.bootToReadyMs ?? 0,
+      reboot: { ms: reboot.ms, exitCode: reboot.exitCode, ...(rebootMs !== undefined ? { rebootMs } : {}) },
+      down: { ms: down.ms, exitCode: down.exitCode },
+    };
+    result.targets = targetsOf(result);
+    const file = writeResult(result);
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderTable(result)}\nresults: ${file}\n`);
+    return up.exitCode !== 0 || down.exitCode !== 0 ? 70 : 0;
   }
   if (values.only !== 'full') {
     result.floor = await progress.step('floor: namespaces + podman network + one container + one GET (bench/floor.ts)', () => runFloor());
