@@ -4,7 +4,9 @@
  *     container log, through dockerode on the engine socket the lab recorded;
  *   - a container of web-arm's podman (collabora, v6probe, …): `podman logs` inside web-arm;
  *   - a unit of web-arm's emulated systemd (`podman.service`): its log file under web-arm's
- *     run directory; `web-arm` alone: every unit log, each line prefixed with its unit.
+ *     run directory; `web-arm` alone: every unit log, each line prefixed with its unit;
+ *   - on the qemu tier, web-arm's real journal (`web-arm`: this boot's; a unit: its lines) and
+ *     its containers' `podman logs`, read through the guest agent.
  */
 import Docker from 'dockerode';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { run } from '../exec.ts';
 import { demuxDockerLogs, tailLines, type LogChunk } from '../engine/logStream.ts';
 import { installedUnits } from '../nodes/webArm/unitRunner.ts';
 import { webArmArgv, webArmDocker } from '../nodes/webArm/webArm.ts';
+import { guestMachine } from '../nodes/guest/guestMachine.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
 
@@ -21,7 +24,9 @@ export type LogSource =
   | { kind: 'host-container'; node: string; containerName: string; socketPath: string }
   | { kind: 'web-arm-container'; container: string }
   | { kind: 'web-arm-unit'; unit: string; file: string }
-  | { kind: 'web-arm-units'; units: Array<{ unit: string; file: string }> };
+  | { kind: 'web-arm-units'; units: Array<{ unit: string; file: string }> }
+  | { kind: 'guest-journal'; unit?: string }
+  | { kind: 'guest-container'; container: string };
 
 export function unitLogDir(plan: LabPlan): string {
   return join(plan.webArm.runDir, 'log');
@@ -53,6 +58,7 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
     if (!state.engine) throw new LabStateError(`lab "${state.name}" recorded no container engine`);
     return { kind: 'host-container', node: host.node, containerName: host.containerName, socketPath: state.engine.socketPath };
   }
+  if (state.tier === 'qemu') return resolveGuestLogSource(state, plan, target);
   if (target === plan.webArm.node) return { kind: 'web-arm-units', units: unitLogs(plan) };
   const units = unitLogs(plan);
   const unit = units.find((u) => u.unit === target || u.unit === `${target}.service`);
@@ -77,6 +83,18 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
   throw new UsageError(`Nothing named "${target}" has logs in lab "${state.name}". Known: ${known.join(', ')}`);
 }
 
+async function resolveGuestLogSource(state: LabState, plan: LabPlan, target: string): Promise<LogSource> {
+  if (target === plan.webArm.node) return { kind: 'guest-journal' };
+  const machine = guestMachine(plan);
+  const containers = (await machine.succeed("podman ps -a --format '{{.Names}}'")).split('\n').filter(Boolean).sort();
+  if (containers.includes(target)) return { kind: 'guest-container', container: target };
+  const units = (await machine.succeed('systemctl list-units --all --plain --no-legend --type=service')).split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
+  const unit = units.find((u) => u === target || u === `${target}.service`);
+  if (unit) return { kind: 'guest-journal', unit };
+  const known = [...state.containers.map((c) => c.node), plan.webArm.node, ...containers.map((c) => `${c} (web-arm container)`), 'any web-arm unit'];
+  throw new UsageError(`Nothing named "${target}" has logs in lab "${state.name}". Known: ${known.join(', ')}`);
+}
+
 /** A one-line description of where the log comes from (for stderr). */
 export function describeSource(source: LogSource): string {
   switch (source.kind) {
@@ -88,6 +106,10 @@ export function describeSource(source: LogSource): string {
       return `web-arm unit ${source.unit} (${source.file})`;
     case 'web-arm-units':
       return `web-arm's unit logs: ${source.units.map((u) => u.unit).join(', ') || 'none'}`;
+    case 'guest-journal':
+      return `web-arm's journal of this boot${source.unit ? ` for ${source.unit}` : ''} (qemu guest, through its agent)`;
+    case 'guest-container':
+      return `podman logs ${source.container} (inside the web-arm guest, through its agent)`;
   }
 }
 
@@ -118,6 +140,19 @@ export async function readLogs(plan: LabPlan, source: LogSource, tail?: number):
       return [{ stream: 'stdout', text: tailLines(readFileSync(source.file, 'utf8'), tail) }];
     case 'web-arm-units':
       return [{ stream: 'stdout', text: source.units.map((u) => prefixLines(`${u.unit}: `, tailLines(readFileSync(u.file, 'utf8'), tail))).join('') }];
+    case 'guest-journal':
+    case 'guest-container': {
+      const n = tail !== undefined ? String(tail) : undefined;
+      const command =
+        source.kind === 'guest-journal'
+          ? `journalctl -b --no-pager -o short-iso${source.unit ? ` -u '${source.unit}'` : ''}${n ? ` -n ${n}` : ''}`
+          : `podman logs${n ? ` --tail ${n}` : ''} '${source.container}'`;
+      const result = await guestMachine(plan).execute(command, { timeoutMs: 60_000 });
+      return [
+        { stream: 'stdout' as const, text: result.stdout },
+        { stream: 'stderr' as const, text: result.stderr },
+      ].filter((c) => c.text !== '');
+    }
   }
 }
 
@@ -152,5 +187,8 @@ export function followArgv(plan: LabPlan, source: LogSource, tail: number | unde
       return ['tail', ...n, '-F', ...source.units.map((u) => u.file)];
     case 'host-container':
       throw new TypeError('host containers are followed through the engine API');
+    case 'guest-journal':
+    case 'guest-container':
+      throw new UsageError("--follow does not work on the qemu tier: the guest agent returns a command's output when it ends. Read the log without --follow (--tail N for the last lines).");
   }
 }

@@ -6,6 +6,7 @@
  */
 import type Docker from 'dockerode';
 import { webArmDocker } from '../nodes/webArm/webArm.ts';
+import { guestMachine } from '../nodes/guest/guestMachine.ts';
 import { compactPorts, plannedTopology, withLivePodman, type PodmanContainerFacts, type PodmanNetworkFacts, type TopologyFacts } from '../report/graph.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
@@ -53,11 +54,42 @@ export async function webArmPodmanFacts(plan: LabPlan): Promise<TopologyFacts['p
   return { networks, containers };
 }
 
+/** The same facts from the qemu tier's guest, through its agent (podman's CLI there speaks the same JSON). */
+export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['podman']> {
+  const machine = guestMachine(plan);
+  const networks: PodmanNetworkFacts[] = (JSON.parse(await machine.succeed('podman network ls --format json')) as LibpodNetwork[])
+    .map((n) => ({ name: n.name, bridge: n.network_interface, subnets: (n.subnets ?? []).map((x) => x.subnet) }))
+    .sort((a, b) => (a.name === 'podman' ? -1 : b.name === 'podman' ? 1 : a.name.localeCompare(b.name)));
+  const ids = (await machine.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
+  const infos = ids.length
+    ? (JSON.parse(await machine.succeed(`podman container inspect ${ids.join(' ')}`)) as Array<{
+        Name: string;
+        NetworkSettings?: {
+          Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }>;
+          Ports?: Record<string, Array<{ HostPort: string }> | null>;
+        };
+      }>)
+    : [];
+  const containers: PodmanContainerFacts[] = infos.map((info) => ({
+    name: info.Name.replace(/^\//, ''),
+    networks: Object.entries(info.NetworkSettings?.Networks ?? {})
+      .map(([name, n]) => ({ name, addresses: [n.IPAddress, n.GlobalIPv6Address].filter((a): a is string => Boolean(a)) }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    published: compactPorts(
+      Object.entries(info.NetworkSettings?.Ports ?? {}).flatMap(([key, bindings]) =>
+        (bindings ?? []).map((b) => ({ port: Number(b.HostPort), protocol: key.split('/')[1] ?? 'tcp' })),
+      ),
+    ),
+  }));
+  return { networks, containers };
+}
+
 /** The topology of a lab that is up: live when web-arm's podman answers, else as planned. */
 export async function labTopology(plan: LabPlan, state: LabState): Promise<TopologyFacts> {
   const planned = plannedTopology(plan, state.design?.plan);
   try {
-    return withLivePodman(planned, await withTimeout(webArmPodmanFacts(plan), 10_000));
+    const facts = state.tier === 'qemu' ? guestPodmanFacts(plan) : webArmPodmanFacts(plan);
+    return withLivePodman(planned, await withTimeout(facts, state.tier === 'qemu' ? 60_000 : 10_000));
   } catch {
     return planned;
   }
