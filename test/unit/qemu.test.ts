@@ -17,6 +17,7 @@ import {
 } from '../../lab/qemu/agentProtocol.ts';
 import { AGENT_PORT_NAME, guestKernelAppend, kvmProbeWorked, qemuX86Argv, type QemuVmSpec } from '../../lab/qemu/argv.ts';
 import {
+  GUEST_PACKAGES,
   guestMmdebstrapArgv,
   guestRecipe,
   guestRecipeHash,
@@ -45,6 +46,27 @@ describe('guest recipe', () => {
     expect(recipe.chrootCommands).toContainEqual(['systemctl', 'enable', 'systemd-networkd.service']);
   });
 
+  it('differs between amd64 and arm64 only in the kernel package; both have postfix', () => {
+    const amd64 = guestRecipe(spec);
+    const arm64 = guestRecipe(guestSpecFromConfig(defaultConfig(), 'arm64'));
+    expect(amd64.arch).toBe('amd64');
+    expect(arm64.arch).toBe('arm64');
+    expect(arm64.packages).toContain('linux-image-cloud-arm64');
+    expect(arm64.packages).not.toContain('linux-image-cloud-amd64');
+    const withoutKernel = (packages: readonly string[]) => packages.filter((p) => !p.startsWith('linux-image-'));
+    expect(withoutKernel(GUEST_PACKAGES.arm64)).toEqual(withoutKernel(GUEST_PACKAGES.amd64));
+    expect(GUEST_PACKAGES.amd64).toContain('postfix');
+    expect(GUEST_PACKAGES.arm64).toContain('postfix');
+    expect({ ...arm64, arch: 'amd64', packages: [] }).toEqual({ ...amd64, packages: [] });
+    expect(guestRecipeHash(arm64)).not.toBe(guestRecipeHash(amd64));
+  });
+
+  it("answers postfix's questions with the guest's name, and names the guest in main.cf", () => {
+    const recipe = guestRecipe(spec);
+    expect(recipe.debconf).toEqual(['postfix postfix/main_mailer_type select Internet Site', 'postfix postfix/mailname string web-arm']);
+    expect(recipe.chrootCommands).toContainEqual(['postconf', '-e', 'myhostname=web-arm']);
+  });
+
   it('has a stable hash that changes with anything baked in', () => {
     const base = guestRecipeHash(guestRecipe(spec));
     expect(base).toMatch(/^[0-9a-f]{12}$/);
@@ -66,6 +88,15 @@ describe('guest recipe', () => {
     expect(argv.slice(0, 4)).toEqual(['mmdebstrap', '--variant=minbase', '--mode=root', '--architectures=amd64']);
     expect(argv.slice(-3)).toEqual(['trixie', '/cache/x/rootfs', 'http://deb.debian.org/debian']);
     expect(argv).toContain(`--include=${recipe.packages.join(',')}`);
+    // debconf answers before the packages are installed, quoted for the hook's shell.
+    expect(argv).toContain(
+      `--essential-hook=printf '%s\\n' 'postfix postfix/main_mailer_type select Internet Site' 'postfix postfix/mailname string web-arm' | chroot "$1" debconf-set-selections`,
+    );
+    expect(guestMmdebstrapArgv(guestRecipe(guestSpecFromConfig(defaultConfig(), 'arm64')), '/r')[3]).toBe('--architectures=arm64');
+    expect(guestMmdebstrapArgv({ ...recipe, debconf: ["a b string it's"] }, '/r')).toContain(
+      `--essential-hook=printf '%s\\n' 'a b string it'\\''s' | chroot "$1" debconf-set-selections`,
+    );
+    expect(guestMmdebstrapArgv({ ...recipe, debconf: [] }, '/r').some((a) => a.startsWith('--essential-hook'))).toBe(false);
     expect(mkfsArgv('/r', '/r.ext4', 4096)).toEqual([
       'mkfs.ext4', '-q', '-F', '-L', 'v6lab-root', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-d', '/r', '/r.ext4', '4096M',
     ]);
