@@ -56,6 +56,14 @@ export function recentCommands(): readonly JournalEntry[] {
   return journal;
 }
 
+/**
+ * Records a command that ran elsewhere (in a guest, through its agent) in the same journal,
+ * so --verbose and failure reports see it like a local one.
+ */
+export function recordRemote(result: Pick<RunResult, 'command' | 'exitCode' | 'signal' | 'durationMs' | 'stderr'>): void {
+  record({ command: result.command, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs, stderrTail: stderrTail(result.stderr, 3) });
+}
+
 function record(entry: JournalEntry): void {
   journal.push(entry);
   if (journal.length > JOURNAL_LIMIT) journal.shift();

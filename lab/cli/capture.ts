@@ -29,6 +29,9 @@ export const captureVerb: Verb = {
     const seconds = boundedNumber('--seconds', options.flags.seconds, CAPTURE_DEFAULT_SECONDS, 0.1, 24 * 3600, false);
     const machine = openLab(options.config.lab.name).machine(node);
 
+    if (!machine.netnsPath) {
+      throw new UsageError(`${node} is a QEMU guest: capture its link on the router's side of the tap instead, e.g. pnpm lab capture upstream:web-arm`);
+    }
     const links = await interfacesIn(machine.netnsPath);
     if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}`);
 

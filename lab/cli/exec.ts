@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { formatArgv, run } from '../exec.ts';
+import { formatArgv } from '../exec.ts';
 import { openLab } from '../lifecycle/context.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
@@ -14,7 +14,7 @@ export const execVerb: Verb = {
     const machine = openLab(options.config.lab.name).machine(node);
     // One argument is a shell command line; several are an argv, quoted as such.
     const command = options.rest.length === 1 ? options.rest[0]! : formatArgv(options.rest);
-    const result = await run(machine.argvFor(command), { allowFailure: true, timeoutMs: 10 * 60_000 });
+    const result = await machine.execute(command, { timeoutMs: 10 * 60_000 });
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
     return result.exitCode;

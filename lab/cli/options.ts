@@ -1,5 +1,6 @@
 /**
- * Flags shared by every verb: --set path=value (repeatable), --name, --json, --verbose.
+ * Flags shared by every verb: --set path=value (repeatable), --name, --host netns|qemu,
+ * --arch x86_64|aarch64, --json, --verbose.
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
@@ -32,6 +33,8 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
       options: {
         set: { type: 'string', multiple: true },
         name: { type: 'string' },
+        host: { type: 'string' },
+        arch: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         ...extra,
@@ -43,6 +46,9 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const overrides = ((values.set as string[] | undefined) ?? []).map(parseOverride);
   if (typeof values.name === 'string') overrides.unshift({ path: 'lab.name', value: values.name });
+  // --host and --arch are shorthands of --set lab.tier=… and --set lab.arch=….
+  if (typeof values.host === 'string') overrides.unshift({ path: 'lab.tier', value: values.host });
+  if (typeof values.arch === 'string') overrides.unshift({ path: 'lab.arch', value: values.arch });
   const config = validateConfig(applyOverrides(defaultConfig(), overrides));
   return {
     config,

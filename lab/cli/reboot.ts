@@ -4,12 +4,12 @@ import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const rebootVerb: Verb = {
-  summary: 'reboot web-arm (emulated on the netns tier)',
+  summary: 'reboot web-arm (real on the qemu tier, emulated on the netns tier)',
   usage: 'pnpm lab reboot [--name NAME]',
   async run(args) {
     const options = parseCommon(args);
     const result = await rebootWebArm(options.config.lab.name, createProgress());
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `web-arm rebooted (${result.realism}); boots since up: ${result.boots}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `web-arm rebooted (${result.realism}: ${result.proof}) in ${Math.round(result.durationMs / 1000)} s; boots since up: ${result.boots}\n`);
     return 0;
   },
 };

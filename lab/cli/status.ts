@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { readState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
+import { findProcesses } from '../host/processes.ts';
+import { webArmVmNames } from '../nodes/guest/guestMachine.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export interface NodeStatus {
   node: string;
-  kind: 'netns' | 'container';
+  kind: 'netns' | 'container' | 'qemu';
   netns: string;
   present: boolean;
   addresses: string[];
@@ -28,13 +30,22 @@ export const statusVerb: Verb = {
     const plan = planLab(state.config);
     const c = state.config;
     const nodes: NodeStatus[] = [
-      {
-        node: 'web-arm',
-        kind: 'netns',
-        netns: plan.webArm.netnsPath,
-        present: existsSync(plan.webArm.netnsPath),
-        addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
-      },
+      state.tier === 'qemu'
+        ? {
+            node: 'web-arm',
+            kind: 'qemu',
+            // The guest's kernel has no namespace here: its link is the router's tap.
+            netns: `${netnsPath(plan.upstream.netnsName)} (tap ${plan.upstream.toWebArmIf})`,
+            present: findProcesses({ cmdlineContains: `process=${webArmVmNames(plan).processMark}` }).length > 0,
+            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
+          }
+        : {
+            node: 'web-arm',
+            kind: 'netns',
+            netns: plan.webArm.netnsPath,
+            present: existsSync(plan.webArm.netnsPath),
+            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
+          },
       ...state.containers.map((k) => {
         const host = plan.internet.find((h) => h.node === k.node);
         const addresses =
@@ -52,6 +63,7 @@ export const statusVerb: Verb = {
       engine: state.engine?.description,
       image: state.image?.tag,
       boots: state.boots,
+      ...(state.guest ? { guest: state.guest } : {}),
       podmanSettings: state.podmanSettings,
       stateDir: plan.stateDir,
       nodes,

@@ -1,14 +1,32 @@
+import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
+import { readState } from '../state/store.ts';
 import { runScenarios } from '../scenario/runner.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
+/** `--host`/`--arch` on test name the lab they expect: a lab up on another tier is an error, not a silent switch. */
+function assertRunningTier(name: string, flags: Record<string, unknown>): void {
+  const state = readState(name);
+  if (!state) return; // runScenarios says that no lab is up
+  const wantTier = typeof flags.host === 'string' ? flags.host : undefined;
+  const wantArch = typeof flags.arch === 'string' ? flags.arch : undefined;
+  const arch = state.guest?.arch;
+  if ((wantTier && wantTier !== state.tier) || (wantArch && wantArch !== arch)) {
+    throw new UsageError(
+      `lab "${name}" is up on the ${state.tier} tier${arch ? ` (${arch})` : ''}, not ${wantTier ?? state.tier}${wantArch ? ` (${wantArch})` : ''}. ` +
+        `Fix: pnpm lab down${name === 'main' ? '' : ` --name ${name}`} && pnpm lab up${name === 'main' ? '' : ` --name ${name}`} --host ${wantTier ?? state.tier}${wantArch ? ` --arch ${wantArch}` : ''}`,
+    );
+  }
+}
+
 export const testVerb: Verb = {
   summary: 'run every scenario against the running lab and print the verdict table',
-  usage: 'pnpm lab test [--name NAME] [--only id,id] [--json]',
+  usage: 'pnpm lab test [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--only id,id] [--json]',
   async run(args) {
     const options = parseCommon(args, { only: { type: 'string' } });
     const only = typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined;
+    assertRunningTier(options.config.lab.name, options.flags);
     const label = only ? only.join(', ') : 'every scenario';
     return createProgress().step(`run ${label} against lab "${options.config.lab.name}" (vitest)`, () =>
       runScenarios(options.config.lab.name, { json: options.json, only }),

@@ -6,8 +6,8 @@ import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const upVerb: Verb = {
-  summary: 'bring up the lab (netns tier) and apply the design',
-  usage: 'pnpm lab up [--name NAME] [--set path=value …] [--json] [--verbose]',
+  summary: 'bring up the lab (--host netns, the default, or qemu) and apply the design',
+  usage: 'pnpm lab up [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--set path=value …] [--json] [--verbose]',
   async run(args) {
     const options = parseCommon(args);
     const progress = createProgress();
@@ -26,7 +26,7 @@ export const upVerb: Verb = {
       if (options.json) process.stdout.write(`${JSON.stringify({ lab: state.name, alreadyUp, durationMs: Math.round(performance.now() - started), state }, null, 2)}\n`);
       else if (!alreadyUp) {
         process.stdout.write(
-          `lab "${state.name}" is up on the netns tier in ${took}: design ${state.design?.name} applied.\n` +
+          `lab "${state.name}" is up on the ${state.tier} tier${state.guest ? ` (${state.guest.arch} guest, ${state.guest.accel}, booted in ${Math.round(state.guest.bootToReadyMs / 1000)} s)` : ''} in ${took}: design ${state.design?.name} applied.\n` +
             `engine: ${state.engine?.description}\nNext: pnpm lab test${state.name === 'main' ? '' : ` --name ${state.name}`}\n`,
         );
       }
@@ -34,7 +34,10 @@ export const upVerb: Verb = {
     } catch (error) {
       // Only what this `up` started creating is removed: bad input fails before that, and a
       // lab that was already up is never touched.
-      if (readState(options.config.lab.name)?.phase === 'creating') {
+      // V6LAB_KEEP_FAILED=1 leaves a failed lab for inspection (`pnpm lab down` removes it).
+      if (readState(options.config.lab.name)?.phase === 'creating' && process.env.V6LAB_KEEP_FAILED === '1' && !abort.signal.aborted) {
+        process.stderr.write(`\nup failed: V6LAB_KEEP_FAILED=1 keeps what was created; remove it with pnpm lab down --name ${options.config.lab.name}\n`);
+      } else if (readState(options.config.lab.name)?.phase === 'creating') {
         process.stderr.write(`\nup ${abort.signal.aborted ? 'interrupted' : 'failed'}: removing what was created (lab down)\n`);
         await labDown(options.config, progress).catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
       }

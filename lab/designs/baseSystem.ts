@@ -58,13 +58,18 @@ export function renderBaseSystem(config: LabConfig, layout: HostLayout): SystemR
       environment: { V6LAB_RULES_HASH: createHash('sha256').update(files['firewall/rules.v4']!).update(files['firewall/rules.v6']!).digest('hex').slice(0, 12) },
       execStart: [`/bin/sh ${layout.etc}/firewall/start.sh`],
     }),
-    defineService({
-      name: 'podman.service',
-      description: 'Podman API Service',
-      wantedBy: ['multi-user.target'],
-      type: 'exec',
-      execStart: [`podman system service --time=0 unix://${layout.podmanSocket}`],
-    }),
+    // A real systemd has podman's own podman.service (and podman.socket).
+    ...(layout.systemd === 'real'
+      ? []
+      : [
+          defineService({
+            name: 'podman.service',
+            description: 'Podman API Service',
+            wantedBy: ['multi-user.target'],
+            type: 'exec',
+            execStart: [`podman system service --time=0 unix://${layout.podmanSocket}`],
+          }),
+        ]),
     ...config.webArm.containers.map((c) =>
       ociContainerUnit({
         name: c.name,

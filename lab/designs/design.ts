@@ -16,6 +16,11 @@ export interface HostLayout {
   image: string;
   /** podman's network config directory (where network definitions live as JSON files). */
   networkConfigDir: string;
+  /**
+   * Whose systemd runs the units (default emulated, the netns tier). A real systemd (the qemu
+   * guest) has its own systemd-sysctl.service and podman.service: they are not rendered.
+   */
+  systemd?: 'emulated' | 'real';
 }
 
 export interface ProbeContainer {

@@ -9,5 +9,6 @@ import type { DesignPlan, HostLayout } from './design.ts';
 export function renderSystem(config: LabConfig, layout: HostLayout, design?: DesignPlan): SystemRendering {
   const base = renderBaseSystem(config, layout);
   const files = { ...base.files, ...(design?.files ?? {}) };
-  return { files, units: [sysctlUnit(layout, files), ...base.units, ...(design?.units ?? [])] };
+  const ownSysctl = layout.systemd === 'real' ? [] : [sysctlUnit(layout, files)];
+  return { files, units: [...ownSysctl, ...base.units, ...(design?.units ?? [])] };
 }

@@ -16,6 +16,8 @@ export interface ImageRecipe {
   excludes: string[];
   /** Files copied into the image: [source on this machine, target directory in the image]. */
   files: Array<[string, string]>;
+  /** Shell commands run on the finished rootfs ("$1" is its path), in order. */
+  customize: string[];
 }
 
 export function nodeImageRecipe(suite: string, mirror: string): ImageRecipe {
@@ -29,6 +31,12 @@ export function nodeImageRecipe(suite: string, mirror: string): ImageRecipe {
     ],
     excludes: ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/locale/*', '/usr/share/info/*'],
     files: [[RESPONDER_PATH, '/usr/local/bin']],
+    customize: [
+      // ping without its file capability: podman 5 grants containers no NET_RAW, and exec of a
+      // binary whose file capabilities cannot be granted fails ("Operation not permitted").
+      // Without it ping uses an ICMP datagram socket (podman sets ping_group_range=0 0).
+      'cp "$1/usr/bin/ping" "$1/usr/bin/ping.nocap" && mv "$1/usr/bin/ping.nocap" "$1/usr/bin/ping" && chmod 0755 "$1/usr/bin/ping"',
+    ],
   };
 }
 
@@ -53,6 +61,7 @@ export function mmdebstrapArgv(recipe: ImageRecipe, output: string): string[] {
     `--include=${recipe.packages.join(',')}`,
     ...recipe.excludes.map((e) => `--dpkgopt=path-exclude=${e}`),
     ...recipe.files.map(([source, target]) => `--customize-hook=copy-in ${source} ${target}`),
+    ...recipe.customize.map((command) => `--customize-hook=${command}`),
     recipe.suite,
     output,
     recipe.mirror,

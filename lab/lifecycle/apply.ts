@@ -2,19 +2,16 @@
  * Applying a design to web-arm, like `nixos-rebuild switch`: render the whole system (base +
  * design), install it, start new or changed units, leave unchanged ones running. Idempotent.
  */
-import type { DesignPlan, HostLayout } from '../designs/design.ts';
+import type { DesignPlan } from '../designs/design.ts';
 import { planDesign } from '../designs/registry.ts';
 import { renderSystem } from '../designs/system.ts';
-import { assertStarted, switchUnits, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
-import { webArmMachine } from '../nodes/webArm/webArm.ts';
+import { assertStarted, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
-
-export function netnsLayout(plan: LabPlan, image: string): HostLayout {
-  return { etc: plan.webArm.etcDir, podmanSocket: plan.webArm.apiSocket, image, networkConfigDir: plan.webArm.networkConfigDir };
-}
+import { guestEtcFiles } from '../nodes/guest/guestEtc.ts';
 
 /** Installs the production system as it is before the change (no design). */
 export async function installBaseSystem(
@@ -23,8 +20,9 @@ export async function installBaseSystem(
   progress: Progress,
   options: { startUnits?: boolean } = {},
 ): Promise<SwitchResult> {
-  const system = renderSystem(plan.config, netnsLayout(plan, image));
-  return switchUnits(plan, system.units, system.files, progress, { start: options.startUnits ?? true });
+  const host = webArmSystem(plan);
+  const system = renderSystem(plan.config, host.layout(image));
+  return host.switch(system.units, { ...system.files, ...extraFiles(plan) }, progress, { start: options.startUnits ?? true });
 }
 
 export interface ApplyResult {
@@ -44,14 +42,16 @@ export async function applyDesign(
   options: { snapshots?: boolean; tolerateFailures?: boolean } = {},
 ): Promise<ApplyResult> {
   const image = state.image?.tag ?? '';
-  const design = planDesign(plan.config, netnsLayout(plan, image));
-  const system = renderSystem(plan.config, netnsLayout(plan, image), design);
+  const host = webArmSystem(plan);
+  const design = planDesign(plan.config, host.layout(image));
+  const system = renderSystem(plan.config, host.layout(image), design);
   const uplink = plan.config.webArm.uplink;
-  const machine = webArmMachine(plan);
+  const machine = host.machine;
   const probeUnit = `podman-${design.probe.name}.service`;
   let snapshotted = false;
   const sw = await progress.step(`apply design ${design.design}`, () =>
-    switchUnits(plan, system.units, system.files, progress, {
+    host.switch(system.units, { ...system.files, ...extraFiles(plan) }, progress, {
+      startLast: [probeUnit],
       beforeStart: async (starting) => {
         if (options.snapshots && !snapshotted && starting === probeUnit) {
           snapshotted = true;
@@ -65,4 +65,9 @@ export async function applyDesign(
     saveSnapshot(plan.stateDir, await takeHostSnapshot(machine, uplink, 'after-first-container'));
   }
   return { design, switch: sw };
+}
+
+/** Files the tier's OS needs beside the rendering: the guest's resolver (the netns tier bind-mounts its own). */
+function extraFiles(plan: LabPlan): Record<string, string> {
+  return plan.config.lab.tier === 'qemu' ? guestEtcFiles(plan.config) : {};
 }

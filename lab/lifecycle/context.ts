@@ -5,7 +5,7 @@ import { LabStateError, UsageError } from '../errors.ts';
 import type { DesignPlan } from '../designs/design.ts';
 import { hostContainerMachine } from '../nodes/hostContainers.ts';
 import type { Machine } from '../nodes/machine.ts';
-import { webArmMachine } from '../nodes/webArm/webArm.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { requireUpState, type LabState } from '../state/store.ts';
 import { planLab, type LabPlan } from '../topology/plan.ts';
 
@@ -19,6 +19,8 @@ export interface LabContext {
   v4OnlyTarget: Machine;
   dns: Machine;
   internetClient: Machine;
+  /** mx.example: the dual-stack mail exchanger (an SMTP sink on port 25 logging to seen.log). */
+  mx: Machine;
   machine(node: string): Machine;
 }
 
@@ -27,7 +29,7 @@ export function openLab(name: string): LabContext {
   const plan = planLab(state.config);
   if (!state.design) throw new LabStateError(`lab "${name}" has no design applied`);
   const machines = new Map<string, Machine>();
-  machines.set('web-arm', webArmMachine(plan));
+  machines.set('web-arm', webArmSystem(plan).machine);
   for (const c of state.containers) machines.set(c.node, hostContainerMachine(c.node, c.pid, c.netnsName));
   const get = (node: string): Machine => {
     const m = machines.get(node);
@@ -44,6 +46,7 @@ export function openLab(name: string): LabContext {
     v4OnlyTarget: get('v4only-target'),
     dns: get('dns'),
     internetClient: get('internet-client'),
+    mx: get('mx'),
     machine: get,
   };
 }

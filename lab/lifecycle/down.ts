@@ -15,6 +15,7 @@ import { deleteNetns, listNetns } from '../links/netns.ts';
 import { deleteLink, listRootLinks } from '../links/veth.ts';
 import { removeLabContainers } from '../nodes/hostContainers.ts';
 import { destroyWebArm } from '../nodes/webArm/webArm.ts';
+import { destroyGuest } from '../nodes/guest/guestPower.ts';
 import type { Progress } from '../progress.ts';
 import { readState } from '../state/store.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -41,6 +42,11 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
   await attempt('web-arm: kill processes, destroy namespaces', async () => {
     await destroyWebArm(plan);
     removed.push(`netns ${plan.webArm.netnsName}`);
+  });
+
+  // Whatever tier the lab ran on: a guest of this lab is found by its QEMU's mark.
+  await attempt('web-arm guest (QEMU, its tap and disk overlay)', async () => {
+    await destroyGuest(plan);
   });
 
   await attempt('router and internet containers', async () => {

@@ -1,6 +1,6 @@
 /**
  * `lab up`: validate, then build the topology (router and internet hosts as containers,
- * web-arm as namespaces with podman inside), boot web-arm as production runs it, record
+ * web-arm as namespaces with podman inside, or as a QEMU guest on the qemu tier), boot web-arm as production runs it, record
  * its host state, and apply the design. Everything created carries the lab's mark; a failure
  * or Ctrl-C part-way leaves state that `down` removes (the CLI runs it at once).
  */
@@ -12,8 +12,12 @@ import { ensureHostPackages, assertRoot } from '../host/packages.ts';
 import { ensurePrivateMount } from '../host/mounts.ts';
 import { ensureRootfs } from '../images/cache.ts';
 import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
-import { startHostContainer } from '../nodes/hostContainers.ts';
-import { webArmMachine, writeWebArmEtc } from '../nodes/webArm/webArm.ts';
+import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
+import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
+import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
+import { bootGuest, guestArchOf } from '../nodes/guest/guestPower.ts';
+import { assertStarted } from '../nodes/webArm/unitRunner.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
 import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
@@ -35,6 +39,7 @@ export interface UpResult {
 export async function labUp(config: LabConfig, progress: Progress, signal?: AbortSignal): Promise<UpResult> {
   // Everything that can be wrong with the input fails here, before anything is created.
   validateDesign(config);
+  if (config.lab.tier === 'qemu') guestArchOf(config);
   const plan = planLab(config);
   assertRoot();
   const links = planLinks(plan);
@@ -58,7 +63,7 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   const state: LabState = {
     schema: 'v6lab.state/1',
     name: plan.name,
-    tier: 'netns',
+    tier: config.lab.tier,
     phase: 'creating',
     createdAt: new Date().toISOString(),
     config,
@@ -95,14 +100,35 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     await Promise.all(plan.internet.map((h) => wireInternetHost(plan, h)));
   });
 
-  await step('boot web-arm as production runs it (before the change)', async () => {
+  await step(`boot web-arm as production runs it (before the change; ${config.lab.tier} tier)`, async () => {
+    if (config.lab.tier === 'qemu') {
+      const boot = await bootGuest(plan, { tag, tarball: rootfs.tarball }, progress);
+      state.guest = boot.record;
+      writeState(state);
+      progress.note(`web-arm booted in ${Math.round(boot.record.bootToReadyMs / 1000)} s (${boot.record.accel}: ${boot.record.accelWhy})`);
+      // Real systemd: the base system is installed like a first `nixos-rebuild switch` and started.
+      assertStarted({ started: [], failed: (await installBaseSystem(plan, tag, progress)).failed }, 'web-arm base system');
+      return;
+    }
     writeWebArmEtc(plan, settings);
     // Install the base system's units and files; they start at boot.
     await installBaseSystem(plan, tag, progress, { startUnits: false });
     await powerOnWebArm(plan, { tag, tarball: rootfs.tarball }, progress);
   });
-  saveSnapshot(plan.stateDir, await takeHostSnapshot(webArmMachine(plan), config.webArm.uplink, 'before-apply'));
-  saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(plan, 'before-apply'));
+  const webArm = webArmSystem(plan).machine;
+  saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm, config.webArm.uplink, 'before-apply'));
+  saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm, 'before-apply'));
+  if (config.lab.tier === 'qemu') {
+    // The mail path before the change: postfix (the qemu tier's web-arm runs it) to mx.example.
+    const mx = state.containers.find((c) => c.node === 'mx');
+    if (mx) {
+      const mail = await step('mail path before the change (postfix → mx.example)', () =>
+        observeMailPath(config, webArm, hostContainerMachine(mx.node, mx.pid, mx.netnsName), 'before-apply'),
+      );
+      saveMailObservation(plan.stateDir, mail);
+      progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
+    }
+  }
 
   const applied = await step(`apply design ${config.design.name}`, () => applyDesign(plan, state, progress, { snapshots: true }));
   state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };

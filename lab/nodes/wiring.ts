@@ -67,19 +67,28 @@ export async function wireInternetHost(plan: LabPlan, host: InternetHostPlan): P
 }
 
 /**
- * web-arm's uplink: a veth from web-arm's enp1s0 to the router's "web-arm" port, and the
- * router's side of it. Run at every (emulated) boot of web-arm: the link dies with its namespace.
+ * web-arm's uplink on the netns tier: a veth from web-arm's enp1s0 to the router's "web-arm"
+ * port, and the router's side of it. Run at every (emulated) boot: the link dies with its namespace.
  */
 export async function wireWebArmUplink(plan: LabPlan): Promise<void> {
+  const link = linkOf(plan, 'web-arm-uplink');
+  await createVeth(link.a, link.b, mark(plan));
+  await configureRouterPort(plan);
+}
+
+/**
+ * The router's port to web-arm (a veth end on the netns tier, the guest's tap on the qemu
+ * tier): fe80::1 and 172.31.1.1 on it, web-arm's /64 on-link (neighbour discovery per
+ * address), web-arm's IPv4 /32, and Hetzner's filter of foreign source MACs.
+ */
+export async function configureRouterPort(plan: LabPlan): Promise<void> {
   const upstream = plan.upstream.netnsName;
   const port = plan.upstream.toWebArmIf;
   const w = plan.config.webArm;
   const u = plan.config.upstream;
-  const link = linkOf(plan, 'web-arm-uplink');
-  await createVeth(link.a, link.b, mark(plan));
   await succeed(ipIn(upstream, '-6', 'addr', 'flush', 'dev', port, 'scope', 'link'));
   await succeed(ipIn(upstream, '-6', 'addr', 'add', `${u.linkLocal}/64`, 'dev', port, 'nodad'));
-  await succeed(ipIn(upstream, '-4', 'addr', 'add', `${u.ipv4Gateway}/32`, 'dev', port));
+  await succeed(ipIn(upstream, '-4', 'addr', 'replace', `${u.ipv4Gateway}/32`, 'dev', port));
   // On-link: the whole /64 is resolved on the port by neighbour discovery, address by address.
   await succeed(ipIn(upstream, '-6', 'route', 'replace', cidrOf(ipaddr.parse(w.ipv6.address), w.ipv6.prefixLength).text, 'dev', port));
   await succeed(ipIn(upstream, '-4', 'route', 'replace', `${w.ipv4.address}/32`, 'dev', port));

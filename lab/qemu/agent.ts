@@ -7,7 +7,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { CommandError, LabBrokenError } from '../errors.ts';
-import { formatArgv, type RunResult } from '../exec.ts';
+import { formatArgv, recordRemote, type RunResult } from '../exec.ts';
 import { waitUntil } from '../wait.ts';
 import { expectedFailure, waitUntilCommandSucceeds } from '../nodes/machine.ts';
 import {
@@ -34,6 +34,9 @@ export interface AgentExecOptions {
   input?: string;
 }
 
+/** How long an idle connection to the agent is kept before it is closed for other clients. */
+const IDLE_CLOSE_MS = 300;
+
 type Waiter = { accept: (r: AgentResponse) => boolean; resolve: (r: AgentResponse) => void };
 
 export class GuestAgent {
@@ -45,6 +48,8 @@ export class GuestAgent {
   #queue: Promise<unknown> = Promise.resolve();
   #synced = false;
   #nextId = Math.floor(Math.random() * 1_000_000) + 1;
+  #pending = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(name: string, socketPath: string) {
     this.name = name;
@@ -111,9 +116,26 @@ export class GuestAgent {
     });
   }
 
+  /**
+   * One exchange at a time. When nothing is queued for a moment the socket is closed: QEMU's
+   * agent chardev serves one client at a time, so another process of the lab (a scenario
+   * worker, `lab exec`) can only get in once this one lets go.
+   */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     const next = this.#queue.then(fn, fn);
     this.#queue = next.catch(() => undefined);
+    const settled = () => {
+      this.#pending--;
+      if (this.#pending === 0) {
+        this.#idleTimer = setTimeout(() => {
+          if (this.#pending === 0) this.close();
+        }, IDLE_CLOSE_MS);
+        this.#idleTimer.unref();
+      }
+    };
+    next.then(settled, settled);
     return next;
   }
 
@@ -172,6 +194,7 @@ export class GuestAgent {
         // coreutils timeout exits 124 (or 137 after -k) when it had to stop the command.
         const timedOut = status.exitCode === 124 || status.exitCode === 137;
         const exitCode = status.exitCode ?? (status.signal !== undefined ? 128 + status.signal : -1);
+        recordRemote({ command, exitCode, signal: status.signal !== undefined ? `signal ${status.signal}` : undefined, durationMs, stderr: status.stderr });
         if (timedOut) {
           throw new CommandError({ command, exitCode, signal: undefined, timedOut: true, timeoutMs, stdout: status.stdout, stderr: status.stderr, durationMs });
         }

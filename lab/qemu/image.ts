@@ -14,6 +14,7 @@ import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
 import { cacheDir } from '../images/cache.ts';
 import type { Progress } from '../progress.ts';
 import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from './foreign.ts';
+import { preloadContainerImages } from './preload.ts';
 import { type GuestArch, type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
 
 const SHARED_REQUIREMENTS: HostRequirements = [
@@ -114,7 +115,11 @@ function guestCommandWrapper(arch: GuestArch): { wrap: (argv: string[]) => strin
 }
 
 /** The cached image of the recipe, built first when it is not there yet. */
-export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress): Promise<GuestImage> {
+/**
+ * `tarballs` gives the rootfs tarball of each tag in recipe.containerImages (preloaded into
+ * the guest's podman storage).
+ */
+export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, tarballs: Record<string, string> = {}): Promise<GuestImage> {
   const hash = guestRecipeHash(recipe);
   const dir = join(qemuCacheDir(), hash);
   if (existsSync(join(dir, MANIFEST))) return fromManifest(dir, false);
@@ -131,6 +136,14 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress):
       const expect = isForeign(recipe.arch) ? '~17 min, emulated' : '~1 min';
       await progress.step(`mmdebstrap rootfs (${expect})`, () => run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000 }));
       await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs, guest.wrap));
+      if (recipe.containerImages.length) {
+        const images = recipe.containerImages.map((tag) => {
+          const tarball = tarballs[tag];
+          if (!tarball) throw new LabBrokenError(`no rootfs tarball given for the preloaded container image ${tag}`);
+          return { tag, tarball };
+        });
+        await progress.step(`preload ${recipe.containerImages.join(', ')} into the guest's podman storage`, () => preloadContainerImages(rootfs, images));
+      }
       const kernel = pickKernel(readdirSync(join(rootfs, 'boot')));
       if (!kernel) throw new LabBrokenError(`no kernel with an initrd in ${join(rootfs, 'boot')} (is linux-image-cloud-${recipe.arch} in the recipe?)`);
       copyFileSync(join(rootfs, 'boot', kernel.kernel), join(work, 'vmlinuz'));

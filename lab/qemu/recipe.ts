@@ -45,9 +45,13 @@ export interface GuestRecipe {
   chrootCommands: string[][];
   /** Size of the root filesystem (sparse; the qcow2 holds only what is used). */
   diskSizeMiB: number;
+  /** Container images preloaded into the guest's podman storage (tags; each comes from a rootfs tarball). */
+  containerImages: string[];
 }
 
 export interface GuestSpec {
+  /** Tags of the container images to preload (the lab's node image). */
+  containerImages?: string[];
   arch: GuestArch;
   suite: string;
   mirror: string;
@@ -59,7 +63,10 @@ export interface GuestSpec {
 const GUEST_SHARED_PACKAGES: readonly string[] = [
   'systemd', 'systemd-sysv', 'udev', 'qemu-guest-agent', 'iproute2', 'iputils-ping', 'podman',
   'netavark', 'aardvark-dns', 'nftables', 'iptables', 'curl', 'util-linux-extra', 'ca-certificates',
-  'postfix',
+  // crun's systemd cgroup manager talks to systemd over D-Bus.
+  'dbus',
+  // sysctl (host-state snapshots); postfix, web-arm's MTA (the mail path).
+  'procps', 'postfix',
 ];
 
 /** The only per-architecture package: the cloud kernel (virtio drivers built in, no firmware). */
@@ -166,6 +173,7 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       ['postconf', '-e', `myhostname=${spec.hostname}`],
     ],
     diskSizeMiB: 4096,
+    containerImages: [...(spec.containerImages ?? [])],
   };
 }
 

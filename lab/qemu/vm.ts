@@ -30,16 +30,23 @@ export interface VmNames {
   runDir: string;
   /** Mark in QEMU's command line (`-name …,process=<mark>`). */
   processMark: string;
+  /** Whether the VM made the namespace (a stand-alone VM) or uses the lab's router's (then only the tap is the VM's). */
+  ownsNetns: boolean;
 }
 
-export function vmNames(lab: string, name = 'web-arm'): VmNames {
+/**
+ * Names of a VM. Stand-alone, it gets a namespace of its own; in a lab, `router` names the
+ * upstream router's namespace and its port, so the tap is the router's link to web-arm.
+ */
+export function vmNames(lab: string, name = 'web-arm', router?: { netns: string; port: string }): VmNames {
   return {
     lab,
     name,
-    netns: `v6lab-${lab}-qemu-router`,
-    tap: name.slice(0, 15),
+    netns: router?.netns ?? `v6lab-${lab}-qemu-router`,
+    tap: (router?.port ?? name).slice(0, 15),
     runDir: `/run/v6lab/${lab}/qemu/${name}`,
     processMark: `v6lab-${lab}-${name}`,
+    ownsNetns: router === undefined,
   };
 }
 
@@ -64,12 +71,15 @@ export interface VmOptions {
   peer?: LinkPeer;
   /** Where the serial console log goes (default: the run directory). */
   consoleLog?: string;
+  /** The tap's MAC (the router's MAC as the guest sees it) when no peer is given. */
+  tapMac?: string;
 }
 
 export interface RunningVm {
   names: VmNames;
   pid: number;
   accel: Accel;
+  accelWhy: string;
   agent: GuestAgent;
   consoleLog: string;
   startedAt: number;
@@ -113,13 +123,20 @@ export async function chooseAccel(arch: GuestArch, kernel: string, progress: Pro
   return result;
 }
 
-async function createUplink(names: VmNames, peer: LinkPeer | undefined): Promise<void> {
-  await createNetns(names.netns);
-  await succeed(ipIn(names.netns, 'link', 'set', 'lo', 'up'));
+async function createUplink(names: VmNames, peer: LinkPeer | undefined, tapMac: string | undefined): Promise<void> {
+  if (names.ownsNetns) {
+    await createNetns(names.netns);
+    await succeed(ipIn(names.netns, 'link', 'set', 'lo', 'up'));
+  } else if (!existsSync(netnsPath(names.netns))) {
+    throw new LabBrokenError(`the router's namespace ${names.netns} is missing: the tap of ${names.name} cannot be created`);
+  }
   await run(ipIn(names.netns, 'link', 'del', names.tap), { allowFailure: true });
   await succeed(ipIn(names.netns, 'tuntap', 'add', 'dev', names.tap, 'mode', 'tap'));
   await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'alias', `v6lab:${names.lab}`));
-  if (peer) await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'address', peer.mac));
+  const mac = peer?.mac ?? tapMac;
+  if (mac) await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'address', mac));
+  // Only the link-local addresses the router is given (fe80::1), none derived from the MAC.
+  await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'addrgenmode', 'none'));
   await succeed(ipIn(names.netns, 'link', 'set', names.tap, 'up'));
   if (peer) {
     await succeed(ipIn(names.netns, '-6', 'addr', 'add', `${peer.linkLocal}/64`, 'dev', names.tap, 'nodad'));
@@ -154,7 +171,7 @@ export async function startVm(options: VmOptions, progress: Progress): Promise<R
   const disk = join(names.runDir, 'disk.qcow2');
   const agentSocket = join(names.runDir, 'qga.sock');
   const qemuLog = join(names.runDir, 'qemu.log');
-  await progress.step(`uplink: tap ${names.tap} in ${names.netns}`, () => createUplink(names, options.peer));
+  await progress.step(`uplink: tap ${names.tap} in ${names.netns}`, () => createUplink(names, options.peer, options.tapMac));
   await createOverlay(image, disk);
   const argv = qemuArgv(image.arch, {
     name: names.name,
@@ -187,7 +204,7 @@ export async function startVm(options: VmOptions, progress: Progress): Promise<R
   ).catch((error: unknown) => {
     throw new LabBrokenError(`QEMU for ${names.processMark} did not start: ${(error as Error).message}\n${tail(qemuLog)}`, { cause: error });
   });
-  return { names, pid, accel, agent: new GuestAgent(names.name, agentSocket), consoleLog, startedAt };
+  return { names, pid, accel, accelWhy: why, agent: new GuestAgent(names.name, agentSocket), consoleLog, startedAt };
 }
 
 /** Powers the guest off through its agent and waits for QEMU to exit; kills it if it does not. */
@@ -222,7 +239,8 @@ export async function destroyVm(names: VmNames): Promise<void> {
     }
   };
   await attempt(() => killProcesses({ cmdlineContains: `process=${names.processMark}` }));
-  await attempt(() => deleteNetns(names.netns));
+  if (names.ownsNetns) await attempt(() => deleteNetns(names.netns));
+  else if (existsSync(netnsPath(names.netns))) await attempt(() => run(ipIn(names.netns, 'link', 'del', names.tap), { allowFailure: true }));
   await attempt(() => rmSync(names.runDir, { recursive: true, force: true }));
   // The lab's run directory and its qemu/ folder go too when nothing else of the lab is in them.
   for (const dir of [dirname(names.runDir), dirname(dirname(names.runDir))]) {

@@ -37,6 +37,7 @@ export function plannedTopology(plan: LabPlan, design?: DesignPlan): TopologyFac
   const names: Record<string, string | undefined> = {
     'v6only-target': c.internet.v6OnlyTarget.name,
     'v4only-target': c.internet.v4OnlyTarget.name,
+    mx: c.internet.mx.name,
   };
   const networks: PodmanNetworkFacts[] = [
     { name: 'podman', subnets: [c.webArm.podman.defaultNetworkSubnet] },

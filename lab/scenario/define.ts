@@ -26,6 +26,13 @@ export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<v
     const run = createScenarioRun(meta, lab, dir);
     const expected = lab.design.expectations?.[meta.id];
     const write = (verdict: ReturnType<typeof verdictOf>) => writeVerdict(dir, expected ? { ...verdict, expected } : verdict);
+    const tiers = meta.tiers;
+    if (tiers && !tiers.only.includes(lab.state.tier)) {
+      // Declared by the scenario for this tier: as expected, not a failure, never a pass.
+      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `runs on the ${tiers.only.join(' or ')} tier only: ${tiers.why}` });
+      ctx.skip(`not on the ${lab.state.tier} tier`);
+      return;
+    }
     if (expected === 'skipped') {
       write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
       ctx.skip(`does not apply to design ${lab.design.design}`);

@@ -13,6 +13,11 @@ import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '..
 export interface ScenarioMeta {
   id: string;
   title: string;
+  /**
+   * The tiers the story can be told on, with why it cannot on the others (default: every
+   * tier). On another tier the verdict is "skipped" with that reason, never "pass".
+   */
+  tiers?: { only: Tier[]; why: string };
 }
 
 export interface Expectation {

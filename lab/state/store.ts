@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { LabStateError } from '../errors.ts';
 import type { DesignPlan } from '../designs/design.ts';
+import type { Tier } from '../report/model.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { runtimeRootFor } from '../topology/plan.ts';
 
@@ -20,7 +21,7 @@ export interface ContainerRecord {
 export interface LabState {
   schema: 'v6lab.state/1';
   name: string;
-  tier: 'netns';
+  tier: Tier;
   phase: 'creating' | 'up';
   createdAt: string;
   config: LabConfig;
@@ -30,8 +31,20 @@ export interface LabState {
   design?: { name: string; appliedAt: string; plan: DesignPlan };
   /** Why podman runs with non-default settings here (runc, cgroupfs, …). */
   podmanSettings: string[];
-  /** Number of (emulated) reboots of web-arm since up. */
+  /** Number of reboots of web-arm since up (emulated on netns, real on qemu). */
   boots: number;
+  /** The qemu tier's guest: what it booted from and how. */
+  guest?: GuestRecord;
+}
+
+export interface GuestRecord {
+  arch: 'x86_64' | 'aarch64';
+  accel: 'kvm' | 'tcg';
+  accelWhy: string;
+  imageHash: string;
+  kernelVersion: string;
+  /** QEMU start to multi-user.target, ms. */
+  bootToReadyMs: number;
 }
 
 export function stateFile(name: string): string {

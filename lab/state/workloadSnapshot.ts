@@ -4,8 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { webArmDocker, webArmMachine } from '../nodes/webArm/webArm.ts';
-import type { LabPlan } from '../topology/plan.ts';
+import type { Machine } from '../nodes/machine.ts';
 import { snapshotDir } from './hostSnapshot.ts';
 
 export interface ContainerFacts {
@@ -23,26 +22,29 @@ export interface WorkloadSnapshot {
   defaultNetwork: string;
 }
 
-export async function inspectContainers(plan: LabPlan): Promise<ContainerFacts[]> {
-  const docker = webArmDocker(plan);
-  const list = await docker.listContainers({ all: true });
-  const facts = await Promise.all(
-    list.map(async (c) => {
-      const info = await docker.getContainer(c.Id).inspect();
-      return {
-        name: info.Name.replace(/^\//, ''),
-        id: info.Id,
-        startedAt: info.State.StartedAt,
-        networks: Object.keys(info.NetworkSettings.Networks ?? {}).sort(),
-      };
-    }),
-  );
-  return facts.sort((a, b) => a.name.localeCompare(b.name));
+/** Every container of web-arm's podman (running or not) with the facts the checks compare. */
+export async function inspectContainers(webArm: Machine): Promise<ContainerFacts[]> {
+  const ids = (await webArm.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
+  if (!ids.length) return [];
+  const infos = JSON.parse(await webArm.succeed(`podman container inspect ${ids.join(' ')}`)) as Array<{
+    Name: string;
+    Id: string;
+    State: { StartedAt: string };
+    NetworkSettings?: { Networks?: Record<string, unknown> };
+  }>;
+  return infos
+    .map((info) => ({
+      name: info.Name.replace(/^\//, ''),
+      id: info.Id,
+      startedAt: info.State.StartedAt,
+      networks: Object.keys(info.NetworkSettings?.Networks ?? {}).sort(),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function takeWorkloadSnapshot(plan: LabPlan, label: string): Promise<WorkloadSnapshot> {
-  const defaultNetwork = await webArmMachine(plan).succeed('podman network inspect podman');
-  return { label, takenAt: new Date().toISOString(), containers: await inspectContainers(plan), defaultNetwork: defaultNetwork.trim() };
+export async function takeWorkloadSnapshot(webArm: Machine, label: string): Promise<WorkloadSnapshot> {
+  const defaultNetwork = await webArm.succeed('podman network inspect podman');
+  return { label, takenAt: new Date().toISOString(), containers: await inspectContainers(webArm), defaultNetwork: defaultNetwork.trim() };
 }
 
 export function saveWorkloadSnapshot(stateDir: string, snapshot: WorkloadSnapshot): void {

@@ -25,7 +25,10 @@ export const labConfigSchema = z
       .object({
         /** Lab name: the ownership mark of everything the lab creates. */
         name: z.string(),
-        tier: z.enum(['netns']),
+        /** What web-arm is: network namespaces with emulated systemd, or a QEMU guest with real systemd. */
+        tier: z.enum(['netns', 'qemu']),
+        /** The guest's architecture on the qemu tier (web-arm itself is aarch64). */
+        arch: z.enum(['x86_64', 'aarch64']),
         /** Where reports, persistent podman state and captures go (default: ./.lab/<name>). */
         stateDir: z.string(),
       })
@@ -71,6 +74,8 @@ export const labConfigSchema = z
         v4OnlyTarget: z.object({ name: z.string(), ipv4: z.string() }).strict(),
         dns: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
         client: z.object({ ipv6: z.string(), ipv4: z.string() }).strict(),
+        /** The dual-stack mail exchanger: an SMTP sink on port 25; the DNS serves its A, AAAA and the MX of its domain. */
+        mx: z.object({ name: z.string(), ipv6: z.string(), ipv4: z.string() }).strict(),
       })
       .strict(),
     design: z
@@ -86,11 +91,16 @@ export type LabConfig = z.infer<typeof labConfigSchema>;
 export type ServiceContainer = z.infer<typeof serviceContainer>;
 export type PortMapping = z.infer<typeof portMapping>;
 
+/** This machine's architecture as the qemu tier names it (a guest of it runs without emulating the CPU). */
+export function nativeArch(): 'x86_64' | 'aarch64' {
+  return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+}
+
 const rustdeskTcp = [21115, 21116, 21117, 21118, 21119];
 
 export function defaultConfig(): LabConfig {
   return {
-    lab: { name: 'main', tier: 'netns', stateDir: '' },
+    lab: { name: 'main', tier: 'netns', arch: nativeArch(), stateDir: '' },
     image: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
     webArm: {
       hostname: 'web-arm',
@@ -130,6 +140,7 @@ export function defaultConfig(): LabConfig {
       v4OnlyTarget: { name: 'v4only.example', ipv4: '198.51.100.80' },
       dns: { ipv6: '2001:db8:ffff::53', ipv4: '198.51.100.53' },
       client: { ipv6: '2001:db8:ffff::100', ipv4: '198.51.100.100' },
+      mx: { name: 'mx.example', ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25' },
     },
     design: {
       name: 'v6egress',

@@ -8,8 +8,12 @@ import type { LabConfig } from './config.ts';
 
 export const LABEL_LAB = 'v6lab.lab';
 export const LABEL_NODE = 'v6lab.node';
+/** Where the responder and the SMTP sink of every internet host log what they saw (JSON lines). */
+export const SEEN_LOG = '/var/log/v6lab/seen.log';
+/** The port of the mail exchanger's SMTP sink. */
+export const SMTP_PORT = 25;
 
-export type InternetRole = 'v6only-target' | 'v4only-target' | 'dns' | 'internet-client';
+export type InternetRole = 'v6only-target' | 'v4only-target' | 'dns' | 'internet-client' | 'mx';
 
 export interface InternetHostPlan {
   node: InternetRole;
@@ -81,9 +85,10 @@ export function planLab(config: LabConfig): LabPlan {
   const webArmState = join(stateDir, 'web-arm');
   const webArmRun = join(runtimeDir, 'web-arm');
   const inet = config.internet;
-  const responder = (label: string) => [
-    '/usr/local/bin/v6lab-responder', '--name', label, '--http', '80', '--log', '/var/log/v6lab/seen.log',
+  const responder = (label: string, ...listen: string[]) => [
+    '/usr/local/bin/v6lab-responder', '--name', label, ...(listen.length ? listen : ['--http', '80']), '--log', SEEN_LOG,
   ];
+  const localDomains = [...new Set([inet.v6OnlyTarget.name, inet.v4OnlyTarget.name, inet.mx.name].map(parentDomain))];
   const hosts: Array<Omit<InternetHostPlan, 'containerName' | 'netnsName' | 'tmpIf' | 'peerTmpIf' | 'ifname' | 'peerIfname'>> = [
     { node: 'v6only-target', ipv6: inet.v6OnlyTarget.ipv6, command: responder(inet.v6OnlyTarget.name) },
     { node: 'v4only-target', ipv4: inet.v4OnlyTarget.ipv4, command: responder(inet.v4OnlyTarget.name) },
@@ -93,12 +98,16 @@ export function planLab(config: LabConfig): LabPlan {
       ipv4: inet.dns.ipv4,
       command: [
         'dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--user=root', '--log-queries', '--log-facility=-',
-        `--local=/${parentDomain(inet.v6OnlyTarget.name)}/`, `--local=/${parentDomain(inet.v4OnlyTarget.name)}/`,
+        ...localDomains.map((d) => `--local=/${d}/`),
         `--host-record=${inet.v6OnlyTarget.name},${inet.v6OnlyTarget.ipv6}`,
         `--host-record=${inet.v4OnlyTarget.name},${inet.v4OnlyTarget.ipv4}`,
+        `--host-record=${inet.mx.name},${inet.mx.ipv4},${inet.mx.ipv6}`,
+        `--mx-host=${parentDomain(inet.mx.name)},${inet.mx.name},10`,
       ],
     },
     { node: 'internet-client', ipv6: inet.client.ipv6, ipv4: inet.client.ipv4, command: ['sleep', 'infinity'] },
+    // Appended last: the veth names of the hosts before it (h0…h3) stay as they were.
+    { node: 'mx', ipv6: inet.mx.ipv6, ipv4: inet.mx.ipv4, command: responder(inet.mx.name, '--smtp', String(SMTP_PORT)) },
   ];
   return {
     name,
@@ -141,7 +150,7 @@ export function planLab(config: LabConfig): LabPlan {
   };
 }
 
-function parentDomain(name: string): string {
+export function parentDomain(name: string): string {
   return name.split('.').slice(1).join('.');
 }
 

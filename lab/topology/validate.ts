@@ -78,9 +78,11 @@ function checkSemantics(config: LabConfig): void {
     ['internet.v6OnlyTarget.ipv6', config.internet.v6OnlyTarget.ipv6, 6],
     ['internet.dns.ipv6', config.internet.dns.ipv6, 6],
     ['internet.client.ipv6', config.internet.client.ipv6, 6],
+    ['internet.mx.ipv6', config.internet.mx.ipv6, 6],
     ['internet.v4OnlyTarget.ipv4', config.internet.v4OnlyTarget.ipv4, 4],
     ['internet.dns.ipv4', config.internet.dns.ipv4, 4],
     ['internet.client.ipv4', config.internet.client.ipv4, 4],
+    ['internet.mx.ipv4', config.internet.mx.ipv4, 4],
   ];
   const seen = new Map<string, string>();
   for (const [field, value, family] of inetMembers) {
@@ -95,11 +97,20 @@ function checkSemantics(config: LabConfig): void {
     }
     seen.set(key, field);
   }
-  for (const field of ['internet.v6OnlyTarget.name', 'internet.v4OnlyTarget.name'] as const) {
-    const value = field.startsWith('internet.v6') ? config.internet.v6OnlyTarget.name : config.internet.v4OnlyTarget.name;
+  const dnsNames: Array<[string, string]> = [
+    ['internet.v6OnlyTarget.name', config.internet.v6OnlyTarget.name],
+    ['internet.v4OnlyTarget.name', config.internet.v4OnlyTarget.name],
+    ['internet.mx.name', config.internet.mx.name],
+  ];
+  const seenNames = new Map<string, string>();
+  for (const [field, value] of dnsNames) {
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(value)) {
       throw new ConfigError(field, value, 'not a DNS name', 'use a name such as v6only.example');
     }
+    if (seenNames.has(value)) {
+      throw new ConfigError(field, value, `is already the name of ${seenNames.get(value)}`, 'give every internet host its own DNS name');
+    }
+    seenNames.set(value, field);
   }
 
   const names = new Set<string>();

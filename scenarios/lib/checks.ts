@@ -121,7 +121,7 @@ export async function checkIsolationDefault(t: ScenarioRun): Promise<void> {
   const baselineLabel = baseline?.label ?? 'before-apply';
   const original = loadWorkloadSnapshot(t.lab.plan.stateDir, 'before-apply');
   t.observe('baseline recorded', 'lab', `snapshot workload-${baselineLabel}`, 'a workload snapshot taken by the lab', baseline ? `taken ${baseline.takenAt}` : 'missing', Boolean(baseline && original));
-  const now = await inspectContainers(t.lab.plan);
+  const now = await inspectContainers(t.lab.webArm);
   for (const c of config.webArm.containers) {
     const live = now.find((x) => x.name === c.name);
     t.observe(`${c.name} is only on the default network`, 'web-arm', `podman inspect ${c.name} (networks)`, 'podman', live ? live.networks.join(', ') : 'not running', live?.networks.join(',') === 'podman');
@@ -225,8 +225,20 @@ function normalizeRules(v4: string, v6: string): string[] {
   return rows;
 }
 
+/** The nftables ruleset without counters (netavark's nftables driver keeps its rules there), one "nft <line>" per line. */
+function normalizeNftRules(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => `nft ${l}`);
+}
+
 async function firewallRules(webArm: ScenarioRun['lab']['webArm']): Promise<string[]> {
-  return normalizeRules(await webArm.succeed('iptables-save'), await webArm.succeed('ip6tables-save'));
+  return [
+    ...normalizeRules(await webArm.succeed('iptables-save'), await webArm.succeed('ip6tables-save')),
+    ...normalizeNftRules(await webArm.succeed('nft -s list ruleset')),
+  ];
 }
 
 /** `podman network inspect` without fields podman regenerates on every call (the default network's "created"). */
@@ -241,7 +253,7 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
   const { webArm } = t.lab;
   const networkBefore = JSON.parse(await webArm.succeed(`podman network inspect ${f.network}`)) as Array<{ id: string; subnets: Array<{ subnet: string }> }>;
   const rulesBefore = await firewallRules(webArm);
-  const containersBefore = await inspectContainers(t.lab.plan);
+  const containersBefore = await inspectContainers(t.lab.webArm);
   await t.check('the ensure step (exists || create) succeeds on an existing network', webArm, `podman network exists ${f.network} || podman network create --ipv6 --subnet ${t.lab.design.networks[0]!.subnets.join(' --subnet ')} ${f.network}`, {
     expected: 'exit 0 (exists)',
   });
@@ -268,12 +280,12 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
   t.observe(
     'no duplicated or new firewall rules',
     'web-arm',
-    'iptables-save; ip6tables-save',
+    'iptables-save; ip6tables-save; nft -s list ruleset',
     `${rulesBefore.length} lines, the same ones`,
     `${rulesAfter.length} lines; ${added.length} new${added[0] ? ` (${added[0]})` : ''}; ${duplicated.length} duplicated${duplicated[0] ? ` (${duplicated[0]})` : ''}`,
     added.length === 0 && duplicated.length === 0 && rulesAfter.length === rulesBefore.length,
   );
-  const containersAfter = await inspectContainers(t.lab.plan);
+  const containersAfter = await inspectContainers(t.lab.webArm);
   const restarted = containersBefore.filter((b) => {
     const a = containersAfter.find((x) => x.name === b.name);
     return !a || a.id !== b.id || a.startedAt !== b.startedAt;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import { openLab } from '../../lab/lifecycle/context.ts';
+import { findSinkRecord } from '../../lab/mail/postfix.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile } from '../../lab/state/store.ts';
 
@@ -26,6 +28,35 @@ async function rootNamespaceRules(): Promise<string> {
 function leaksSince(before: MachineSnapshot, after: MachineSnapshot) {
   // Processes of the test runner itself (vitest and its workers' children) are not the lab's.
   return findLeaks(before, after, { ignorePids: ownProcessTree(String(process.ppid)), lab: LAB });
+}
+
+/**
+ * The mail exchanger is in DNS (A, AAAA, the MX of its domain); from the internet client, one
+ * message to its SMTP sink over IPv6 and one over IPv4 (Python's smtplib: EHLO, MAIL, RCPT,
+ * DATA, QUIT); the sink logs each with the client address it saw.
+ */
+async function expectMailExchanger(): Promise<void> {
+  const lab = openLab(LAB);
+  const { mx, client, dns } = lab.plan.config.internet;
+  // The DNS serves mx.example's A and AAAA and the MX of its domain.
+  const dig = (query: string) => lab.internetClient.succeed(`dig +short @${dns.ipv4} ${query}`);
+  expect((await dig('MX example')).trim()).toBe(`10 ${mx.name}.`);
+  expect((await dig(`A ${mx.name}`)).trim()).toBe(mx.ipv4);
+  expect((await dig(`AAAA ${mx.name}`)).trim()).toBe(mx.ipv6);
+  const sends: Array<[string, string, string, 4 | 6]> = [
+    [mx.ipv6, `it-v6-${process.pid}`, client.ipv6, 6],
+    [mx.ipv4, `it-v4-${process.pid}`, client.ipv4, 4],
+  ];
+  for (const [host, token] of sends) {
+    await lab.internetClient.succeed(
+      `python3 -c 'import smtplib; s = smtplib.SMTP("${host}", 25, timeout=10); s.sendmail("probe@internet-client", ["probe@${mx.name}"], "Subject: v6lab mail probe ${token}\\r\\n\\r\\nhello\\r\\n"); s.quit()'`,
+      { timeoutMs: 20_000 },
+    );
+  }
+  const seen = await lab.mx.succeed('cat /var/log/v6lab/seen.log');
+  for (const [, token, address, family] of sends) {
+    expect(findSinkRecord(seen, token), seen).toMatchObject({ client: address, family, from: 'probe@internet-client', to: [`probe@${mx.name}`] });
+  }
 }
 
 describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
@@ -75,12 +106,13 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
       nodes: Array<{ node: string; netns: string; present: boolean; addresses: string[] }>;
     };
     expect(status.state).toBe('up');
-    expect(status.nodes.map((n) => n.node).sort()).toEqual(['dns', 'internet-client', 'upstream', 'v4only-target', 'v6only-target', 'web-arm']);
+    expect(status.nodes.map((n) => n.node).sort()).toEqual(['dns', 'internet-client', 'mx', 'upstream', 'v4only-target', 'v6only-target', 'web-arm']);
     for (const node of status.nodes) {
       expect(node.present, node.node).toBe(true);
       expect(node.netns.startsWith(`/run/netns/v6lab-${LAB}-`), node.netns).toBe(true);
     }
     expect(status.nodes.find((n) => n.node === 'web-arm')!.addresses).toContain('2a01:4f8:c012:43b::1/64');
+    await expectMailExchanger();
 
     const test = await lab('test', '--json');
     const report = JSON.parse(test.stdout) as RunReport;

@@ -21,7 +21,8 @@ const CASES: Array<[string, string, RegExp?]> = [
   ['lab.name=Main', 'lab.name'],
   ['lab.name=ci-2', 'lab.name'],
   ['lab.name=averyveryverylongname', 'lab.name'],
-  ['lab.tier=qemu', 'lab.tier'],
+  ['lab.tier=vagrant', 'lab.tier'],
+  ['lab.arch=riscv64', 'lab.arch'],
   ['lab.tier=kvm', 'lab.tier'],
   ['lab.nope=1', 'lab.nope', /no such config path/],
   // web-arm
@@ -48,6 +49,12 @@ const CASES: Array<[string, string, RegExp?]> = [
   ['internet.v4OnlyTarget.ipv4=198.51.100.53', 'internet.dns.ipv4', /already used/],
   ['internet.dns.ipv6=2001:db8:ffff::1', 'internet.dns.ipv6', /already used/],
   ['internet.v6OnlyTarget.name=v6only', 'internet.v6OnlyTarget.name', /DNS name/],
+  ['internet.mx.ipv6=2001:db8:eeee::25', 'internet.mx.ipv6', /outside the internet segment/],
+  ['internet.mx.ipv4=198.51.100.100', 'internet.mx.ipv4', /already used by internet.client.ipv4/],
+  ['internet.mx.ipv6=2001:db8:ffff::53', 'internet.mx.ipv6', /already used by internet.dns.ipv6/],
+  ['internet.mx.ipv4=2001:db8:ffff::25', 'internet.mx.ipv4', /not an IPv4 address/],
+  ['internet.mx.name=mx', 'internet.mx.name', /DNS name/],
+  ['internet.mx.name=v6only.example', 'internet.mx.name', /already the name of internet.v6OnlyTarget.name/],
   // designs
   ['design.name=routed', 'design.name', /v6egress/],
   ['design.params.ipv6Subnet=2001:db8:1::/64', 'design.params.ipv6Subnet', /not a ULA/],

@@ -73,7 +73,7 @@ describe('planLab interface names', () => {
     // In the upstream namespace: the link to web-arm, the bridge and one peer per internet host.
     const upstream = [plan.upstream.toWebArmIf, plan.upstream.bridge, ...plan.internet.map((h) => h.peerIfname)];
     expect(new Set(upstream).size).toBe(upstream.length);
-    expect(plan.internet.map((h) => h.peerIfname)).toEqual(['p-v6only-target', 'p-v4only-target', 'p-dns', 'p-internet-clie']);
+    expect(plan.internet.map((h) => h.peerIfname)).toEqual(['p-v6only-target', 'p-v4only-target', 'p-dns', 'p-internet-clie', 'p-mx']);
   });
 });
 
@@ -138,13 +138,13 @@ describe('planLab determinism and content', () => {
     expect(plan.webArm.netnsPath).toBe('/run/netns/v6lab-ci1-web-arm');
     expect(plan.upstream.containerName).toBe('v6lab-ci1-upstream');
     expect(plan.internet.map((h) => h.containerName)).toEqual([
-      'v6lab-ci1-v6only-target', 'v6lab-ci1-v4only-target', 'v6lab-ci1-dns', 'v6lab-ci1-internet-client',
+      'v6lab-ci1-v6only-target', 'v6lab-ci1-v4only-target', 'v6lab-ci1-dns', 'v6lab-ci1-internet-client', 'v6lab-ci1-mx',
     ]);
     expect(plan.runtimeDir.endsWith('/ci1')).toBe(true);
     expect(plan.stateDir.endsWith('/.lab/ci1')).toBe(true);
     expect(plan.webArm.apiSocket.startsWith(plan.runtimeDir)).toBe(true);
     expect(plan.webArm.graphRoot.startsWith(plan.stateDir)).toBe(true);
-    expect(nodeNames(plan)).toEqual(['web-arm', 'upstream', 'v6only-target', 'v4only-target', 'dns', 'internet-client']);
+    expect(nodeNames(plan)).toEqual(['web-arm', 'upstream', 'v6only-target', 'v4only-target', 'dns', 'internet-client', 'mx']);
   });
 
   it('puts the internet addresses and DNS records from the config into the hosts', () => {
@@ -154,9 +154,29 @@ describe('planLab determinism and content', () => {
     expect(dns?.command).toContain('--host-record=v6only.example,2001:db8:ffff::80');
     expect(dns?.command).toContain('--host-record=v4only.example,198.51.100.80');
     expect(dns?.command).toContain('--local=/example/');
+    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/']);
     const v6only = plan.internet.find((h) => h.node === 'v6only-target');
     expect(v6only?.ipv4).toBeUndefined();
     expect(v6only?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'v6only.example', '--http', '80', '--log', '/var/log/v6lab/seen.log']);
+  });
+
+  it('plans the dual-stack mail exchanger: an SMTP sink on 25, A, AAAA and the MX of its domain', () => {
+    const plan = planFor('main');
+    const mx = plan.internet.find((h) => h.node === 'mx');
+    expect(mx).toMatchObject({ ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25', containerName: 'v6lab-main-mx', peerIfname: 'p-mx' });
+    expect(mx?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'mx.example', '--smtp', '25', '--log', '/var/log/v6lab/seen.log']);
+    // Appended last: the hosts before it keep their veth names.
+    expect(mx?.tmpIf).toBe(`${plan.linkPrefix}h4`);
+    const dns = plan.internet.find((h) => h.node === 'dns');
+    expect(dns?.command).toContain('--host-record=mx.example,198.51.100.25,2001:db8:ffff::25');
+    expect(dns?.command).toContain('--mx-host=example,mx.example,10');
+  });
+
+  it('serves the MX of another domain from the DNS as a local domain too', () => {
+    const config = validateConfig(applyOverrides(defaultConfig(), [{ path: 'internet.mx.name', value: 'mail.lab.test' }]));
+    const dns = planLab(config).internet.find((h) => h.node === 'dns');
+    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/', '--local=/lab.test/']);
+    expect(dns?.command).toContain('--mx-host=lab.test,mail.lab.test,10');
   });
 
   it('uses the configured state directory when set', () => {

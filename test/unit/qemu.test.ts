@@ -266,6 +266,7 @@ describe('QEMU command line', () => {
       tap: 'web-arm',
       runDir: '/run/v6lab/main/qemu/web-arm',
       processMark: 'v6lab-main-web-arm',
+      ownsNetns: true,
     });
   });
 });

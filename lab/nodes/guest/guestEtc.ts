@@ -1,0 +1,24 @@
+/**
+ * Files of the guest's own OS that the lab config decides (relative to /etc): its resolver
+ * (the lab's internet DNS) and postfix's main.cf (production's MTA settings). Pure.
+ */
+import { postfixMainCfText, renderPostfixMainCf } from '../../mail/postfix.ts';
+import type { LabConfig } from '../../topology/config.ts';
+
+export function renderResolvConf(config: LabConfig): string {
+  const dns = config.internet.dns;
+  return `# web-arm's resolver: the lab's internet DNS (written by v6lab)\nnameserver ${dns.ipv6}\nnameserver ${dns.ipv4}\n`;
+}
+
+export function guestEtcFiles(config: LabConfig): Record<string, string> {
+  return {
+    'resolv.conf': renderResolvConf(config),
+    'postfix/main.cf': `# web-arm's postfix (written by v6lab; postfix's defaults for everything else)\n${postfixMainCfText(renderPostfixMainCf(config))}`,
+  };
+}
+
+/** Units a real systemd restarts when files under a directory change (as switch-to-configuration does). */
+export const RESTART_ON_CHANGE: ReadonlyArray<{ prefix: string; unit: string }> = [
+  { prefix: '/etc/sysctl.d/', unit: 'systemd-sysctl.service' },
+  { prefix: '/etc/postfix/', unit: 'postfix.service' },
+];
