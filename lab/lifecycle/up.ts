@@ -15,7 +15,7 @@ import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
 import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
-import { bootGuest } from '../nodes/guest/guestPower.ts';
+import { bootGuest, guestArchOf } from '../nodes/guest/guestPower.ts';
 import { assertStarted } from '../nodes/webArm/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
@@ -39,6 +39,7 @@ export interface UpResult {
 export async function labUp(config: LabConfig, progress: Progress, signal?: AbortSignal): Promise<UpResult> {
   // Everything that can be wrong with the input fails here, before anything is created.
   validateDesign(config);
+  if (config.lab.tier === 'qemu') guestArchOf(config);
   const plan = planLab(config);
   assertRoot();
   const links = planLinks(plan);

@@ -1,10 +1,31 @@
 /**
- * The QEMU command line of a web-arm guest. Pure: what the machine is (q35, TCG settings that
- * keep the guest sane here, one virtio NIC that the guest names enp1s0, the agent on a
+ * The QEMU command line of a web-arm guest. Pure: what the machine is (q35 or virt, TCG settings
+ * that keep the guest sane here, one virtio NIC that the guest names enp1s0, the agent on a
  * virtio-serial socket, no other NIC) is decided here and unit-tested.
  */
+import type { GuestArch } from './recipe.ts';
 
 export type Accel = 'kvm' | 'tcg';
+
+export interface AccelChoice {
+  accel: Accel;
+  why: string;
+}
+
+/**
+ * The accelerator when it is decided without probing KVM: a guest of another architecture than
+ * the machine's always runs under TCG (KVM only runs the machine's own); V6LAB_QEMU_ACCEL
+ * forces one; no /dev/kvm means TCG. Undefined: probe KVM (x86_64 only so far).
+ */
+export function accelWithoutProbe(guest: GuestArch, host: GuestArch | undefined, forced: string | undefined, hasKvm: boolean): AccelChoice | undefined {
+  if (guest !== host) {
+    return { accel: 'tcg', why: `${guest} guest on an ${host ?? 'unknown'} machine: always TCG (KVM runs only the machine's own architecture; no KVM probe)` };
+  }
+  if (forced === 'tcg' || forced === 'kvm') return { accel: forced, why: `V6LAB_QEMU_ACCEL=${forced}` };
+  if (!hasKvm) return { accel: 'tcg', why: 'no /dev/kvm' };
+  if (guest !== 'amd64') return { accel: 'tcg', why: `no KVM probe for ${guest} guests yet (V6LAB_QEMU_ACCEL=kvm forces KVM)` };
+  return undefined;
+}
 
 export interface QemuVmSpec {
   /** The lab's mark on the process: `-name <name>,process=<processName>`. */
@@ -30,8 +51,36 @@ export interface QemuVmSpec {
 /** The guest agent's virtio-serial port name (its udev rule starts the agent when it appears). */
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
 
-export function guestKernelAppend(extra: readonly string[] = []): string {
-  return ['root=/dev/vda', 'rw', 'console=ttyS0', 'panic=-1', ...extra].join(' ');
+/** The serial console the guest kernel writes to: the 16550 UART on x86, the PL011 on virt. */
+export const GUEST_CONSOLE: Record<GuestArch, string> = { amd64: 'ttyS0', arm64: 'ttyAMA0' };
+
+export function guestKernelAppend(arch: GuestArch, extra: readonly string[] = []): string {
+  return ['root=/dev/vda', 'rw', `console=${GUEST_CONSOLE[arch]}`, 'panic=-1', ...extra].join(' ');
+}
+
+/**
+ * The devices both machines share, all on the PCIe root bus: the disk, the NIC behind a root
+ * port at 0x2 (the guest sees it on PCI bus 1, slot 0 → enp1s0), the agent's virtio-serial
+ * port, a virtio RNG; QMP, the serial console to a file, the pid file.
+ */
+function sharedDevices(spec: QemuVmSpec, nic: string): string[] {
+  return [
+    '-kernel', spec.kernel,
+    '-initrd', spec.initrd,
+    '-append', spec.append,
+    '-drive', `file=${spec.disk},if=none,id=disk0,format=qcow2,discard=unmap`,
+    '-device', 'virtio-blk-pci,drive=disk0,bus=pcie.0,addr=0x3',
+    '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x2,chassis=1',
+    '-netdev', `tap,id=uplink,ifname=${spec.tap},script=no,downscript=no`,
+    '-device', nic,
+    '-chardev', `socket,id=qga0,path=${spec.agentSocket},server=on,wait=off`,
+    '-device', 'virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x4',
+    '-device', `virtserialport,bus=vser0.0,chardev=qga0,name=${AGENT_PORT_NAME}`,
+    '-device', 'virtio-rng-pci,bus=pcie.0,addr=0x5',
+    '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
+    '-serial', `file:${spec.consoleLog}`,
+    '-pidfile', spec.pidFile,
+  ];
 }
 
 export function qemuX86Argv(spec: QemuVmSpec): string[] {
@@ -51,23 +100,35 @@ export function qemuX86Argv(spec: QemuVmSpec): string[] {
     '-nodefaults',
     '-display', 'none',
     '-vga', 'none',
-    '-kernel', spec.kernel,
-    '-initrd', spec.initrd,
-    '-append', spec.append,
-    '-drive', `file=${spec.disk},if=none,id=disk0,format=qcow2,discard=unmap`,
-    '-device', 'virtio-blk-pci,drive=disk0,bus=pcie.0,addr=0x3',
-    // The NIC behind a root port at 0x2: the guest sees it on PCI bus 1, slot 0 → enp1s0.
-    '-device', 'pcie-root-port,id=rp1,bus=pcie.0,addr=0x2,chassis=1',
-    '-netdev', `tap,id=uplink,ifname=${spec.tap},script=no,downscript=no`,
-    '-device', `virtio-net-pci,netdev=uplink,mac=${spec.mac},bus=rp1`,
-    '-chardev', `socket,id=qga0,path=${spec.agentSocket},server=on,wait=off`,
-    '-device', 'virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x4',
-    '-device', `virtserialport,bus=vser0.0,chardev=qga0,name=${AGENT_PORT_NAME}`,
-    '-device', 'virtio-rng-pci,bus=pcie.0,addr=0x5',
-    '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
-    '-serial', `file:${spec.consoleLog}`,
-    '-pidfile', spec.pidFile,
+    ...sharedDevices(spec, `virtio-net-pci,netdev=uplink,mac=${spec.mac},bus=rp1`),
   ];
+}
+
+/**
+ * An aarch64 guest on the virt machine, always under TCG here (another architecture than the
+ * machine's). MTTCG is sound on aarch64 (unlike x86 here), so two vCPUs on two threads;
+ * pauth-impdef=on swaps the architected pointer-authentication algorithm (slow to emulate)
+ * for QEMU's own. The NIC has no option ROM: direct kernel boot needs no firmware.
+ */
+export function qemuAarch64Argv(spec: QemuVmSpec): string[] {
+  const accel = spec.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max,pauth-impdef=on'];
+  return [
+    'qemu-system-aarch64',
+    '-name', `${spec.name},process=${spec.processName}`,
+    '-M', 'virt',
+    ...accel,
+    '-m', String(spec.memoryMiB),
+    '-smp', '2',
+    // No default devices: above all no default NIC (user-mode networking would be a second route).
+    '-nodefaults',
+    '-display', 'none',
+    ...sharedDevices(spec, `virtio-net-pci,netdev=uplink,mac=${spec.mac},bus=rp1,romfile=`),
+  ];
+}
+
+/** The command line for a guest of the architecture. */
+export function qemuArgv(arch: GuestArch, spec: QemuVmSpec): string[] {
+  return arch === 'arm64' ? qemuAarch64Argv(spec) : qemuX86Argv(spec);
 }
 
 /**

@@ -1,21 +1,23 @@
 /**
- * Builds web-arm's guest image once per recipe hash: mmdebstrap into a directory, the
+ * Builds web-arm's guest image once per recipe hash: mmdebstrap into a directory (for another
+ * architecture than the machine's, under qemu-user registered in a private user namespace:
+ * foreign.ts), the
  * recipe's files and chroot commands, the kernel and initrd copied out for direct kernel
  * boot, an ext4 filesystem populated from the directory (mkfs.ext4 -d, no mount), converted
  * to qcow2. Cached read-only under <cache>/qemu/<hash>/; every VM boots a qcow2 overlay on it.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { LabBrokenError } from '../errors.ts';
+import { HostError, LabBrokenError } from '../errors.ts';
 import { run, succeed } from '../exec.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
 import { cacheDir } from '../images/cache.ts';
 import type { Progress } from '../progress.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from './foreign.ts';
 import { preloadContainerImages } from './preload.ts';
-import { type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
+import { type GuestArch, type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
 
-export const QEMU_HOST_REQUIREMENTS: HostRequirements = [
-  { path: ['/usr/bin/qemu-system-x86_64'], pkg: 'qemu-system-x86' },
+const SHARED_REQUIREMENTS: HostRequirements = [
   { path: ['/usr/bin/qemu-img'], pkg: 'qemu-utils' },
   { path: ['/usr/sbin/mkfs.ext4', '/sbin/mkfs.ext4'], pkg: 'e2fsprogs' },
   { path: ['/usr/bin/mmdebstrap'], pkg: 'mmdebstrap' },
@@ -24,8 +26,31 @@ export const QEMU_HOST_REQUIREMENTS: HostRequirements = [
   { path: ['/usr/bin/nsenter'], pkg: 'util-linux' },
 ];
 
+/** What the machine needs to build and boot a guest of each architecture. */
+export const QEMU_HOST_REQUIREMENTS: Record<GuestArch, HostRequirements> = {
+  amd64: [{ path: ['/usr/bin/qemu-system-x86_64'], pkg: 'qemu-system-x86' }, ...SHARED_REQUIREMENTS],
+  arm64: [{ path: ['/usr/bin/qemu-system-aarch64'], pkg: 'qemu-system-arm' }, ...SHARED_REQUIREMENTS],
+};
+
+/** Building a foreign guest: its interpreter for the private binfmt_misc, and mmdebstrap's check. */
+export const FOREIGN_BUILD_REQUIREMENTS: Record<GuestArch, HostRequirements> = {
+  amd64: [
+    { path: ['/usr/bin/qemu-x86_64-static'], pkg: 'qemu-user-static' },
+    { path: ['/usr/bin/arch-test'], pkg: 'arch-test' },
+  ],
+  arm64: [
+    { path: ['/usr/bin/qemu-aarch64-static'], pkg: 'qemu-user-static' },
+    { path: ['/usr/bin/arch-test'], pkg: 'arch-test' },
+  ],
+};
+
+export function qemuHostRequirements(arch: GuestArch, host: GuestArch | undefined = hostArch()): HostRequirements {
+  return [...QEMU_HOST_REQUIREMENTS[arch], ...(isForeign(arch, host) ? FOREIGN_BUILD_REQUIREMENTS[arch] : [])];
+}
+
 export interface GuestImage {
   hash: string;
+  arch: GuestArch;
   dir: string;
   /** The read-only qcow2 base. */
   base: string;
@@ -58,6 +83,7 @@ function fromManifest(dir: string, built: boolean): GuestImage {
   const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
   return {
     hash: manifest.hash,
+    arch: manifest.recipe.arch,
     dir,
     base: join(dir, 'base.qcow2'),
     kernel: join(dir, 'vmlinuz'),
@@ -68,8 +94,24 @@ function fromManifest(dir: string, built: boolean): GuestImage {
   };
 }
 
-export function ensureQemuHostPackages(progress: Progress): Promise<string[]> {
-  return ensureHostPackages(progress, QEMU_HOST_REQUIREMENTS);
+export function ensureQemuHostPackages(progress: Progress, arch: GuestArch): Promise<string[]> {
+  return ensureHostPackages(progress, qemuHostRequirements(arch));
+}
+
+/**
+ * How the build's commands that run guest binaries (mmdebstrap, the chroot commands) are
+ * started: as they are for the machine's own architecture; in a user namespace with a private
+ * binfmt_misc registration of qemu-user-static for another one (see foreign.ts).
+ */
+function guestCommandWrapper(arch: GuestArch): { wrap: (argv: string[]) => string[]; how: string } {
+  if (!isForeign(arch)) return { wrap: (argv) => argv, how: 'native' };
+  const conf = binfmtConfPath(arch);
+  if (!existsSync(conf)) throw new HostError(`${conf} is missing: qemu-user-static provides it (apt-get install qemu-user-static)`);
+  const registration = parseBinfmtRegistration(readFileSync(conf, 'utf8'), conf);
+  return {
+    wrap: (argv) => foreignArchArgv(registration, argv),
+    how: `under ${registration.interpreter} (qemu-user), registered in a private user namespace's binfmt_misc`,
+  };
 }
 
 /** The cached image of the recipe, built first when it is not there yet. */
@@ -81,7 +123,8 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
   const hash = guestRecipeHash(recipe);
   const dir = join(qemuCacheDir(), hash);
   if (existsSync(join(dir, MANIFEST))) return fromManifest(dir, false);
-  await ensureQemuHostPackages(progress);
+  await ensureQemuHostPackages(progress, recipe.arch);
+  const guest = guestCommandWrapper(recipe.arch);
   const work = join(qemuCacheDir(), `${hash}.partial-${process.pid}`);
   const started = performance.now();
   rmSync(work, { recursive: true, force: true });
@@ -89,8 +132,10 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
   try {
     await progress.step(`build ${recipe.name} guest image (${recipe.suite} ${recipe.arch}, mmdebstrap; cached as ${hash})`, async () => {
       const rootfs = join(work, 'rootfs');
-      await progress.step('mmdebstrap rootfs', () => run(guestMmdebstrapArgv(recipe, rootfs), { timeoutMs: 40 * 60_000 }));
-      await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs));
+      if (guest.how !== 'native') progress.note(`${recipe.arch} guest binaries run ${guest.how}`);
+      const expect = isForeign(recipe.arch) ? '~17 min, emulated' : '~1 min';
+      await progress.step(`mmdebstrap rootfs (${expect})`, () => run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000 }));
+      await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs, guest.wrap));
       if (recipe.containerImages.length) {
         const images = recipe.containerImages.map((tag) => {
           const tarball = tarballs[tag];
@@ -132,7 +177,7 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
   return fromManifest(dir, true);
 }
 
-async function bakeConfiguration(recipe: GuestRecipe, rootfs: string): Promise<void> {
+async function bakeConfiguration(recipe: GuestRecipe, rootfs: string, wrap: (argv: string[]) => string[]): Promise<void> {
   for (const file of recipe.files) {
     const target = join(rootfs, file.path);
     mkdirSync(dirname(target), { recursive: true });
@@ -141,7 +186,7 @@ async function bakeConfiguration(recipe: GuestRecipe, rootfs: string): Promise<v
     chmodSync(target, file.mode);
   }
   for (const argv of recipe.chrootCommands) {
-    await run(['chroot', rootfs, ...argv], { timeoutMs: 120_000 });
+    await run(wrap(['chroot', rootfs, ...argv]), { timeoutMs: 120_000 });
   }
 }
 

@@ -7,9 +7,12 @@ import { createHash } from 'node:crypto';
 import type { LabConfig } from '../topology/config.ts';
 
 /** Bump when the way an image is built changes without the recipe data changing. */
-export const GUEST_BUILD_VERSION = 1;
+export const GUEST_BUILD_VERSION = 2;
 
-export type GuestArch = 'amd64';
+/** Debian's names for the guest architectures (QEMU says x86_64 and aarch64). */
+export type GuestArch = 'amd64' | 'arm64';
+
+export const GUEST_ARCHES: readonly GuestArch[] = ['amd64', 'arm64'];
 
 /** web-arm's uplink as the guest configures it (systemd-networkd, static, no RA). */
 export interface GuestNetwork {
@@ -32,6 +35,8 @@ export interface GuestRecipe {
   mirror: string;
   variant: 'minbase' | 'apt';
   packages: string[];
+  /** debconf answers (`owner question type value`), set before the packages are installed. */
+  debconf: string[];
   /** dpkg path-exclude patterns (documentation, man pages, locales). */
   excludes: string[];
   hostname: string;
@@ -54,17 +59,38 @@ export interface GuestSpec {
   network: GuestNetwork;
 }
 
-export const GUEST_PACKAGES: Record<GuestArch, readonly string[]> = {
-  amd64: [
-    'systemd', 'systemd-sysv', 'udev', 'linux-image-cloud-amd64', 'qemu-guest-agent', 'iproute2',
-    'iputils-ping', 'podman', 'netavark', 'aardvark-dns', 'nftables', 'iptables', 'curl',
-    'util-linux-extra', 'ca-certificates',
-    // crun's systemd cgroup manager talks to systemd over D-Bus.
-    'dbus',
-    // sysctl (host-state snapshots); postfix, web-arm's MTA (the mail path).
-    'procps', 'postfix',
-  ],
+/** What every guest has, whatever its architecture. */
+const GUEST_SHARED_PACKAGES: readonly string[] = [
+  'systemd', 'systemd-sysv', 'udev', 'qemu-guest-agent', 'iproute2', 'iputils-ping', 'podman',
+  'netavark', 'aardvark-dns', 'nftables', 'iptables', 'curl', 'util-linux-extra', 'ca-certificates',
+  // crun's systemd cgroup manager talks to systemd over D-Bus.
+  'dbus',
+  // sysctl (host-state snapshots); postfix, web-arm's MTA (the mail path).
+  'procps', 'postfix',
+];
+
+/** The only per-architecture package: the cloud kernel (virtio drivers built in, no firmware). */
+const GUEST_KERNEL_PACKAGE: Record<GuestArch, string> = {
+  amd64: 'linux-image-cloud-amd64',
+  arm64: 'linux-image-cloud-arm64',
 };
+
+export const GUEST_PACKAGES: Record<GuestArch, readonly string[]> = {
+  amd64: [...GUEST_SHARED_PACKAGES, GUEST_KERNEL_PACKAGE.amd64],
+  arm64: [...GUEST_SHARED_PACKAGES, GUEST_KERNEL_PACKAGE.arm64],
+};
+
+/**
+ * Postfix asks how it is used when it is installed; answered here so its postinst writes a
+ * main.cf without asking (mmdebstrap runs dpkg with DEBIAN_FRONTEND=noninteractive). The mail
+ * name is the guest's, not the build machine's.
+ */
+export function guestDebconf(hostname: string): string[] {
+  return [
+    'postfix postfix/main_mailer_type select Internet Site',
+    `postfix postfix/mailname string ${hostname}`,
+  ];
+}
 
 /** The guest as web-arm: its hostname and uplink addressing from the lab config. */
 export function guestSpecFromConfig(config: LabConfig, arch: GuestArch = 'amd64'): GuestSpec {
@@ -128,6 +154,7 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
     mirror: spec.mirror,
     variant: 'minbase',
     packages: [...GUEST_PACKAGES[spec.arch]],
+    debconf: guestDebconf(spec.hostname),
     excludes: ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/locale/*', '/usr/share/info/*'],
     hostname: spec.hostname,
     files: [
@@ -142,6 +169,8 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       ['sh', '-c', "sed -i -E 's/^root:[^:]*:/root:!*:/' /etc/shadow && grep -q '^root:!' /etc/shadow"],
       // The agent is started by a udev rule in trixie; enabling makes it explicit anyway.
       ['sh', '-c', 'systemctl enable qemu-guest-agent.service || systemctl add-wants multi-user.target qemu-guest-agent.service'],
+      // Postfix's postinst took the build machine's hostname for myhostname.
+      ['postconf', '-e', `myhostname=${spec.hostname}`],
     ],
     diskSizeMiB: 4096,
     containerImages: [...(spec.containerImages ?? [])],
@@ -153,14 +182,25 @@ export function guestRecipeHash(recipe: GuestRecipe): string {
   return createHash('sha256').update(JSON.stringify({ version: GUEST_BUILD_VERSION, recipe })).digest('hex').slice(0, 12);
 }
 
-/** The mmdebstrap argv that builds the recipe's rootfs into the directory `output`. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The mmdebstrap argv that builds the recipe's rootfs into the directory `output`. The debconf
+ * answers go in after the essential packages (debconf is among them) and before the rest.
+ */
 export function guestMmdebstrapArgv(recipe: GuestRecipe, output: string): string[] {
+  const debconfHook = recipe.debconf.length
+    ? [`--essential-hook=printf '%s\\n' ${recipe.debconf.map(shellQuote).join(' ')} | chroot "$1" debconf-set-selections`]
+    : [];
   return [
     'mmdebstrap',
     `--variant=${recipe.variant}`,
     '--mode=root',
     `--architectures=${recipe.arch}`,
     `--include=${recipe.packages.join(',')}`,
+    ...debconfHook,
     ...recipe.excludes.map((e) => `--dpkgopt=path-exclude=${e}`),
     recipe.suite,
     output,

@@ -15,8 +15,10 @@ import { createNetns, deleteNetns, ipIn, netnsPath } from '../links/netns.ts';
 import type { Progress } from '../progress.ts';
 import { waitUntil } from '../wait.ts';
 import { GuestAgent } from './agent.ts';
-import { type Accel, guestKernelAppend, kvmProbeArgv, kvmProbeWorked, qemuX86Argv } from './argv.ts';
+import { type Accel, type AccelChoice, accelWithoutProbe, guestKernelAppend, kvmProbeArgv, kvmProbeWorked, qemuArgv } from './argv.ts';
+import { hostArch } from './foreign.ts';
 import { createOverlay, type GuestImage } from './image.ts';
+import type { GuestArch } from './recipe.ts';
 
 export interface VmNames {
   lab: string;
@@ -84,14 +86,14 @@ export interface RunningVm {
 }
 
 /**
- * KVM or TCG. On this kind of machine /dev/kvm exists but hangs with stock guest kernels, so
- * KVM is probed with a short boot and a timeout; the answer is kept in /run (per host kernel
- * and guest kernel). V6LAB_QEMU_ACCEL=tcg|kvm skips the probe.
+ * KVM or TCG. A guest of another architecture always runs under TCG. On this kind of machine
+ * /dev/kvm exists but hangs with stock guest kernels, so KVM is probed with a short boot and a
+ * timeout; the answer is kept in /run (per host kernel and guest kernel). V6LAB_QEMU_ACCEL=tcg|kvm
+ * skips the probe.
  */
-export async function chooseAccel(kernel: string, progress: Progress): Promise<{ accel: Accel; why: string }> {
-  const forced = process.env.V6LAB_QEMU_ACCEL;
-  if (forced === 'tcg' || forced === 'kvm') return { accel: forced, why: `V6LAB_QEMU_ACCEL=${forced}` };
-  if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
+export async function chooseAccel(arch: GuestArch, kernel: string, progress: Progress): Promise<AccelChoice> {
+  const decided = accelWithoutProbe(arch, hostArch(), process.env.V6LAB_QEMU_ACCEL, existsSync('/dev/kvm'));
+  if (decided) return decided;
   const key = `${release()}|${kernel}|${statSync(kernel).size}`;
   const cacheFile = '/run/v6lab/qemu-accel.json';
   try {
@@ -160,7 +162,7 @@ function qemuProcesses(names: VmNames): number[] {
 export async function startVm(options: VmOptions, progress: Progress): Promise<RunningVm> {
   const { names, image } = options;
   if (qemuProcesses(names).length) throw new LabBrokenError(`a QEMU for ${names.processMark} is already running: remove it first (destroyVm)`);
-  const { accel, why } = await chooseAccel(image.kernel, progress);
+  const { accel, why } = await chooseAccel(image.arch, image.kernel, progress);
   progress.note(`accelerator: ${accel} (${why})`);
   rmSync(names.runDir, { recursive: true, force: true });
   mkdirSync(names.runDir, { recursive: true });
@@ -171,14 +173,14 @@ export async function startVm(options: VmOptions, progress: Progress): Promise<R
   const qemuLog = join(names.runDir, 'qemu.log');
   await progress.step(`uplink: tap ${names.tap} in ${names.netns}`, () => createUplink(names, options.peer, options.tapMac));
   await createOverlay(image, disk);
-  const argv = qemuX86Argv({
+  const argv = qemuArgv(image.arch, {
     name: names.name,
     processName: names.processMark,
     accel,
     memoryMiB: options.memoryMiB ?? 1024,
     kernel: image.kernel,
     initrd: image.initrd,
-    append: guestKernelAppend(),
+    append: guestKernelAppend(image.arch),
     disk,
     tap: names.tap,
     mac: options.mac,

@@ -1,8 +1,10 @@
 /**
- * The qemu tier's foundation, end to end (x86_64 guest): the guest image is built (or taken
- * from the cache), web-arm boots under QEMU inside a lab namespace holding its tap, reaches
- * multi-user.target with its static uplink configured by systemd-networkd, answers through its
- * agent, reaches the router's end of its link, powers off, and leaves nothing behind.
+ * The qemu tier's foundation, end to end, for one guest architecture (V6LAB_QEMU_ARCH: x86_64,
+ * the default, or aarch64): the guest image is built (or taken from the cache; an aarch64 one
+ * is built under qemu-user, ~17 min), web-arm boots under QEMU inside a lab namespace holding
+ * its tap, reaches multi-user.target with its static uplink configured by systemd-networkd,
+ * answers through its agent, reaches the router's end of its link, powers off, and leaves
+ * nothing behind.
  *
  * Slow (a cold TCG boot takes a minute or two), so gated: V6LAB_QEMU=1 and root.
  */
@@ -12,7 +14,8 @@ import { run } from '../../lab/exec.ts';
 import { findProcesses } from '../../lab/host/processes.ts';
 import { netnsPath } from '../../lab/links/netns.ts';
 import { createProgress } from '../../lab/progress.ts';
-import { guestRecipe, guestSpecFromConfig } from '../../lab/qemu/recipe.ts';
+import { QEMU_ARCH } from '../../lab/qemu/foreign.ts';
+import { GUEST_ARCHES, type GuestArch, guestRecipe, guestSpecFromConfig } from '../../lab/qemu/recipe.ts';
 import { ensureGuestImage, type GuestImage } from '../../lab/qemu/image.ts';
 import { consoleTail, destroyVm, powerOffVm, type RunningVm, startVm, vmNames } from '../../lab/qemu/vm.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
@@ -21,7 +24,15 @@ const enabled = process.env.V6LAB_QEMU === '1' && process.getuid?.() === 0;
 const LAB = `qt${process.pid % 10000}`;
 const MINUTE = 60_000;
 
-describe.runIf(enabled)('qemu tier: web-arm as an x86_64 guest', () => {
+/** The guest architecture by QEMU's name (as in qemu-system-<name>). */
+function archFromEnv(value = process.env.V6LAB_QEMU_ARCH ?? 'x86_64'): GuestArch {
+  const arch = GUEST_ARCHES.find((a) => QEMU_ARCH[a] === value);
+  if (!arch) throw new Error(`V6LAB_QEMU_ARCH=${value}: expected one of ${GUEST_ARCHES.map((a) => QEMU_ARCH[a]).join(', ')}`);
+  return arch;
+}
+const ARCH = archFromEnv();
+
+describe.runIf(enabled)(`qemu tier: web-arm as an ${QEMU_ARCH[ARCH]} guest`, () => {
   const config = defaultConfig();
   const names = vmNames(LAB);
   const progress = createProgress({ style: 'plain' });
@@ -37,7 +48,8 @@ describe.runIf(enabled)('qemu tier: web-arm as an x86_64 guest', () => {
 
   it('builds the guest image, or takes it from the cache', async () => {
     const started = performance.now();
-    image = await ensureGuestImage(guestRecipe(guestSpecFromConfig(config)), progress);
+    image = await ensureGuestImage(guestRecipe(guestSpecFromConfig(config, ARCH)), progress);
+    expect(image.arch).toBe(ARCH);
     times[image.built ? 'imageBuild' : 'imageFromCache'] = Math.round(performance.now() - started);
     expect(existsSync(image.base)).toBe(true);
     expect(existsSync(image.kernel)).toBe(true);
@@ -71,6 +83,7 @@ describe.runIf(enabled)('qemu tier: web-arm as an x86_64 guest', () => {
       throw error;
     }
     expect((await running.agent.succeed('hostname')).trim()).toBe(config.webArm.hostname);
+    expect((await running.agent.succeed('uname -m')).trim()).toBe(QEMU_ARCH[ARCH]);
   }, 25 * MINUTE);
 
   it('has the static uplink: GUA on enp1s0, networkd active, routes via the on-link gateways', async () => {
@@ -92,6 +105,9 @@ describe.runIf(enabled)('qemu tier: web-arm as an x86_64 guest', () => {
     const failed = running.stdout.trim() === 'running' ? '' : await agent.succeed('systemctl --failed --no-legend --plain');
     expect(`${running.stdout.trim()}\n${failed}`.trim()).toBe('running');
     expect((await agent.succeed("podman info --format '{{.Host.NetworkBackend}}'", { timeoutMs: 120_000 })).trim()).toBe('netavark');
+    // Postfix was configured without questions, for this guest.
+    expect((await agent.succeed('postconf -h myhostname')).trim()).toBe(config.webArm.hostname);
+    expect((await agent.succeed('systemctl is-active postfix')).trim()).toBe('active');
     // Root cannot log in.
     expect(await agent.succeed("grep '^root:' /etc/shadow")).toMatch(/^root:!/);
   }, 5 * MINUTE);

@@ -15,8 +15,18 @@ import {
   parseExecPid,
   SYNC_BYTE,
 } from '../../lab/qemu/agentProtocol.ts';
-import { AGENT_PORT_NAME, guestKernelAppend, kvmProbeWorked, qemuX86Argv, type QemuVmSpec } from '../../lab/qemu/argv.ts';
 import {
+  accelWithoutProbe,
+  AGENT_PORT_NAME,
+  guestKernelAppend,
+  kvmProbeWorked,
+  qemuAarch64Argv,
+  qemuArgv,
+  qemuX86Argv,
+  type QemuVmSpec,
+} from '../../lab/qemu/argv.ts';
+import {
+  GUEST_PACKAGES,
   guestMmdebstrapArgv,
   guestRecipe,
   guestRecipeHash,
@@ -45,6 +55,27 @@ describe('guest recipe', () => {
     expect(recipe.chrootCommands).toContainEqual(['systemctl', 'enable', 'systemd-networkd.service']);
   });
 
+  it('differs between amd64 and arm64 only in the kernel package; both have postfix', () => {
+    const amd64 = guestRecipe(spec);
+    const arm64 = guestRecipe(guestSpecFromConfig(defaultConfig(), 'arm64'));
+    expect(amd64.arch).toBe('amd64');
+    expect(arm64.arch).toBe('arm64');
+    expect(arm64.packages).toContain('linux-image-cloud-arm64');
+    expect(arm64.packages).not.toContain('linux-image-cloud-amd64');
+    const withoutKernel = (packages: readonly string[]) => packages.filter((p) => !p.startsWith('linux-image-'));
+    expect(withoutKernel(GUEST_PACKAGES.arm64)).toEqual(withoutKernel(GUEST_PACKAGES.amd64));
+    expect(GUEST_PACKAGES.amd64).toContain('postfix');
+    expect(GUEST_PACKAGES.arm64).toContain('postfix');
+    expect({ ...arm64, arch: 'amd64', packages: [] }).toEqual({ ...amd64, packages: [] });
+    expect(guestRecipeHash(arm64)).not.toBe(guestRecipeHash(amd64));
+  });
+
+  it("answers postfix's questions with the guest's name, and names the guest in main.cf", () => {
+    const recipe = guestRecipe(spec);
+    expect(recipe.debconf).toEqual(['postfix postfix/main_mailer_type select Internet Site', 'postfix postfix/mailname string web-arm']);
+    expect(recipe.chrootCommands).toContainEqual(['postconf', '-e', 'myhostname=web-arm']);
+  });
+
   it('has a stable hash that changes with anything baked in', () => {
     const base = guestRecipeHash(guestRecipe(spec));
     expect(base).toMatch(/^[0-9a-f]{12}$/);
@@ -66,6 +97,15 @@ describe('guest recipe', () => {
     expect(argv.slice(0, 4)).toEqual(['mmdebstrap', '--variant=minbase', '--mode=root', '--architectures=amd64']);
     expect(argv.slice(-3)).toEqual(['trixie', '/cache/x/rootfs', 'http://deb.debian.org/debian']);
     expect(argv).toContain(`--include=${recipe.packages.join(',')}`);
+    // debconf answers before the packages are installed, quoted for the hook's shell.
+    expect(argv).toContain(
+      `--essential-hook=printf '%s\\n' 'postfix postfix/main_mailer_type select Internet Site' 'postfix postfix/mailname string web-arm' | chroot "$1" debconf-set-selections`,
+    );
+    expect(guestMmdebstrapArgv(guestRecipe(guestSpecFromConfig(defaultConfig(), 'arm64')), '/r')[3]).toBe('--architectures=arm64');
+    expect(guestMmdebstrapArgv({ ...recipe, debconf: ["a b string it's"] }, '/r')).toContain(
+      `--essential-hook=printf '%s\\n' 'a b string it'\\''s' | chroot "$1" debconf-set-selections`,
+    );
+    expect(guestMmdebstrapArgv({ ...recipe, debconf: [] }, '/r').some((a) => a.startsWith('--essential-hook'))).toBe(false);
     expect(mkfsArgv('/r', '/r.ext4', 4096)).toEqual([
       'mkfs.ext4', '-q', '-F', '-L', 'v6lab-root', '-E', 'lazy_itable_init=0,lazy_journal_init=0', '-d', '/r', '/r.ext4', '4096M',
     ]);
@@ -106,7 +146,7 @@ describe('QEMU command line', () => {
     memoryMiB: 1024,
     kernel: '/cache/qemu/h/vmlinuz',
     initrd: '/cache/qemu/h/initrd.img',
-    append: guestKernelAppend(),
+    append: guestKernelAppend('amd64'),
     disk: '/run/v6lab/main/qemu/web-arm/disk.qcow2',
     tap: 'web-arm',
     mac: '96:00:02:c0:12:43',
@@ -115,6 +155,8 @@ describe('QEMU command line', () => {
     consoleLog: '/run/v6lab/main/qemu/web-arm/console.log',
     pidFile: '/run/v6lab/main/qemu/web-arm/qemu.pid',
   };
+  const armVm: QemuVmSpec = { ...vm, append: guestKernelAppend('arm64') };
+  const after = (argv: string[], flag: string) => argv.filter((_, i) => argv[i - 1] === flag);
 
   it('renders an x86_64 TCG guest (golden)', () => {
     expectGolden('qemu-x86-tcg.argv', `${qemuX86Argv(vm).join('\n')}\n`);
@@ -146,6 +188,61 @@ describe('QEMU command line', () => {
     expect(argv).toContain('socket,id=qga0,path=/run/v6lab/main/qemu/web-arm/qga.sock,server=on,wait=off');
     expect(argv).toContain(`virtserialport,bus=vser0.0,chardev=qga0,name=${AGENT_PORT_NAME}`);
     expect(argv).toContain('file:/run/v6lab/main/qemu/web-arm/console.log');
+  });
+
+  it('renders an aarch64 TCG guest (golden)', () => {
+    expectGolden('qemu-aarch64-tcg.argv', `${qemuAarch64Argv(armVm).join('\n')}\n`);
+  });
+
+  it('is virt with multi-threaded TCG on two vCPUs, the fast pointer authentication, no default devices', () => {
+    const argv = qemuAarch64Argv(armVm);
+    expect(argv[0]).toBe('qemu-system-aarch64');
+    expect(after(argv, '-M')).toEqual(['virt']);
+    expect(after(argv, '-accel')).toEqual(['tcg,thread=multi']);
+    expect(after(argv, '-cpu')).toEqual(['max,pauth-impdef=on']);
+    expect(after(argv, '-smp')).toEqual(['2']);
+    expect(after(argv, '-m')).toEqual(['1024']);
+    expect(argv).toContain('-nodefaults');
+    expect(after(argv, '-name')).toEqual(['web-arm,process=v6lab-main-web-arm']);
+    expect(after(argv, '-kernel')).toEqual(['/cache/qemu/h/vmlinuz']);
+    expect(after(argv, '-initrd')).toEqual(['/cache/qemu/h/initrd.img']);
+  });
+
+  it('boots aarch64 with its console on the PL011 (ttyAMA0), x86_64 on ttyS0', () => {
+    expect(guestKernelAppend('arm64')).toBe('root=/dev/vda rw console=ttyAMA0 panic=-1');
+    expect(guestKernelAppend('amd64', ['quiet'])).toBe('root=/dev/vda rw console=ttyS0 panic=-1 quiet');
+    expect(after(qemuAarch64Argv(armVm), '-append')).toEqual(['root=/dev/vda rw console=ttyAMA0 panic=-1']);
+  });
+
+  it('gives aarch64 the same single NIC (enp1s0), disk, agent port, RNG, QMP and console file as x86_64', () => {
+    const arm = qemuAarch64Argv(armVm);
+    const x86 = qemuX86Argv(vm);
+    const netdevs = arm.filter((_, i) => ['-netdev', '-nic', '-net'].includes(arm[i - 1] ?? ''));
+    expect(netdevs).toEqual(['tap,id=uplink,ifname=web-arm,script=no,downscript=no']);
+    const devices = after(arm, '-device');
+    expect(devices).toContain('pcie-root-port,id=rp1,bus=pcie.0,addr=0x2,chassis=1');
+    expect(devices).toContain('virtio-net-pci,netdev=uplink,mac=96:00:02:c0:12:43,bus=rp1,romfile=');
+    expect(devices.filter((d) => /net/.test(d))).toHaveLength(1);
+    expect(devices.filter((d) => !d.startsWith('virtio-net-pci'))).toEqual(after(x86, '-device').filter((d) => !d.startsWith('virtio-net-pci')));
+    for (const flag of ['-drive', '-chardev', '-qmp', '-serial', '-pidfile']) expect(after(arm, flag)).toEqual(after(x86, flag));
+    expect(devices).toContain(`virtserialport,bus=vser0.0,chardev=qga0,name=${AGENT_PORT_NAME}`);
+  });
+
+  it('picks the command line by the guest architecture', () => {
+    expect(qemuArgv('arm64', armVm)).toEqual(qemuAarch64Argv(armVm));
+    expect(qemuArgv('amd64', vm)).toEqual(qemuX86Argv(vm));
+  });
+
+  it('runs a foreign guest under TCG without a KVM probe, and probes only x86_64 on x86_64', () => {
+    const foreign = accelWithoutProbe('arm64', 'amd64', undefined, true);
+    expect(foreign?.accel).toBe('tcg');
+    expect(foreign?.why).toMatch(/arm64 guest on an amd64 machine: always TCG .*no KVM probe/);
+    expect(accelWithoutProbe('arm64', 'amd64', 'kvm', true)?.accel).toBe('tcg');
+    expect(accelWithoutProbe('amd64', 'amd64', 'tcg', true)).toEqual({ accel: 'tcg', why: 'V6LAB_QEMU_ACCEL=tcg' });
+    expect(accelWithoutProbe('amd64', 'amd64', undefined, false)).toEqual({ accel: 'tcg', why: 'no /dev/kvm' });
+    expect(accelWithoutProbe('amd64', 'amd64', undefined, true)).toBeUndefined();
+    expect(accelWithoutProbe('arm64', 'arm64', 'kvm', true)).toEqual({ accel: 'kvm', why: 'V6LAB_QEMU_ACCEL=kvm' });
+    expect(accelWithoutProbe('arm64', 'arm64', undefined, true)?.accel).toBe('tcg');
   });
 
   it('uses the host CPU with KVM', () => {

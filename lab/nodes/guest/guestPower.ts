@@ -9,7 +9,7 @@ import { ensureGuestImage, ensureQemuHostPackages, type GuestImage } from '../..
 import { guestRecipe, guestSpecFromConfig, type GuestArch } from '../../qemu/recipe.ts';
 import { consoleTail, destroyVm, startVm, type RunningVm } from '../../qemu/vm.ts';
 import type { GuestRecord } from '../../state/store.ts';
-import type { LabConfig } from '../../topology/config.ts';
+import { nativeArch, type LabConfig } from '../../topology/config.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { waitUntil } from '../../wait.ts';
 import { configureRouterPort } from '../wiring.ts';
@@ -17,14 +17,22 @@ import { forgetGuestAgent, guestAgent, guestMachine, webArmVmNames } from './gue
 
 const BOOT_TIMEOUT_MS = 15 * 60_000;
 
-const DEBIAN_ARCH: Record<LabConfig['lab']['arch'], GuestArch | undefined> = { x86_64: 'amd64', aarch64: undefined };
+const DEBIAN_ARCH: Record<LabConfig['lab']['arch'], GuestArch> = { x86_64: 'amd64', aarch64: 'arm64' };
 
+/**
+ * The guest's Debian architecture. The lab's container image (stand-ins, probe) is built for
+ * this machine's architecture, so a guest of another architecture could boot but not run it.
+ */
 export function guestArchOf(config: LabConfig): GuestArch {
-  const arch = DEBIAN_ARCH[config.lab.arch];
-  if (!arch) {
-    throw new ConfigError('lab.arch', config.lab.arch, 'has no guest image recipe on the qemu tier yet', 'use --arch x86_64');
+  if (config.lab.arch !== nativeArch()) {
+    throw new ConfigError(
+      'lab.arch',
+      config.lab.arch,
+      `is not this machine's architecture (${nativeArch()}): the lab's container image is built for ${nativeArch()} only, so web-arm's containers could not run in a ${config.lab.arch} guest`,
+      `use --arch ${nativeArch()} here, or run --arch ${config.lab.arch} on a ${config.lab.arch} machine (e.g. the nightly ARM runner)`,
+    );
   }
-  return arch;
+  return DEBIAN_ARCH[config.lab.arch];
 }
 
 export interface GuestBoot {
@@ -35,7 +43,7 @@ export interface GuestBoot {
 
 export async function bootGuest(plan: LabPlan, containerImage: { tag: string; tarball: string }, progress: Progress): Promise<GuestBoot> {
   const config = plan.config;
-  await progress.step('host packages for QEMU', () => ensureQemuHostPackages(progress));
+  await progress.step('host packages for QEMU', () => ensureQemuHostPackages(progress, guestArchOf(config)));
   const recipe = guestRecipe({ ...guestSpecFromConfig(config, guestArchOf(config)), containerImages: [containerImage.tag] });
   const image = await progress.step('web-arm guest image', () => ensureGuestImage(recipe, progress, { [containerImage.tag]: containerImage.tarball }));
   progress.note(`guest image ${image.hash} (kernel ${image.kernelVersion})${image.built ? `, built in ${Math.round((image.buildMs ?? 0) / 1000)} s` : ', from the cache'}`);

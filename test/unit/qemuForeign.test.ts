@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { HostError } from '../../lab/errors.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/qemu/foreign.ts';
+import { qemuHostRequirements } from '../../lab/qemu/image.ts';
+import { thrown } from './helpers/golden.ts';
+
+/** /usr/lib/binfmt.d/qemu-aarch64.conf from bookworm's qemu-user-static. */
+const DEBIAN_AARCH64 =
+  ':qemu-aarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:OPF\n';
+
+describe('foreign-architecture builds', () => {
+  it('names the architectures as Debian and QEMU do, and knows which are foreign here', () => {
+    expect(QEMU_ARCH).toEqual({ amd64: 'x86_64', arm64: 'aarch64' });
+    expect(hostArch('x64')).toBe('amd64');
+    expect(hostArch('arm64')).toBe('arm64');
+    expect(hostArch('riscv64')).toBeUndefined();
+    expect(isForeign('arm64', 'amd64')).toBe(true);
+    expect(isForeign('amd64', 'amd64')).toBe(false);
+    expect(binfmtConfPath('arm64')).toBe('/usr/lib/binfmt.d/qemu-aarch64.conf');
+  });
+
+  it("reads qemu-user-static's registration, which must open the interpreter at registration (F)", () => {
+    const registration = parseBinfmtRegistration(`# comment\n\n${DEBIAN_AARCH64}`);
+    expect(registration).toEqual({
+      name: 'qemu-aarch64',
+      interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P',
+      flags: 'OPF',
+      line: DEBIAN_AARCH64.trim(),
+    });
+    expect(thrown(() => parseBinfmtRegistration(DEBIAN_AARCH64.replace(':OPF', ':OP'), 'x.conf'))).toBeInstanceOf(HostError);
+    expect(() => parseBinfmtRegistration(DEBIAN_AARCH64.replace(':OPF', ':OP'), 'x.conf')).toThrow(/x\.conf: the registration lacks the F flag/);
+    expect(() => parseBinfmtRegistration('', 'x.conf')).toThrow(/x\.conf holds no binfmt_misc registration/);
+    expect(() => parseBinfmtRegistration(':qemu-aarch64:M::magic:/usr/bin/x:F')).toThrow(/not a binfmt_misc registration/);
+    expect(() => parseBinfmtRegistration(':a b:M::m::/x:F')).toThrow(/not a binfmt_misc registration/);
+  });
+
+  it('wraps a command: new user, mount and pid namespaces, identity maps, a private binfmt_misc', () => {
+    const registration = parseBinfmtRegistration(DEBIAN_AARCH64);
+    const argv = foreignArchArgv(registration, ['mmdebstrap', '--mode=root', 'trixie', '/out']);
+    expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+    const [outer, , line, stage1, stage2, ...command] = argv.slice(2);
+    expect(line).toBe(registration.line);
+    expect(command).toEqual(['mmdebstrap', '--mode=root', 'trixie', '/out']);
+    expect(outer).toContain('unshare --user --mount --propagation private --pid --fork --mount-proc -- sh -c "$stage1"');
+    expect(outer).toContain('echo "0 0 65536" > "/proc/$child/uid_map"');
+    expect(outer).toContain('echo "0 0 65536" > "/proc/$child/gid_map"');
+    expect(outer).toContain('trap stop TERM INT HUP');
+    // Stage 1 waits for the maps, then execs stage 2, which mounts the private binfmt_misc first.
+    expect(stage1).toMatch(/until grep -q \. \/proc\/self\/uid_map;.*exec sh -c "\$stage2"/);
+    expect(stage2).toMatch(/^set -e; mount -t binfmt_misc v6lab-binfmt \/proc\/sys\/fs\/binfmt_misc; .*> \/proc\/sys\/fs\/binfmt_misc\/register; shift; exec "\$@"$/);
+    // The machine's own binfmt_misc is never written to: only the one mounted inside.
+    expect(argv.join('\n').match(/binfmt_misc\/register/g)).toHaveLength(1);
+  });
+
+  it('needs qemu-user-static and arch-test only to build a foreign guest', () => {
+    const pkgs = (arch: 'amd64' | 'arm64') => qemuHostRequirements(arch, 'amd64').map((r) => r.pkg);
+    expect(pkgs('arm64')).toEqual(expect.arrayContaining(['qemu-system-arm', 'qemu-user-static', 'arch-test', 'mmdebstrap', 'qemu-utils']));
+    expect(pkgs('arm64')).not.toContain('qemu-system-x86');
+    expect(pkgs('amd64')).toContain('qemu-system-x86');
+    expect(pkgs('amd64')).not.toContain('qemu-user-static');
+    expect(pkgs('amd64')).not.toContain('qemu-system-arm');
+    expect(qemuHostRequirements('arm64', 'amd64').find((r) => r.pkg === 'qemu-user-static')?.path).toEqual(['/usr/bin/qemu-aarch64-static']);
+  });
+});
