@@ -41,7 +41,7 @@ export async function unitStates(machine: Machine, names: readonly string[]): Pr
  * and the unit's journal of this boot (its own output and systemd's lines about it).
  */
 async function failuresOf(machine: Machine, names: readonly string[]): Promise<UnitFailure[]> {
-  const states = await unitStates(machine, names);
+  const states = await settledStates(machine, names);
   const failed = names.filter((n) => states.get(n) !== 'active');
   return Promise.all(
     failed.map(async (unit) => {
@@ -50,6 +50,21 @@ async function failuresOf(machine: Machine, names: readonly string[]): Promise<U
       return { unit, error: `${states.get(unit) ?? 'unknown'}${dependency}: ${journal.split('\n').join(' | ')}` };
     }),
   );
+}
+
+const TRANSITIONAL = new Set(['activating', 'deactivating', 'reloading', 'refreshing']);
+
+/**
+ * The units' states once none is on its way somewhere: `systemctl restart` returns when its own
+ * job is done, while jobs it pulled in (PartOf= restarts) may still run.
+ */
+async function settledStates(machine: Machine, names: readonly string[]): Promise<Map<string, string>> {
+  const deadline = performance.now() + SYSTEMCTL_TIMEOUT_MS;
+  for (;;) {
+    const states = await unitStates(machine, names);
+    if (![...states.values()].some((s) => TRANSITIONAL.has(s)) || performance.now() > deadline) return states;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** systemctl start of several units in one transaction; what did not end up active is reported. */
