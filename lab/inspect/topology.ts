@@ -7,6 +7,7 @@
 import type Docker from 'dockerode';
 import { webArmDocker } from '../nodes/webArm/webArm.ts';
 import { guestMachine } from '../nodes/guest/guestMachine.ts';
+import { inspectAllContainers } from '../state/workloadSnapshot.ts';
 import { compactPorts, plannedTopology, withLivePodman, type PodmanContainerFacts, type PodmanNetworkFacts, type TopologyFacts } from '../report/graph.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
@@ -60,16 +61,7 @@ export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['po
   const networks: PodmanNetworkFacts[] = (JSON.parse(await machine.succeed('podman network ls --format json')) as LibpodNetwork[])
     .map((n) => ({ name: n.name, bridge: n.network_interface, subnets: (n.subnets ?? []).map((x) => x.subnet) }))
     .sort((a, b) => (a.name === 'podman' ? -1 : b.name === 'podman' ? 1 : a.name.localeCompare(b.name)));
-  const ids = (await machine.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
-  const infos = ids.length
-    ? (JSON.parse(await machine.succeed(`podman container inspect ${ids.join(' ')}`)) as Array<{
-        Name: string;
-        NetworkSettings?: {
-          Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }>;
-          Ports?: Record<string, Array<{ HostPort: string }> | null>;
-        };
-      }>)
-    : [];
+  const infos = await inspectAllContainers(machine);
   const containers: PodmanContainerFacts[] = infos.map((info) => ({
     name: info.Name.replace(/^\//, ''),
     networks: Object.entries(info.NetworkSettings?.Networks ?? {})

@@ -22,17 +22,26 @@ export interface WorkloadSnapshot {
   defaultNetwork: string;
 }
 
+/** What `podman container inspect` says of a container, as far as the lab reads it. */
+export interface PodmanInspect {
+  Name: string;
+  Id: string;
+  State: { StartedAt: string };
+  NetworkSettings?: {
+    Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }>;
+    Ports?: Record<string, Array<{ HostPort: string }> | null>;
+  };
+}
+
+/** `podman container inspect` of every container of web-arm's podman (running or not), through its machine. */
+export async function inspectAllContainers(webArm: Machine): Promise<PodmanInspect[]> {
+  const ids = (await webArm.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
+  return ids.length ? (JSON.parse(await webArm.succeed(`podman container inspect ${ids.join(' ')}`)) as PodmanInspect[]) : [];
+}
+
 /** Every container of web-arm's podman (running or not) with the facts the checks compare. */
 export async function inspectContainers(webArm: Machine): Promise<ContainerFacts[]> {
-  const ids = (await webArm.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
-  if (!ids.length) return [];
-  const infos = JSON.parse(await webArm.succeed(`podman container inspect ${ids.join(' ')}`)) as Array<{
-    Name: string;
-    Id: string;
-    State: { StartedAt: string };
-    NetworkSettings?: { Networks?: Record<string, unknown> };
-  }>;
-  return infos
+  return (await inspectAllContainers(webArm))
     .map((info) => ({
       name: info.Name.replace(/^\//, ''),
       id: info.Id,
