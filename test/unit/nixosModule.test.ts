@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { planDesign } from '../../lab/designs/registry.ts';
+import { ConfigError } from '../../lab/errors.ts';
+import { nixosLayout, renderNixosModule } from '../../lab/nixos/module.ts';
+import { nixosModuleModel, nixSysctlValue, shellWord, sysctlFromNix } from '../../lab/nixos/moduleModel.ts';
+import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
+import { expectGolden, thrown } from './helpers/golden.ts';
+
+const LAYOUT = nixosLayout('localhost/v6lab-node:0123456789ab');
+const COMMAND = 'pnpm lab export nixos v6egress';
+
+function configWith(params: Record<string, unknown>, design = 'v6egress'): LabConfig {
+  const config = defaultConfig();
+  config.design = { name: design, params };
+  return config;
+}
+
+describe('renderNixosModule (v6egress)', () => {
+  it('renders the production module (golden)', () => {
+    expectGolden('v6egress.nix', renderNixosModule(planDesign(defaultConfig(), LAYOUT), LAYOUT, COMMAND));
+  });
+
+  it('renders strictEnsure and reloadNetworksAfterFirewall (golden)', () => {
+    const plan = planDesign(configWith({ strictEnsure: true, reloadNetworksAfterFirewall: true }), LAYOUT);
+    expectGolden('v6egress-strict-reload.nix', renderNixosModule(plan, LAYOUT, `${COMMAND} --set design.params.strictEnsure=true --set design.params.reloadNetworksAfterFirewall=true`));
+  });
+
+  it('carries other params into the service, the script and the probe', () => {
+    const plan = planDesign(configWith({ networkName: 'egress6', ipv6Subnet: 'fd00:1:2::/64', probeName: 'p6', probePort: 9090 }), LAYOUT);
+    const text = renderNixosModule(plan, LAYOUT, COMMAND);
+    expect(text).toContain('  systemd.services.egress6-network = {');
+    expect(text).toContain('      podman network exists egress6 || podman network create --ipv6 --subnet 10.89.0.0/24 --subnet fd00:1:2::/64 egress6\n');
+    expect(text).toContain('    before = [ "podman-p6.service" ];');
+    expect(text).toContain('  virtualisation.oci-containers.containers.p6 = {');
+    expect(text).toContain('    extraOptions = [ "--network=egress6" ];');
+    expect(text).toContain('    cmd = [ "/usr/local/bin/v6lab-responder" "--name" "p6" "--http" "9090" ];');
+    expect(text).toContain('  systemd.services.podman-p6 = {');
+  });
+});
+
+describe('nixosModuleModel', () => {
+  it('reads the plan: sysctls, the ensure service, the probe container with only its own dependencies', () => {
+    const model = nixosModuleModel(planDesign(defaultConfig(), LAYOUT), LAYOUT);
+    expect(model.sysctls).toEqual({ 'net.ipv6.conf.all.forwarding': true });
+    expect(model.services.map((s) => s.name)).toEqual(['v6egress-network']);
+    expect(model.containers).toEqual([
+      {
+        name: 'v6probe',
+        image: LAYOUT.image,
+        cmd: ['/usr/local/bin/v6lab-responder', '--name', 'v6probe', '--http', '8080'],
+        ports: [],
+        extraOptions: ['--network=v6egress'],
+        unit: { wants: ['v6egress-network.service'], requires: ['v6egress-network.service'], after: ['v6egress-network.service'], before: [] },
+      },
+    ]);
+  });
+
+  it('refuses a design whose units or files have no NixOS rendering, naming them', () => {
+    const plan = planDesign(configWith({}, 'routed-subprefix'), LAYOUT);
+    const error = thrown(() => nixosModuleModel(plan, LAYOUT));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(/routed6-no-nat66.service .*no NixOS rendering/);
+  });
+
+  it('maps sysctl values both ways', () => {
+    expect(['1', '0', '2', '-1', '65536', '4096 87380', '01'].map(nixSysctlValue)).toEqual([true, false, 2, -1, 65536, '4096 87380', '01']);
+    for (const v of ['1', '0', '2', '4096 87380']) expect(sysctlFromNix(nixSysctlValue(v))).toBe(v);
+  });
+
+  it('quotes shell words only when needed', () => {
+    expect(['podman', '--all', "it's", 'a b', ''].map(shellWord)).toEqual(['podman', '--all', `'it'\\''s'`, "'a b'", "''"]);
+  });
+});
