@@ -6,8 +6,8 @@ import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const exportVerb: Verb = {
-  summary: 'print a design rendered for a host outside the lab (nixos: the NixOS module)',
-  usage: 'pnpm lab export nixos <design> [--set design.params.name=value …]',
+  summary: "print a design rendered for a host outside the lab (nixos: the NixOS module; nixos-vm: the lab VM's host side, importing it)",
+  usage: 'pnpm lab export nixos|nixos-vm <design> [--set design.params.name=value …]',
   async run(args) {
     const options = parseCommon(args);
     const [formatName, designName, ...extra] = options.positionals;

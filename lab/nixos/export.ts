@@ -7,6 +7,7 @@ import { getDesign, planDesign } from '../designs/registry.ts';
 import { UsageError } from '../errors.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { nixosLayout, renderNixosModule } from './module.ts';
+import { renderVmModule } from './vmModule.ts';
 
 export interface ExportFormat {
   name: string;
@@ -24,6 +25,14 @@ const FORMATS: readonly ExportFormat[] = [
     render(config, image, command) {
       const layout = nixosLayout(image);
       return renderNixosModule(planDesign(config, layout), layout, command);
+    },
+  },
+  {
+    name: 'nixos-vm',
+    summary: "web-arm's host side for the lab's NixOS VM (uplink, management NIC, firewall, live containers), importing ./<design>.nix",
+    designs: ['v6egress'],
+    render(config, image, command) {
+      return renderVmModule(config, { designModule: `${config.design.name}.nix`, image, command });
     },
   },
 ];

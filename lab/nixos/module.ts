@@ -15,11 +15,13 @@ export function renderNixosModule(plan: DesignPlan, layout: HostLayout, command:
   return printNixosModule(nixosModuleModel(plan, layout), command);
 }
 
-function comment(text: string): string {
+/** A Nix comment line (line breaks in text become spaces). */
+export function comment(text: string): string {
   return `# ${text.replace(/[\r\n]+/g, ' ')}`;
 }
 
-function list(values: readonly string[]): string {
+/** A list of strings on one line. */
+export function list(values: readonly string[]): string {
   return values.length ? `[ ${values.map(nixString).join(' ')} ]` : '[ ]';
 }
 
@@ -47,7 +49,8 @@ function serviceLines(s: NixosService): string[] {
   ];
 }
 
-function containerLines(c: NixosContainer): string[] {
+/** `virtualisation.oci-containers.containers.<name>` and, when it has any, its unit's extra dependencies. */
+export function containerLines(c: NixosContainer): string[] {
   const lines = [
     `  ${nixAttrPath(['virtualisation', 'oci-containers', 'containers', c.name])} = {`,
     `    image = ${nixString(c.image)};`,

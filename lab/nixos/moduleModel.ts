@@ -80,7 +80,7 @@ export function nixosModuleModel(plan: DesignPlan, layout: HostLayout): NixosMod
   const services: NixosService[] = [];
   const containers: NixosContainer[] = [];
   for (const unit of plan.units) {
-    if (isOciContainerUnit(unit)) containers.push(containerOf(unit, layout));
+    if (isOciContainerUnit(unit)) containers.push(ociContainerOf(unit, layout));
     else services.push(serviceOf(unit, plan, layout, usedFiles));
   }
   for (const file of Object.keys(plan.files)) {
@@ -102,7 +102,8 @@ export function nixosModuleModel(plan: DesignPlan, layout: HostLayout): NixosMod
   };
 }
 
-function isOciContainerUnit(unit: UnitSpec): boolean {
+/** A `podman-<name>.service` unit rendered by ociContainerUnit() (it runs `podman run`). */
+export function isOciContainerUnit(unit: UnitSpec): boolean {
   const first = unit.service.execStart[0];
   return /^podman-.+\.service$/.test(unit.name) && first !== undefined && /^podman run /.test(first);
 }
@@ -156,7 +157,8 @@ function scriptLine(line: string, field: string, plan: DesignPlan, layout: HostL
   return text;
 }
 
-function containerOf(unit: UnitSpec, layout: HostLayout): NixosContainer {
+/** An oci-containers entry from a `podman-<name>.service` unit (its `podman run` line read back). */
+export function ociContainerOf(unit: UnitSpec, layout: HostLayout): NixosContainer {
   const line = unit.service.execStart[0]!;
   const field = `${unit.name} ExecStart[0]`;
   const argv = splitExecLine(line, field).argv;

@@ -44,6 +44,12 @@ describe('lab export', () => {
     expect(text).toContain('--subnet fd00:1:2::/64 v6egress\n');
   });
 
+  it("prints the VM's host module (nixos-vm), importing the design's module", async () => {
+    const text = await exportOutput(['nixos-vm', 'v6egress']);
+    expect(text).toContain('  imports = [ ./v6egress.nix ];');
+    expect(text).toContain('(pnpm lab export nixos-vm v6egress)');
+  });
+
   it('rejects bad params with the ConfigError lab up gives', async () => {
     const error = await exportVerb.run(['nixos', 'v6egress', '--set', 'design.params.ipv6Subnet=2001:db8::/64']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -57,7 +63,7 @@ describe('lab export', () => {
     for (const name of ['yaml', undefined]) {
       const error = thrown(() => getExportFormat(name));
       expect(error).toBeInstanceOf(UsageError);
-      expect((error as UsageError).message).toMatch(/Formats: nixos/);
+      expect((error as UsageError).message).toMatch(/Formats: nixos, nixos-vm\./);
       expect((error as UsageError).exitCode).toBe(2);
     }
   });

@@ -3,6 +3,8 @@ import { planDesign } from '../../lab/designs/registry.ts';
 import { ConfigError } from '../../lab/errors.ts';
 import { nixosLayout, renderNixosModule } from '../../lab/nixos/module.ts';
 import { nixosModuleModel, nixSysctlValue, shellWord, sysctlFromNix } from '../../lab/nixos/moduleModel.ts';
+import { evalNixJson, hasNixInstantiate, parseNixText } from '../../lab/nixos/nixInstantiate.ts';
+import { renderVmModule, VAGRANT_MGMT_IF, VAGRANT_MGMT_MAC } from '../../lab/nixos/vmModule.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { expectGolden, thrown } from './helpers/golden.ts';
 
@@ -69,5 +71,49 @@ describe('nixosModuleModel', () => {
 
   it('quotes shell words only when needed', () => {
     expect(['podman', '--all', "it's", 'a b', ''].map(shellWord)).toEqual(['podman', '--all', `'it'\\''s'`, "'a b'", "''"]);
+  });
+});
+
+describe('renderVmModule (web-arm on the lab\'s NixOS VM)', () => {
+  const text = renderVmModule(defaultConfig(), { designModule: 'v6egress.nix', image: LAYOUT.image, command: 'pnpm lab export nixos-vm v6egress' });
+
+  it('renders the uplink, the management NIC, the firewall and the live containers (golden)', () => {
+    expectGolden('web-arm-vm.nix', text);
+  });
+
+  it('names the NICs by MAC: the uplink as production, the management NIC apart', () => {
+    expect(text).toContain('ATTR{address}=="96:00:02:c0:12:43", NAME="enp1s0"');
+    expect(text).toContain(`ATTR{address}=="${VAGRANT_MGMT_MAC}", NAME="${VAGRANT_MGMT_IF}"`);
+  });
+
+  it('gives the management NIC no default route, and the uplink production\'s addressing', () => {
+    expect(text).toMatch(/interface vagrant0\n\s+nogateway\n\s+noipv6rs/);
+    expect(text).toContain('networking.defaultGateway6 = { address = "fe80::1"; interface = "enp1s0"; };');
+    expect(text).toContain('boot.kernel.sysctl."net.ipv6.conf.enp1s0.accept_ra" = false;');
+  });
+
+  it('follows the config (uplink name, addresses, firewall ports)', () => {
+    const config = defaultConfig();
+    config.webArm.uplink = 'eth9';
+    config.webArm.ipv6.address = '2001:db8:1::5';
+    config.webArm.firewall.allowedTcpPorts = [22, 443];
+    config.webArm.firewall.allowDnsOnPodmanBridges = false;
+    const other = renderVmModule(config, { designModule: 'v6egress.nix', image: LAYOUT.image, command: 'x' });
+    expect(other).toContain('  networking.interfaces.eth9 = {');
+    expect(other).toContain('{ address = "2001:db8:1::5"; prefixLength = 64; }');
+    expect(other).toContain('networking.firewall.allowedTCPPorts = [ 22 443 ];');
+    expect(other).not.toContain('podman+');
+  });
+});
+
+const nix = await hasNixInstantiate();
+
+describe.skipIf(!nix)('nix-instantiate reads the VM module (skipped: nix-instantiate is not installed; apt-get install nix-bin)', () => {
+  it('parses, and imports the design module', async () => {
+    const text = renderVmModule(defaultConfig(), { designModule: 'v6egress.nix', image: LAYOUT.image, command: 'x' });
+    await parseNixText(text);
+    const value = (await evalNixJson(text, (file) => `map toString (import ${file} { lib = { mkForce = v: v; }; }).imports`)) as string[];
+    expect(value).toHaveLength(1);
+    expect(value[0]).toMatch(/\/v6egress\.nix$/);
   });
 });
