@@ -18,7 +18,7 @@ export type VagrantProvider = (typeof VAGRANT_PROVIDERS)[number];
 /** The Vagrantfile's machine name. */
 export const VAGRANT_MACHINE = 'web-arm';
 /** The module the Vagrantfile's configuration.nix imports (it imports the design's module). */
-export const VM_MODULE_FILE = 'web-arm-vm.nix';
+export { VM_MODULE_FILE } from '../nixos/vmModule.ts';
 
 /** Where the Vagrantfile is: the repository's top level. */
 export const VAGRANTFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

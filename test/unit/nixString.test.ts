@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evalNixJson, hasNixInstantiate } from '../../lab/nixos/nixInstantiate.ts';
 import { isNixIdentifier, nixAttrName, nixAttrPath, nixIndentedString, nixString } from '../../lab/nixos/nixString.ts';
+import { titleOrSkipReason } from './helpers/golden.ts';
 
 /** Strings that trip up Nix literals: quotes, antiquotations, escapes, indentation. */
 const TRICKY = [
@@ -54,7 +55,7 @@ describe('attribute names', () => {
 
 const nix = await hasNixInstantiate();
 
-describe.skipIf(!nix)('round trip through nix-instantiate --eval (skipped: nix-instantiate is not installed; apt-get install nix-bin)', () => {
+describe.skipIf(!nix)(titleOrSkipReason('round trip through nix-instantiate --eval', nix, 'nix-instantiate is not installed; apt-get install nix-bin'), () => {
   it('gives back every tricky string from both literal kinds', async () => {
     const literals = TRICKY.flatMap((s) => [nixString(s), `({ v = ${nixIndentedString(s, '  ')}; }).v`]);
     const seen = await evalNixJson('', () => `[ ${literals.map((l) => `(${l})`).join(' ')} ]`);

@@ -17,6 +17,7 @@ import { GUEST_PODMAN_SOCKET } from '../../lab/nodes/webArmSystem.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { splitExecLine } from '../../lab/units/exec-line.ts';
 import type { UnitSpec } from '../../lab/units/model.ts';
+import { titleOrSkipReason } from './helpers/golden.ts';
 
 const IMAGE = 'localhost/v6lab-node:0123456789ab';
 
@@ -237,7 +238,7 @@ describe('the Debian units and the NixOS module carry the same design', () => {
 
 const nix = await hasNixInstantiate();
 
-describe.skipIf(!nix)('nix-instantiate reads the module (skipped: nix-instantiate is not installed; apt-get install nix-bin)', () => {
+describe.skipIf(!nix)(titleOrSkipReason('nix-instantiate reads the module', nix, 'nix-instantiate is not installed; apt-get install nix-bin'), () => {
   for (const [label, params] of Object.entries(PARAM_SETS)) {
     it(`${label}: parses, and evaluates to the same design as the Debian units`, async () => {
       const config = configWith(params);

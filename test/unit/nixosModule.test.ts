@@ -6,7 +6,7 @@ import { nixosModuleModel, nixSysctlValue, shellWord, sysctlFromNix } from '../.
 import { evalNixJson, hasNixInstantiate, parseNixText } from '../../lab/nixos/nixInstantiate.ts';
 import { renderVmModule, VAGRANT_MGMT_IF, VAGRANT_MGMT_MAC } from '../../lab/nixos/vmModule.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
-import { expectGolden, thrown } from './helpers/golden.ts';
+import { expectGolden, thrown, titleOrSkipReason } from './helpers/golden.ts';
 
 const LAYOUT = nixosLayout('localhost/v6lab-node:0123456789ab');
 const COMMAND = 'pnpm lab export nixos v6egress';
@@ -108,7 +108,7 @@ describe('renderVmModule (web-arm on the lab\'s NixOS VM)', () => {
 
 const nix = await hasNixInstantiate();
 
-describe.skipIf(!nix)('nix-instantiate reads the VM module (skipped: nix-instantiate is not installed; apt-get install nix-bin)', () => {
+describe.skipIf(!nix)(titleOrSkipReason('nix-instantiate reads the VM module', nix, 'nix-instantiate is not installed; apt-get install nix-bin'), () => {
   it('parses, and imports the design module', async () => {
     const text = renderVmModule(defaultConfig(), { designModule: 'v6egress.nix', image: LAYOUT.image, command: 'x' });
     await parseNixText(text);

@@ -12,6 +12,7 @@ import { VAGRANT_MGMT_IF, VAGRANT_MGMT_MAC } from '../../lab/nixos/vmModule.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
 import { VAGRANT_MACHINE, VAGRANT_PROVIDERS, VAGRANTFILE_DIR, VM_MODULE_FILE, vagrantArgv, vagrantEnv, vagrantNames } from '../../lab/vagrant/vagrantPlan.ts';
+import { titleOrSkipReason } from './helpers/golden.ts';
 
 const VAGRANTFILE = readFileSync(join(VAGRANTFILE_DIR, 'Vagrantfile'), 'utf8');
 
@@ -48,7 +49,7 @@ describe('Vagrantfile (read as text)', () => {
 
 const vagrant = (await run(vagrantArgv.version(), { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined))?.exitCode === 0;
 
-describe.skipIf(!vagrant)('vagrant validate (skipped: vagrant is not installed; apt-get install vagrant)', () => {
+describe.skipIf(!vagrant)(titleOrSkipReason('vagrant validate', vagrant, 'vagrant is not installed; apt-get install vagrant'), () => {
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-vagrant-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = defaultConfig();
