@@ -1,6 +1,6 @@
 /**
- * Flags shared by every verb: --set path=value (repeatable), --name, --host netns|qemu,
- * --arch x86_64|aarch64, --json, --verbose.
+ * Flags shared by every verb: --set path=value (repeatable), --name, --host netns|qemu|vagrant,
+ * --guest debian|nixos, --arch x86_64|aarch64, --json, --verbose.
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
@@ -34,6 +34,7 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
         set: { type: 'string', multiple: true },
         name: { type: 'string' },
         host: { type: 'string' },
+        guest: { type: 'string' },
         arch: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
@@ -46,8 +47,11 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const overrides = ((values.set as string[] | undefined) ?? []).map(parseOverride);
   if (typeof values.name === 'string') overrides.unshift({ path: 'lab.name', value: values.name });
-  // --host and --arch are shorthands of --set lab.tier=… and --set lab.arch=….
+  // --host, --guest and --arch are shorthands of --set lab.tier=…, lab.guest=… and lab.arch=….
   if (typeof values.host === 'string') overrides.unshift({ path: 'lab.tier', value: values.host });
+  if (typeof values.guest === 'string') overrides.unshift({ path: 'lab.guest', value: values.guest });
+  // The vagrant tier's box is NixOS: --host vagrant means --guest nixos unless told otherwise.
+  else if (values.host === 'vagrant' && !overrides.some((o) => o.path === 'lab.guest')) overrides.unshift({ path: 'lab.guest', value: 'nixos' });
   if (typeof values.arch === 'string') overrides.unshift({ path: 'lab.arch', value: values.arch });
   const config = validateConfig(applyOverrides(defaultConfig(), overrides));
   return {

@@ -4,12 +4,13 @@ import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
 import { findProcesses } from '../host/processes.ts';
 import { webArmVmNames } from '../nodes/guest/guestMachine.ts';
+import { vagrantNames } from '../vagrant/vagrantPlan.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export interface NodeStatus {
   node: string;
-  kind: 'netns' | 'container' | 'qemu';
+  kind: 'netns' | 'container' | 'qemu' | 'vagrant';
   netns: string;
   present: boolean;
   addresses: string[];
@@ -30,7 +31,16 @@ export const statusVerb: Verb = {
     const plan = planLab(state.config);
     const c = state.config;
     const nodes: NodeStatus[] = [
-      state.tier === 'qemu'
+      state.tier === 'vagrant'
+        ? {
+            node: 'web-arm',
+            kind: 'vagrant',
+            // A Vagrant VM: its NIC is a port of the lab's bridge, joined to the router's port.
+            netns: `bridge ${vagrantNames(plan).bridge} (router port ${plan.upstream.toWebArmIf})`,
+            present: existsSync(vagrantNames(plan).dotfilePath),
+            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
+          }
+        : state.tier === 'qemu'
         ? {
             node: 'web-arm',
             kind: 'qemu',

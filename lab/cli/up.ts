@@ -6,8 +6,8 @@ import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const upVerb: Verb = {
-  summary: 'bring up the lab (--host netns, the default, or qemu) and apply the design',
-  usage: 'pnpm lab up [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--set path=value …] [--json] [--verbose]',
+  summary: 'bring up the lab (--host netns, the default, qemu or vagrant) and apply the design',
+  usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--set path=value …] [--json] [--verbose]',
   async run(args) {
     const options = parseCommon(args);
     const progress = createProgress();

@@ -6,6 +6,7 @@ import { compareVerb } from './compare.ts';
 import { captureVerb } from './capture.ts';
 import { downVerb } from './down.ts';
 import { execVerb } from './exec.ts';
+import { exportVerb } from './export.ts';
 import { graphVerb } from './graph.ts';
 import { helpVerb } from './help.ts';
 import { logsVerb } from './logs.ts';
@@ -34,5 +35,6 @@ export const VERBS: Record<string, Verb> = {
   logs: logsVerb,
   capture: captureVerb,
   graph: graphVerb,
+  export: exportVerb,
   help: helpVerb,
 };

@@ -52,6 +52,12 @@ export function imageTag(recipe: ImageRecipe, hash: string): string {
   return `localhost/${recipe.name}:${hash}`;
 }
 
+/** The tag `lab up` gives the node image for this suite and mirror (known before it is built). */
+export function nodeImageTag(suite: string, mirror: string): string {
+  const recipe = nodeImageRecipe(suite, mirror);
+  return imageTag(recipe, recipeHash(recipe));
+}
+
 /** The mmdebstrap argv that builds the recipe into a rootfs tarball at output. */
 export function mmdebstrapArgv(recipe: ImageRecipe, output: string): string[] {
   return [

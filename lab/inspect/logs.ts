@@ -16,7 +16,7 @@ import { run } from '../exec.ts';
 import { demuxDockerLogs, tailLines, type LogChunk } from '../engine/logStream.ts';
 import { installedUnits } from '../nodes/webArm/unitRunner.ts';
 import { webArmArgv, webArmDocker } from '../nodes/webArm/webArm.ts';
-import { guestMachine } from '../nodes/guest/guestMachine.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
 
@@ -58,7 +58,8 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
     if (!state.engine) throw new LabStateError(`lab "${state.name}" recorded no container engine`);
     return { kind: 'host-container', node: host.node, containerName: host.containerName, socketPath: state.engine.socketPath };
   }
-  if (state.tier === 'qemu') return resolveGuestLogSource(state, plan, target);
+  // A guest with real systemd (the qemu tier's, the vagrant tier's VM): its journal and podman.
+  if (state.tier !== 'netns') return resolveGuestLogSource(state, plan, target);
   if (target === plan.webArm.node) return { kind: 'web-arm-units', units: unitLogs(plan) };
   const units = unitLogs(plan);
   const unit = units.find((u) => u.unit === target || u.unit === `${target}.service`);
@@ -85,7 +86,7 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
 
 async function resolveGuestLogSource(state: LabState, plan: LabPlan, target: string): Promise<LogSource> {
   if (target === plan.webArm.node) return { kind: 'guest-journal' };
-  const machine = guestMachine(plan);
+  const machine = webArmSystem(plan).machine;
   const containers = (await machine.succeed("podman ps -a --format '{{.Names}}'")).split('\n').filter(Boolean).sort();
   if (containers.includes(target)) return { kind: 'guest-container', container: target };
   const units = (await machine.succeed('systemctl list-units --all --plain --no-legend --type=service')).split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
@@ -147,7 +148,7 @@ export async function readLogs(plan: LabPlan, source: LogSource, tail?: number):
         source.kind === 'guest-journal'
           ? `journalctl -b --no-pager -o short-iso${source.unit ? ` -u '${source.unit}'` : ''}${n ? ` -n ${n}` : ''}`
           : `podman logs${n ? ` --tail ${n}` : ''} '${source.container}'`;
-      const result = await guestMachine(plan).execute(command, { timeoutMs: 60_000 });
+      const result = await webArmSystem(plan).machine.execute(command, { timeoutMs: 60_000 });
       return [
         { stream: 'stdout' as const, text: result.stdout },
         { stream: 'stderr' as const, text: result.stderr },

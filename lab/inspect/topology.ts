@@ -6,8 +6,8 @@
  */
 import type Docker from 'dockerode';
 import { webArmDocker } from '../nodes/webArm/webArm.ts';
-import { guestMachine } from '../nodes/guest/guestMachine.ts';
 import { inspectAllContainers } from '../state/workloadSnapshot.ts';
+import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { compactPorts, plannedTopology, withLivePodman, type PodmanContainerFacts, type PodmanNetworkFacts, type TopologyFacts } from '../report/graph.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
@@ -57,7 +57,7 @@ export async function webArmPodmanFacts(plan: LabPlan): Promise<TopologyFacts['p
 
 /** The same facts from the qemu tier's guest, through its agent (podman's CLI there speaks the same JSON). */
 export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['podman']> {
-  const machine = guestMachine(plan);
+  const machine = webArmSystem(plan).machine;
   const networks: PodmanNetworkFacts[] = (JSON.parse(await machine.succeed('podman network ls --format json')) as LibpodNetwork[])
     .map((n) => ({ name: n.name, bridge: n.network_interface, subnets: (n.subnets ?? []).map((x) => x.subnet) }))
     .sort((a, b) => (a.name === 'podman' ? -1 : b.name === 'podman' ? 1 : a.name.localeCompare(b.name)));
@@ -80,8 +80,9 @@ export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['po
 export async function labTopology(plan: LabPlan, state: LabState): Promise<TopologyFacts> {
   const planned = plannedTopology(plan, state.design?.plan);
   try {
-    const facts = state.tier === 'qemu' ? guestPodmanFacts(plan) : webArmPodmanFacts(plan);
-    return withLivePodman(planned, await withTimeout(facts, state.tier === 'qemu' ? 60_000 : 10_000));
+    // A guest with real systemd (the qemu tier's, the vagrant tier's VM) is asked through its machine.
+    const facts = state.tier === 'netns' ? webArmPodmanFacts(plan) : guestPodmanFacts(plan);
+    return withLivePodman(planned, await withTimeout(facts, state.tier === 'netns' ? 10_000 : 60_000));
   } catch {
     return planned;
   }

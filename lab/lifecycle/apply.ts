@@ -69,5 +69,5 @@ export async function applyDesign(
 
 /** Files the tier's OS needs beside the rendering: the guest's resolver (the netns tier bind-mounts its own). */
 function extraFiles(plan: LabPlan): Record<string, string> {
-  return plan.config.lab.tier === 'qemu' ? guestEtcFiles(plan.config) : {};
+  return plan.config.lab.tier === 'qemu' && plan.config.lab.guest === 'debian' ? guestEtcFiles(plan.config) : {};
 }

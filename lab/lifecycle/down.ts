@@ -16,6 +16,7 @@ import { deleteLink, listRootLinks } from '../links/veth.ts';
 import { removeLabContainers } from '../nodes/hostContainers.ts';
 import { destroyWebArm } from '../nodes/webArm/webArm.ts';
 import { destroyGuest } from '../nodes/guest/guestPower.ts';
+import { destroyVagrant } from '../vagrant/vagrantPower.ts';
 import type { Progress } from '../progress.ts';
 import { readState } from '../state/store.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -47,6 +48,10 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
   // Whatever tier the lab ran on: a guest of this lab is found by its QEMU's mark.
   await attempt('web-arm guest (QEMU, its tap and disk overlay)', async () => {
     await destroyGuest(plan);
+  });
+
+  await attempt('web-arm Vagrant VM (vagrant destroy)', async () => {
+    await destroyVagrant(plan);
   });
 
   await attempt('router and internet containers', async () => {

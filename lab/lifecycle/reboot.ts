@@ -1,11 +1,13 @@
 /**
  * `lab reboot`: web-arm's reboot. On the qemu tier it is real: the guest's systemd reboots it
- * and the lab waits for multi-user.target. On the netns tier it is emulated: units stop in
+ * and the lab waits for multi-user.target; on the vagrant tier it is `vagrant reload`. On the netns tier it is emulated: units stop in
  * reverse order, every process dies, the namespaces and all kernel and runtime state are
  * destroyed and recreated, persistent podman state is kept, then the units start again.
  */
 import type { Realism } from '../report/model.ts';
 import { rebootGuest } from '../nodes/guest/guestPower.ts';
+import { rebootVagrant } from '../vagrant/vagrantPower.ts';
+import { vagrantChoiceOf } from '../vagrant/vagrantSystem.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import type { Progress } from '../progress.ts';
 import { requireUpState, updateState } from '../state/store.ts';
@@ -30,7 +32,11 @@ export async function rebootWebArm(name: string, progress: Progress): Promise<Re
   const started = performance.now();
   let realism: Realism = 'emulated';
   let proof: string;
-  if (state.tier === 'qemu') {
+  if (state.tier === 'vagrant') {
+    const r = await progress.step('reboot web-arm (real: vagrant reload)', () => rebootVagrant(plan, vagrantChoiceOf(plan), progress));
+    realism = 'real';
+    proof = `boot id ${r.bootIdBefore} → ${r.bootIdAfter}`;
+  } else if (state.tier === 'qemu') {
     const r = await progress.step('reboot web-arm (real: the guest reboots)', () => rebootGuest(plan, progress));
     realism = 'real';
     proof = `boot id ${r.bootIdBefore} → ${r.bootIdAfter}`;

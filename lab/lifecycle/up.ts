@@ -1,6 +1,7 @@
 /**
- * `lab up`: validate, then build the topology (router and internet hosts as containers,
- * web-arm as namespaces with podman inside, or as a QEMU guest on the qemu tier), boot web-arm as production runs it, record
+ * `lab up`: validate (the tier's prerequisites too), then build the topology (router and
+ * internet hosts as containers, web-arm as namespaces with podman inside, as a QEMU guest
+ * (Debian or NixOS) on the qemu tier, or a Vagrant NixOS VM), boot web-arm as production runs it, record
  * its host state, and apply the design. Everything created carries the lab's mark; a failure
  * or Ctrl-C part-way leaves state that `down` removes (the CLI runs it at once).
  */
@@ -15,7 +16,10 @@ import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
 import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
-import { bootGuest, guestArchOf } from '../nodes/guest/guestPower.ts';
+import { bootGuest } from '../nodes/guest/guestPower.ts';
+import { bootNixosGuest } from '../nixos/nixosGuest.ts';
+import { bootVagrant } from '../vagrant/vagrantPower.ts';
+import { checkTierPrerequisites } from './tierPrerequisites.ts';
 import { assertStarted } from '../nodes/webArm/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
@@ -39,7 +43,8 @@ export interface UpResult {
 export async function labUp(config: LabConfig, progress: Progress, signal?: AbortSignal): Promise<UpResult> {
   // Everything that can be wrong with the input fails here, before anything is created.
   validateDesign(config);
-  if (config.lab.tier === 'qemu') guestArchOf(config);
+  // The tier's own prerequisites (guest arch, nix and nixpkgs, vagrant and a NixOS box).
+  const prerequisites = await checkTierPrerequisites(config);
   const plan = planLab(config);
   assertRoot();
   const links = planLinks(plan);
@@ -70,6 +75,8 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     containers: [],
     podmanSettings: settings.reasons,
     boots: 0,
+    ...(prerequisites.vagrant ? { vagrant: prerequisites.vagrant } : {}),
+    ...(prerequisites.nixpkgs ? { nixos: { nixpkgs: prerequisites.nixpkgs } } : {}),
   };
   writeState(state);
   for (const reason of settings.reasons) progress.note(`podman on this host: ${reason}`);
@@ -101,6 +108,20 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   });
 
   await step(`boot web-arm as production runs it (before the change; ${config.lab.tier} tier)`, async () => {
+    if (config.lab.tier === 'vagrant' && prerequisites.vagrant) {
+      // `vagrant up` provisions production before the change (nixos-rebuild switch); recorded as the baseline.
+      const boot = await bootVagrant(plan, prerequisites.vagrant, { tag, tarball: rootfs.tarball }, progress);
+      progress.note(`web-arm (Vagrant, ${prerequisites.vagrant.provider}) up in ${Math.round(boot.bootToReadyMs / 1000)} s`);
+      await installBaseSystem(plan, tag, progress, { startUnits: false });
+      return;
+    }
+    if (config.lab.tier === 'qemu' && prerequisites.nixpkgs) {
+      // The VM is built with production before the change; recorded as the baseline.
+      state.guest = await bootNixosGuest(plan, prerequisites.nixpkgs, { tag, tarball: rootfs.tarball }, progress);
+      writeState(state);
+      await installBaseSystem(plan, tag, progress, { startUnits: false });
+      return;
+    }
     if (config.lab.tier === 'qemu') {
       const boot = await bootGuest(plan, { tag, tarball: rootfs.tarball }, progress);
       state.guest = boot.record;
@@ -118,8 +139,8 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   const webArm = webArmSystem(plan).machine;
   saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm, config.webArm.uplink, 'before-apply'));
   saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm, 'before-apply'));
-  if (config.lab.tier === 'qemu') {
-    // The mail path before the change: postfix (the qemu tier's web-arm runs it) to mx.example.
+  if (config.lab.tier === 'qemu' && config.lab.guest === 'debian') {
+    // The mail path before the change: postfix (the qemu tier's Debian web-arm runs it) to mx.example.
     const mx = state.containers.find((c) => c.node === 'mx');
     if (mx) {
       const mail = await step('mail path before the change (postfix → mx.example)', () =>

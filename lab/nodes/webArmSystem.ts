@@ -1,9 +1,12 @@
 /**
  * web-arm's service manager, whatever the tier: emulated systemd on the netns tier (a unit
- * runner over namespaces), real systemd in the qemu tier's guest. Designs render the same
- * units and files for both; only where files go and who starts units differ.
+ * runner over namespaces), real systemd in the qemu tier's Debian guest, NixOS (modules
+ * rendered from the same design data, switched by NixOS) in the qemu tier's NixOS guest and on
+ * the vagrant tier. Designs render the same units and files for all; only where files go and
+ * who starts units differ.
  */
 import type { HostLayout } from '../designs/design.ts';
+import { nixosGuestSystem } from '../nixos/nixosGuest.ts';
 import type { Progress } from '../progress.ts';
 import type { LabPlan } from '../topology/plan.ts';
 import type { UnitSpec } from '../units/model.ts';
@@ -11,6 +14,7 @@ import { guestMachine } from './guest/guestMachine.ts';
 import { restartGuestUnit, startGuestUnit, stopGuestUnit, switchGuest } from './guest/guestSystemd.ts';
 import type { Machine } from './machine.ts';
 import { restartUnit, startNamedUnit, stopNamedUnit, switchUnits, type StartResult, type SwitchResult } from './webArm/unitRunner.ts';
+import { vagrantSystem } from '../vagrant/vagrantSystem.ts';
 import { webArmMachine } from './webArm/webArm.ts';
 
 export interface SwitchOptions {
@@ -36,7 +40,10 @@ export interface WebArmSystem {
 export const GUEST_PODMAN_SOCKET = '/run/podman/podman.sock';
 
 export function webArmSystem(plan: LabPlan): WebArmSystem {
-  return plan.config.lab.tier === 'qemu' ? guestSystem(plan) : netnsSystem(plan);
+  const { tier, guest } = plan.config.lab;
+  if (tier === 'vagrant') return vagrantSystem(plan);
+  if (tier === 'qemu') return guest === 'nixos' ? nixosGuestSystem(plan) : guestSystem(plan);
+  return netnsSystem(plan);
 }
 
 function netnsSystem(plan: LabPlan): WebArmSystem {

@@ -123,7 +123,8 @@ export async function chooseAccel(arch: GuestArch, kernel: string, progress: Pro
   return result;
 }
 
-async function createUplink(names: VmNames, peer: LinkPeer | undefined, tapMac: string | undefined): Promise<void> {
+/** The tap of a VM in its (or the router's) namespace, with the peer's addresses when given. */
+export async function createUplink(names: VmNames, peer: LinkPeer | undefined, tapMac: string | undefined): Promise<void> {
   if (names.ownsNetns) {
     await createNetns(names.netns);
     await succeed(ipIn(names.netns, 'link', 'set', 'lo', 'up'));

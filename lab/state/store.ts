@@ -35,6 +35,10 @@ export interface LabState {
   boots: number;
   /** The qemu tier's guest: what it booted from and how. */
   guest?: GuestRecord;
+  /** The vagrant tier: the box and provider the VM was made with (the Vagrantfile needs them for every command). */
+  vagrant?: { box: string; provider: 'libvirt' | 'qemu' };
+  /** The qemu tier's NixOS guest: the nixpkgs its system is built from (every switch builds again). */
+  nixos?: { nixpkgs: { flakeRef: string; from: 'V6LAB_NIXPKGS' | 'NIX_PATH' } };
 }
 
 export interface GuestRecord {

@@ -25,8 +25,13 @@ export const labConfigSchema = z
       .object({
         /** Lab name: the ownership mark of everything the lab creates. */
         name: z.string(),
-        /** What web-arm is: network namespaces with emulated systemd, or a QEMU guest with real systemd. */
-        tier: z.enum(['netns', 'qemu']),
+        /**
+         * What web-arm is: network namespaces with emulated systemd, a QEMU guest with real
+         * systemd, or a NixOS VM made by the top-level Vagrantfile.
+         */
+        tier: z.enum(['netns', 'qemu', 'vagrant']),
+        /** The guest's OS on the qemu tier (Debian trixie, or NixOS built by nix); the vagrant tier's is NixOS. */
+        guest: z.enum(['debian', 'nixos']),
         /** The guest's architecture on the qemu tier (web-arm itself is aarch64). */
         arch: z.enum(['x86_64', 'aarch64']),
         /** Where reports, persistent podman state and captures go (default: ./.lab/<name>). */
@@ -100,7 +105,7 @@ const rustdeskTcp = [21115, 21116, 21117, 21118, 21119];
 
 export function defaultConfig(): LabConfig {
   return {
-    lab: { name: 'main', tier: 'netns', arch: nativeArch(), stateDir: '' },
+    lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '' },
     image: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
     webArm: {
       hostname: 'web-arm',

@@ -27,7 +27,7 @@ function withSet(text: string): LabConfig {
 describe('defaultConfig', () => {
   it('reproduces web-arm', () => {
     const c = defaultConfig();
-    expect(c.lab).toEqual({ name: 'main', tier: 'netns', arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64', stateDir: '' });
+    expect(c.lab).toEqual({ name: 'main', tier: 'netns', guest: 'debian', arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64', stateDir: '' });
     expect(c.webArm.hostname).toBe('web-arm');
     expect(c.webArm.uplink).toBe('enp1s0');
     expect(c.webArm.ipv6).toEqual({ address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' });
@@ -115,7 +115,7 @@ describe('applyOverrides', () => {
     expect(e.fix).toContain('webArm.ipv6.address');
     expect(e.fix).toContain('webArm.ipv6.gateway');
     const lab = configError(() => withSet('lab.nmae=x'), 'lab.nmae');
-    expect(lab.fix).toContain('use one of: lab.name, lab.tier, lab.arch, lab.stateDir');
+    expect(lab.fix).toContain('use one of: lab.name, lab.tier, lab.guest, lab.arch, lab.stateDir');
     // A head that matches nothing falls back to the first known paths.
     const top = configError(() => withSet('nope.x=1'), 'nope.x');
     expect(top.fix).toContain('lab.name');
@@ -158,7 +158,7 @@ describe('applyOverrides', () => {
 describe('listPaths', () => {
   it('lists every settable leaf path in order; arrays and empty objects are leaves', () => {
     const paths = listPaths(defaultConfig());
-    expect(paths.slice(0, 6)).toEqual(['lab.name', 'lab.tier', 'lab.arch', 'lab.stateDir', 'image.suite', 'image.mirror']);
+    expect(paths.slice(0, 7)).toEqual(['lab.name', 'lab.tier', 'lab.guest', 'lab.arch', 'lab.stateDir', 'image.suite', 'image.mirror']);
     expect(paths).toContain('webArm.ipv6.prefixLength');
     expect(paths).toContain('webArm.firewall.allowDnsOnPodmanBridges');
     expect(paths).toContain('webArm.containers');

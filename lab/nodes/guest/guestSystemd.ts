@@ -40,7 +40,7 @@ export async function unitStates(machine: Machine, names: readonly string[]): Pr
  * What systemd says of each unit that is not active: its state, whether a dependency failed,
  * and the unit's journal of this boot (its own output and systemd's lines about it).
  */
-async function failuresOf(machine: Machine, names: readonly string[]): Promise<UnitFailure[]> {
+export async function failuresOf(machine: Machine, names: readonly string[]): Promise<UnitFailure[]> {
   const states = await settledStates(machine, names);
   const failed = names.filter((n) => states.get(n) !== 'active');
   return Promise.all(

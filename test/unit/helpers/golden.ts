@@ -29,3 +29,8 @@ export function thrown(fn: () => unknown): unknown {
   }
   throw new Error('expected the call to throw, but it returned');
 }
+
+/** A suite title that says why it is skipped when it is (vitest shows the title of a skipped suite). */
+export function titleOrSkipReason(title: string, runs: boolean, reason: string): string {
+  return runs ? title : `${title} (skipped: ${reason})`;
+}

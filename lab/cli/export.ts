@@ -1,0 +1,24 @@
+import { nodeImageTag } from '../images/recipe.ts';
+import { validateDesign } from '../designs/registry.ts';
+import { UsageError } from '../errors.ts';
+import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
+import { parseCommon } from './options.ts';
+import type { Verb } from './verbs.ts';
+
+export const exportVerb: Verb = {
+  summary: "print a design rendered for a host outside the lab (nixos: the NixOS module; nixos-vm: the lab VM's host side, importing it)",
+  usage: 'pnpm lab export nixos|nixos-vm <design> [--set design.params.name=value …]',
+  async run(args) {
+    const options = parseCommon(args);
+    const [formatName, designName, ...extra] = options.positionals;
+    const format = getExportFormat(formatName);
+    const design = checkExportDesign(format, designName);
+    if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}". Usage: ${exportVerb.usage}`);
+    const config = { ...options.config, design: { ...options.config.design, name: design } };
+    // The params are checked as `lab up` checks them (ConfigError naming the field and the fix).
+    validateDesign(config);
+    const command = ['pnpm lab export', ...args.filter((a) => a !== '--verbose' && a !== '-v')].join(' ');
+    process.stdout.write(format.render(config, nodeImageTag(config.image.suite, config.image.mirror), command));
+    return 0;
+  },
+};
