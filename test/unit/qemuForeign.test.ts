@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../lab/errors.ts';
+import { buildRequirements, machineArch, mmdebstrapPhase } from '../../lab/images/buildArch.ts';
 import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/qemu/foreign.ts';
 import { qemuHostRequirements } from '../../lab/qemu/image.ts';
 import { thrown } from './helpers/golden.ts';
@@ -60,5 +61,28 @@ describe('foreign-architecture builds', () => {
     expect(pkgs('amd64')).not.toContain('qemu-user-static');
     expect(pkgs('amd64')).not.toContain('qemu-system-arm');
     expect(qemuHostRequirements('arm64', 'amd64').find((r) => r.pkg === 'qemu-user-static')?.path).toEqual(['/usr/bin/qemu-aarch64-static']);
+  });
+});
+
+describe('building an image for an architecture', () => {
+  it("names this machine's architecture for its containers' node image, or says there is no recipe", () => {
+    expect(machineArch('x64')).toBe('amd64');
+    expect(machineArch('arm64')).toBe('arm64');
+    expect(() => machineArch('riscv64')).toThrow(HostError);
+  });
+
+  it('needs qemu-user-static and arch-test for a foreign build of any image, nothing for a native one', () => {
+    expect(buildRequirements('arm64', 'amd64').map((r) => r.pkg)).toEqual(['qemu-user-static', 'arch-test']);
+    expect(buildRequirements('amd64', 'arm64').map((r) => r.path[0])).toEqual(['/usr/bin/qemu-x86_64-static', '/usr/bin/arch-test']);
+    expect(buildRequirements('amd64', 'amd64')).toEqual([]);
+    expect(buildRequirements('arm64', 'arm64')).toEqual([]);
+  });
+
+  it("reads mmdebstrap's phases from its output for progress", () => {
+    expect(mmdebstrapPhase('I: installing remaining packages inside the chroot...')).toBe('installing remaining packages inside the chroot');
+    expect(mmdebstrapPhase('I: creating tarball...')).toBe('creating tarball');
+    expect(mmdebstrapPhase('I: success in 701.2 seconds')).toBeUndefined();
+    expect(mmdebstrapPhase('W: something')).toBeUndefined();
+    expect(mmdebstrapPhase('Setting up curl (7.88.1-10) ...')).toBeUndefined();
   });
 });
