@@ -1,7 +1,8 @@
 /**
  * Builds web-arm's guest image once per recipe hash: mmdebstrap into a directory (for another
  * architecture than the machine's, under qemu-user registered in a private user namespace:
- * images/buildArch.ts, as for the node image), the recipe's files and chroot commands, the kernel and initrd copied out for direct kernel
+ * images/buildArch.ts, as for the node image), the recipe's files and chroot commands, the
+ * lab's node image (built for the guest's architecture) preloaded into its podman storage, the kernel and initrd copied out for direct kernel
  * boot, an ext4 filesystem populated from the directory (mkfs.ext4 -d, no mount), converted
  * to qcow2. Cached read-only under <cache>/qemu/<hash>/; every VM boots a qcow2 overlay on it.
  */
@@ -116,7 +117,9 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
           if (!tarball) throw new LabBrokenError(`no rootfs tarball given for the preloaded container image ${tag}`);
           return { tag, tarball };
         });
-        await progress.step(`preload ${recipe.containerImages.join(', ')} into the guest's podman storage`, () => preloadContainerImages(rootfs, images));
+        await progress.step(`preload ${recipe.containerImages.join(', ')} (${recipe.arch}) into the guest's podman storage`, () =>
+          preloadContainerImages(rootfs, images, recipe.arch),
+        );
       }
       const kernel = pickKernel(readdirSync(join(rootfs, 'boot')));
       if (!kernel) throw new LabBrokenError(`no kernel with an initrd in ${join(rootfs, 'boot')} (is linux-image-cloud-${recipe.arch} in the recipe?)`);

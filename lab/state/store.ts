@@ -26,7 +26,10 @@ export interface LabState {
   createdAt: string;
   config: LabConfig;
   engine?: { description: string; kind: string; socketPath: string };
-  image?: { tag: string; tarball: string };
+  /** The node image web-arm's podman runs (built for web-arm's architecture: a guest's may differ from this machine's). */
+  image?: NodeImageRecord;
+  /** The node image of the router and internet containers on this machine (its architecture). */
+  hostImage?: NodeImageRecord;
   containers: ContainerRecord[];
   design?: { name: string; appliedAt: string; plan: DesignPlan };
   /** Why podman runs with non-default settings here (runc, cgroupfs, …). */
@@ -35,6 +38,13 @@ export interface LabState {
   boots: number;
   /** The qemu tier's guest: what it booted from and how. */
   guest?: GuestRecord;
+}
+
+export interface NodeImageRecord {
+  tag: string;
+  tarball: string;
+  /** Debian's name; absent in states written before images were per architecture. */
+  arch?: string;
 }
 
 export interface GuestRecord {
