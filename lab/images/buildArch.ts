@@ -67,10 +67,29 @@ export function mmdebstrapPhase(line: string): string | undefined {
   return m?.[1];
 }
 
-/** An onLine handler that notes mmdebstrap's phases with the time since `since` (performance.now()). */
-export function mmdebstrapProgress(progress: Progress, since: number = performance.now()): (line: string) => void {
-  return (line) => {
-    const phase = mmdebstrapPhase(line);
-    if (phase) progress.note(`mmdebstrap at ${Math.round((performance.now() - since) / 1000)} s: ${phase}`);
-  };
+/** How often a long mmdebstrap phase says it is still running (it prints nothing between phases). */
+export const MMDEBSTRAP_HEARTBEAT_MS = 60_000;
+
+/**
+ * Runs `fn` with an onLine handler that notes mmdebstrap's phases with the time since the start,
+ * and, while a phase lasts (installing the packages under qemu-user takes ~10 min and prints
+ * nothing: mmdebstrap's progress bar is for terminals only), notes every minute that it still runs.
+ */
+export async function withMmdebstrapProgress<T>(progress: Progress, fn: (onLine: (line: string) => void) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const at = () => `mmdebstrap at ${Math.round((performance.now() - started) / 1000)} s`;
+  let phase = 'starting';
+  const heartbeat = setInterval(() => progress.note(`${at()}: still ${phase}`), MMDEBSTRAP_HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    return await fn((line) => {
+      const next = mmdebstrapPhase(line);
+      if (!next) return;
+      phase = next;
+      heartbeat.refresh();
+      progress.note(`${at()}: ${next}`);
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
 }

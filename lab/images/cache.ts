@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
-import { buildCommandsFor, mmdebstrapProgress } from './buildArch.ts';
+import { buildCommandsFor, withMmdebstrapProgress } from './buildArch.ts';
 import { type ImageArch, type ImageRecipe, imageTag, mmdebstrapArgv, recipeHash } from './recipe.ts';
 
 export function cacheDir(): string {
@@ -44,7 +44,7 @@ export async function ensureRootfs(recipe: ImageRecipe, progress: Progress): Pro
   await progress.step(`build ${recipe.name} rootfs (${recipe.suite} ${recipe.arch}, mmdebstrap${expect}; cached as ${hash})`, async () => {
     if (build.foreign) progress.note(`${recipe.arch} binaries run ${build.how}`);
     try {
-      await run(build.wrap(mmdebstrapArgv(recipe, partial)), { timeoutMs: 40 * 60_000, onLine: mmdebstrapProgress(progress) });
+      await withMmdebstrapProgress(progress, (onLine) => run(build.wrap(mmdebstrapArgv(recipe, partial)), { timeoutMs: 40 * 60_000, onLine }));
       renameSync(partial, tarball);
     } finally {
       rmSync(partial, { force: true, recursive: true });

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { LabBrokenError } from '../errors.ts';
 import { run, succeed } from '../exec.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
-import { buildCommandsFor, buildRequirements, mmdebstrapProgress } from '../images/buildArch.ts';
+import { buildCommandsFor, buildRequirements, withMmdebstrapProgress } from '../images/buildArch.ts';
 import { cacheDir } from '../images/cache.ts';
 import type { Progress } from '../progress.ts';
 import { hostArch } from './foreign.ts';
@@ -108,7 +108,7 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
       if (guest.foreign) progress.note(`${recipe.arch} guest binaries run ${guest.how}`);
       const expect = guest.foreign ? '~13–17 min, emulated' : '~1 min';
       await progress.step(`mmdebstrap rootfs (${expect})`, () =>
-        run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000, onLine: mmdebstrapProgress(progress) }),
+        withMmdebstrapProgress(progress, (onLine) => run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000, onLine })),
       );
       await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs, guest.wrap));
       if (recipe.containerImages.length) {

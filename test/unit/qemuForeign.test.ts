@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, HostError } from '../../lab/errors.ts';
-import { buildRequirements, machineArch, mmdebstrapPhase } from '../../lab/images/buildArch.ts';
+import { buildRequirements, machineArch, MMDEBSTRAP_HEARTBEAT_MS, mmdebstrapPhase, withMmdebstrapProgress } from '../../lab/images/buildArch.ts';
+import type { Progress } from '../../lab/progress.ts';
 import { guestArchOf } from '../../lab/nodes/guest/guestPower.ts';
 import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/qemu/foreign.ts';
 import { qemuHostRequirements } from '../../lab/qemu/image.ts';
@@ -116,5 +117,34 @@ describe('a guest of another architecture and its node image', () => {
     expect(mmdebstrapPhase('I: success in 701.2 seconds')).toBeUndefined();
     expect(mmdebstrapPhase('W: something')).toBeUndefined();
     expect(mmdebstrapPhase('Setting up curl (7.88.1-10) ...')).toBeUndefined();
+  });
+
+  it('notes each phase, and every minute that a long phase still runs, until the build ends', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const notes: string[] = [];
+      const progress: Progress = { step: (_t, fn) => fn(), note: (m) => notes.push(m) };
+      let finish = () => undefined as void;
+      const done = withMmdebstrapProgress(progress, (onLine) => {
+        onLine('I: installing essential packages...');
+        vi.advanceTimersByTime(30_000);
+        onLine('I: installing remaining packages inside the chroot...');
+        vi.advanceTimersByTime(2 * MMDEBSTRAP_HEARTBEAT_MS + 1_000);
+        return new Promise<string>((resolve) => {
+          finish = () => resolve('built');
+        });
+      });
+      finish();
+      expect(await done).toBe('built');
+      vi.advanceTimersByTime(5 * MMDEBSTRAP_HEARTBEAT_MS);
+      expect(notes).toEqual([
+        'mmdebstrap at 0 s: installing essential packages',
+        'mmdebstrap at 30 s: installing remaining packages inside the chroot',
+        'mmdebstrap at 90 s: still installing remaining packages inside the chroot',
+        'mmdebstrap at 150 s: still installing remaining packages inside the chroot',
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
