@@ -13,7 +13,8 @@ import { nsenterArgv, run, spawnDaemon, succeed } from '../lab/exec.ts';
 import { ensurePrivateMount, unmountUnder } from '../lab/host/mounts.ts';
 import { killProcesses, nsInode } from '../lab/host/processes.ts';
 import { ensureRootfs } from '../lab/images/cache.ts';
-import { imageTag, nodeImageRecipe, RESPONDER_PATH } from '../lab/images/recipe.ts';
+import { machineArch } from '../lab/images/buildArch.ts';
+import { nodeImageRecipe, RESPONDER_PATH } from '../lab/images/recipe.ts';
 import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from '../lab/links/netns.ts';
 import { createVeth, deleteLink, listRootLinks } from '../lab/links/veth.ts';
 import { readHostFacts, renderContainersConf, settingsFor } from '../lab/podman/hostSettings.ts';
@@ -90,9 +91,8 @@ export async function runFloor(name = 'benchfloor'): Promise<FloorResult> {
   };
   // Not timed: the rootfs tarball is the lab's cache, built once per recipe (lab up builds it too).
   const config = defaultConfig();
-  const recipe = nodeImageRecipe(config.image.suite, config.image.mirror);
-  const rootfs = await ensureRootfs(recipe, silentProgress);
-  const tag = imageTag(recipe, rootfs.hash);
+  const rootfs = await ensureRootfs(nodeImageRecipe(config.image.suite, config.image.mirror, machineArch()), silentProgress);
+  const tag = rootfs.tag;
   await cleanupFloor(l);
 
   const started = performance.now();

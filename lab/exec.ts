@@ -21,6 +21,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Also copy the command's output to this process's stderr as it comes (progress). */
   echo?: boolean;
+  /** Called with each complete line of the command's output (stdout and stderr) as it comes (progress). */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -95,6 +97,9 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     subprocess.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
     subprocess.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
   }
+  if (options.onLine) {
+    for (const stream of [subprocess.stdout, subprocess.stderr]) forEachLine(stream, options.onLine);
+  }
   const result = await subprocess;
   const durationMs = Math.round(performance.now() - started);
   const stdout = String(result.stdout ?? '');
@@ -117,6 +122,23 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     });
   }
   return { command, argv, exitCode, signal, stdout, stderr, durationMs };
+}
+
+/** Calls onLine with each complete line of a stream (a callback that throws is ignored). */
+function forEachLine(stream: NodeJS.ReadableStream | null | undefined, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let pending = '';
+  stream.on('data', (d: Buffer) => {
+    const lines = (pending + d.toString('utf8')).split(/\r?\n|\r/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        onLine(line);
+      } catch {
+        // progress only: never breaks the command
+      }
+    }
+  });
 }
 
 /** Runs and returns trimmed stdout; throws CommandError on failure. */

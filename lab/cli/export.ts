@@ -1,5 +1,6 @@
 import { nodeImageTag } from '../images/recipe.ts';
 import { validateDesign } from '../designs/registry.ts';
+import { guestArchOf } from '../nodes/guest/guestPower.ts';
 import { UsageError } from '../errors.ts';
 import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
 import { parseCommon } from './options.ts';
@@ -18,7 +19,8 @@ export const exportVerb: Verb = {
     // The params are checked as `lab up` checks them (ConfigError naming the field and the fix).
     validateDesign(config);
     const command = ['pnpm lab export', ...args.filter((a) => a !== '--verbose' && a !== '-v')].join(' ');
-    process.stdout.write(format.render(config, nodeImageTag(config.image.suite, config.image.mirror), command));
+    // The probe runs the node image built for web-arm's architecture (lab.arch).
+    process.stdout.write(format.render(config, nodeImageTag(config.image.suite, config.image.mirror, guestArchOf(config)), command));
     return 0;
   },
 };

@@ -72,6 +72,7 @@ export const statusVerb: Verb = {
       design: state.design?.name,
       engine: state.engine?.description,
       image: state.image?.tag,
+      ...(state.hostImage && state.hostImage.tag !== state.image?.tag ? { hostImage: state.hostImage.tag } : {}),
       boots: state.boots,
       ...(state.guest ? { guest: state.guest } : {}),
       podmanSettings: state.podmanSettings,

@@ -1,15 +1,23 @@
 /**
  * The recipe of the lab's one node image (router, internet hosts, probes and stand-ins all
- * run it). Pure: the cache key is a hash of everything that goes into the image.
+ * run it), per architecture: the router and internet containers on this machine run it built
+ * for this machine, web-arm's podman (a QEMU guest maybe of another architecture) built for
+ * web-arm's. Pure: the cache key is a hash of everything that goes into the image, the
+ * architecture included, so each architecture has its own tarball and tag.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { GuestArch } from '../qemu/recipe.ts';
 
 export const RESPONDER_PATH = fileURLToPath(new URL('./node/v6lab-responder', import.meta.url));
 
+/** Debian's name of the architecture an image is built for. */
+export type ImageArch = GuestArch;
+
 export interface ImageRecipe {
   name: string;
+  arch: ImageArch;
   suite: string;
   mirror: string;
   packages: string[];
@@ -20,9 +28,10 @@ export interface ImageRecipe {
   customize: string[];
 }
 
-export function nodeImageRecipe(suite: string, mirror: string): ImageRecipe {
+export function nodeImageRecipe(suite: string, mirror: string, arch: ImageArch): ImageRecipe {
   return {
     name: 'v6lab-node',
+    arch,
     suite,
     mirror,
     packages: [
@@ -52,9 +61,9 @@ export function imageTag(recipe: ImageRecipe, hash: string): string {
   return `localhost/${recipe.name}:${hash}`;
 }
 
-/** The tag `lab up` gives the node image for this suite and mirror (known before it is built). */
-export function nodeImageTag(suite: string, mirror: string): string {
-  const recipe = nodeImageRecipe(suite, mirror);
+/** The tag `lab up` gives the node image for this suite, mirror and architecture (known before it is built). */
+export function nodeImageTag(suite: string, mirror: string, arch: ImageArch): string {
+  const recipe = nodeImageRecipe(suite, mirror, arch);
   return imageTag(recipe, recipeHash(recipe));
 }
 
@@ -64,6 +73,7 @@ export function mmdebstrapArgv(recipe: ImageRecipe, output: string): string[] {
     'mmdebstrap',
     '--variant=apt',
     '--mode=root',
+    `--architectures=${recipe.arch}`,
     `--include=${recipe.packages.join(',')}`,
     ...recipe.excludes.map((e) => `--dpkgopt=path-exclude=${e}`),
     ...recipe.files.map(([source, target]) => `--customize-hook=copy-in ${source} ${target}`),

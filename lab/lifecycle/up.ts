@@ -12,11 +12,12 @@ import { ensureEngineImage } from '../engine/nodeImage.ts';
 import { ensureHostPackages, assertRoot } from '../host/packages.ts';
 import { ensurePrivateMount } from '../host/mounts.ts';
 import { ensureRootfs } from '../images/cache.ts';
-import { imageTag, nodeImageRecipe } from '../images/recipe.ts';
+import { machineArch } from '../images/buildArch.ts';
+import { nodeImageRecipe, type ImageArch } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
 import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
-import { bootGuest } from '../nodes/guest/guestPower.ts';
+import { bootGuest, guestArchOf } from '../nodes/guest/guestPower.ts';
 import { bootNixosGuest } from '../nixos/nixosGuest.ts';
 import { bootVagrant } from '../vagrant/vagrantPower.ts';
 import { checkTierPrerequisites } from './tierPrerequisites.ts';
@@ -45,6 +46,10 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   validateDesign(config);
   // The tier's own prerequisites (guest arch, nix and nixpkgs, vagrant and a NixOS box).
   const prerequisites = await checkTierPrerequisites(config);
+  // The node image per architecture: the router and internet containers here run this
+  // machine's; web-arm's podman runs one built for web-arm's (a guest's may be foreign).
+  const hostArch = machineArch();
+  const webArmArch = config.lab.tier === 'qemu' ? guestArchOf(config) : hostArch;
   const plan = planLab(config);
   assertRoot();
   const links = planLinks(plan);
@@ -81,17 +86,23 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   writeState(state);
   for (const reason of settings.reasons) progress.note(`podman on this host: ${reason}`);
 
-  const recipe = nodeImageRecipe(config.image.suite, config.image.mirror);
-  const rootfs = await step('node image rootfs', () => ensureRootfs(recipe, progress));
-  const tag = imageTag(recipe, rootfs.hash);
-  state.image = { tag, tarball: rootfs.tarball };
+  const nodeImage = (arch: ImageArch) => ensureRootfs(nodeImageRecipe(config.image.suite, config.image.mirror, arch), progress);
+  const hostImage = await step(`node image rootfs (${hostArch}, this machine's containers)`, () => nodeImage(hostArch));
+  const webArmImage =
+    webArmArch === hostArch ? hostImage : await step(`node image rootfs (${webArmArch}, web-arm's containers)`, () => nodeImage(webArmArch));
+  for (const built of [hostImage, webArmImage]) {
+    if (built.built) progress.note(`node image ${built.tag} (${built.arch}) built in ${Math.round((built.buildMs ?? 0) / 1000)} s`);
+  }
+  const tag = hostImage.tag;
+  state.hostImage = { tag, tarball: hostImage.tarball, arch: hostImage.arch };
+  state.image = { tag: webArmImage.tag, tarball: webArmImage.tarball, arch: webArmImage.arch };
   writeState(state);
 
   const engine = await step('container engine', () => ensureEngine({ socketPath: plan.engineSocket, runtimeDir: plan.runtimeDir }, progress));
   progress.note(`engine: ${engine.description}`);
   state.engine = { description: engine.description, kind: engine.kind, socketPath: engine.socketPath };
   writeState(state);
-  await step('node image in the engine', () => ensureEngineImage(engine, tag, rootfs.tarball, progress));
+  await step('node image in the engine', () => ensureEngineImage(engine, tag, hostImage.tarball, progress));
 
   const specs = [
     { node: plan.upstream.node, containerName: plan.upstream.containerName, netnsName: plan.upstream.netnsName, command: ['/bin/sleep', 'infinity'] },
@@ -110,31 +121,31 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   await step(`boot web-arm as production runs it (before the change; ${config.lab.tier} tier)`, async () => {
     if (config.lab.tier === 'vagrant' && prerequisites.vagrant) {
       // `vagrant up` provisions production before the change (nixos-rebuild switch); recorded as the baseline.
-      const boot = await bootVagrant(plan, prerequisites.vagrant, { tag, tarball: rootfs.tarball }, progress);
+      const boot = await bootVagrant(plan, prerequisites.vagrant, webArmImage, progress);
       progress.note(`web-arm (Vagrant, ${prerequisites.vagrant.provider}) up in ${Math.round(boot.bootToReadyMs / 1000)} s`);
-      await installBaseSystem(plan, tag, progress, { startUnits: false });
+      await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
       return;
     }
     if (config.lab.tier === 'qemu' && prerequisites.nixpkgs) {
       // The VM is built with production before the change; recorded as the baseline.
-      state.guest = await bootNixosGuest(plan, prerequisites.nixpkgs, { tag, tarball: rootfs.tarball }, progress);
+      state.guest = await bootNixosGuest(plan, prerequisites.nixpkgs, webArmImage, progress);
       writeState(state);
-      await installBaseSystem(plan, tag, progress, { startUnits: false });
+      await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
       return;
     }
     if (config.lab.tier === 'qemu') {
-      const boot = await bootGuest(plan, { tag, tarball: rootfs.tarball }, progress);
+      const boot = await bootGuest(plan, webArmImage, progress);
       state.guest = boot.record;
       writeState(state);
       progress.note(`web-arm booted in ${Math.round(boot.record.bootToReadyMs / 1000)} s (${boot.record.accel}: ${boot.record.accelWhy})`);
       // Real systemd: the base system is installed like a first `nixos-rebuild switch` and started.
-      assertStarted({ started: [], failed: (await installBaseSystem(plan, tag, progress)).failed }, 'web-arm base system');
+      assertStarted({ started: [], failed: (await installBaseSystem(plan, webArmImage.tag, progress)).failed }, 'web-arm base system');
       return;
     }
     writeWebArmEtc(plan, settings);
     // Install the base system's units and files; they start at boot.
-    await installBaseSystem(plan, tag, progress, { startUnits: false });
-    await powerOnWebArm(plan, { tag, tarball: rootfs.tarball }, progress);
+    await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
+    await powerOnWebArm(plan, webArmImage, progress);
   });
   const webArm = webArmSystem(plan).machine;
   saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm, config.webArm.uplink, 'before-apply'));

@@ -1,19 +1,20 @@
 /**
  * Builds web-arm's guest image once per recipe hash: mmdebstrap into a directory (for another
  * architecture than the machine's, under qemu-user registered in a private user namespace:
- * foreign.ts), the
- * recipe's files and chroot commands, the kernel and initrd copied out for direct kernel
+ * images/buildArch.ts, as for the node image), the recipe's files and chroot commands, the
+ * lab's node image (built for the guest's architecture) preloaded into its podman storage, the kernel and initrd copied out for direct kernel
  * boot, an ext4 filesystem populated from the directory (mkfs.ext4 -d, no mount), converted
  * to qcow2. Cached read-only under <cache>/qemu/<hash>/; every VM boots a qcow2 overlay on it.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { HostError, LabBrokenError } from '../errors.ts';
+import { LabBrokenError } from '../errors.ts';
 import { run, succeed } from '../exec.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
+import { buildCommandsFor, buildRequirements, withMmdebstrapProgress } from '../images/buildArch.ts';
 import { cacheDir } from '../images/cache.ts';
 import type { Progress } from '../progress.ts';
-import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from './foreign.ts';
+import { hostArch } from './foreign.ts';
 import { preloadContainerImages } from './preload.ts';
 import { type GuestArch, type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
 
@@ -32,20 +33,8 @@ export const QEMU_HOST_REQUIREMENTS: Record<GuestArch, HostRequirements> = {
   arm64: [{ path: ['/usr/bin/qemu-system-aarch64'], pkg: 'qemu-system-arm' }, ...SHARED_REQUIREMENTS],
 };
 
-/** Building a foreign guest: its interpreter for the private binfmt_misc, and mmdebstrap's check. */
-export const FOREIGN_BUILD_REQUIREMENTS: Record<GuestArch, HostRequirements> = {
-  amd64: [
-    { path: ['/usr/bin/qemu-x86_64-static'], pkg: 'qemu-user-static' },
-    { path: ['/usr/bin/arch-test'], pkg: 'arch-test' },
-  ],
-  arm64: [
-    { path: ['/usr/bin/qemu-aarch64-static'], pkg: 'qemu-user-static' },
-    { path: ['/usr/bin/arch-test'], pkg: 'arch-test' },
-  ],
-};
-
 export function qemuHostRequirements(arch: GuestArch, host: GuestArch | undefined = hostArch()): HostRequirements {
-  return [...QEMU_HOST_REQUIREMENTS[arch], ...(isForeign(arch, host) ? FOREIGN_BUILD_REQUIREMENTS[arch] : [])];
+  return [...QEMU_HOST_REQUIREMENTS[arch], ...buildRequirements(arch, host)];
 }
 
 export interface GuestImage {
@@ -98,22 +87,6 @@ export function ensureQemuHostPackages(progress: Progress, arch: GuestArch): Pro
   return ensureHostPackages(progress, qemuHostRequirements(arch));
 }
 
-/**
- * How the build's commands that run guest binaries (mmdebstrap, the chroot commands) are
- * started: as they are for the machine's own architecture; in a user namespace with a private
- * binfmt_misc registration of qemu-user-static for another one (see foreign.ts).
- */
-function guestCommandWrapper(arch: GuestArch): { wrap: (argv: string[]) => string[]; how: string } {
-  if (!isForeign(arch)) return { wrap: (argv) => argv, how: 'native' };
-  const conf = binfmtConfPath(arch);
-  if (!existsSync(conf)) throw new HostError(`${conf} is missing: qemu-user-static provides it (apt-get install qemu-user-static)`);
-  const registration = parseBinfmtRegistration(readFileSync(conf, 'utf8'), conf);
-  return {
-    wrap: (argv) => foreignArchArgv(registration, argv),
-    how: `under ${registration.interpreter} (qemu-user), registered in a private user namespace's binfmt_misc`,
-  };
-}
-
 /** The cached image of the recipe, built first when it is not there yet. */
 /**
  * `tarballs` gives the rootfs tarball of each tag in recipe.containerImages (preloaded into
@@ -124,7 +97,7 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
   const dir = join(qemuCacheDir(), hash);
   if (existsSync(join(dir, MANIFEST))) return fromManifest(dir, false);
   await ensureQemuHostPackages(progress, recipe.arch);
-  const guest = guestCommandWrapper(recipe.arch);
+  const guest = await buildCommandsFor(recipe.arch, progress);
   const work = join(qemuCacheDir(), `${hash}.partial-${process.pid}`);
   const started = performance.now();
   rmSync(work, { recursive: true, force: true });
@@ -132,9 +105,11 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
   try {
     await progress.step(`build ${recipe.name} guest image (${recipe.suite} ${recipe.arch}, mmdebstrap; cached as ${hash})`, async () => {
       const rootfs = join(work, 'rootfs');
-      if (guest.how !== 'native') progress.note(`${recipe.arch} guest binaries run ${guest.how}`);
-      const expect = isForeign(recipe.arch) ? '~17 min, emulated' : '~1 min';
-      await progress.step(`mmdebstrap rootfs (${expect})`, () => run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000 }));
+      if (guest.foreign) progress.note(`${recipe.arch} guest binaries run ${guest.how}`);
+      const expect = guest.foreign ? '~13–17 min, emulated' : '~1 min';
+      await progress.step(`mmdebstrap rootfs (${expect})`, () =>
+        withMmdebstrapProgress(progress, (onLine) => run(guest.wrap(guestMmdebstrapArgv(recipe, rootfs)), { timeoutMs: 40 * 60_000, onLine })),
+      );
       await progress.step('bake in guest configuration', () => bakeConfiguration(recipe, rootfs, guest.wrap));
       if (recipe.containerImages.length) {
         const images = recipe.containerImages.map((tag) => {
@@ -142,7 +117,9 @@ export async function ensureGuestImage(recipe: GuestRecipe, progress: Progress, 
           if (!tarball) throw new LabBrokenError(`no rootfs tarball given for the preloaded container image ${tag}`);
           return { tag, tarball };
         });
-        await progress.step(`preload ${recipe.containerImages.join(', ')} into the guest's podman storage`, () => preloadContainerImages(rootfs, images));
+        await progress.step(`preload ${recipe.containerImages.join(', ')} (${recipe.arch}) into the guest's podman storage`, () =>
+          preloadContainerImages(rootfs, images, recipe.arch),
+        );
       }
       const kernel = pickKernel(readdirSync(join(rootfs, 'boot')));
       if (!kernel) throw new LabBrokenError(`no kernel with an initrd in ${join(rootfs, 'boot')} (is linux-image-cloud-${recipe.arch} in the recipe?)`);

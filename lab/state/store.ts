@@ -26,7 +26,10 @@ export interface LabState {
   createdAt: string;
   config: LabConfig;
   engine?: { description: string; kind: string; socketPath: string };
-  image?: { tag: string; tarball: string };
+  /** The node image web-arm's podman runs (built for web-arm's architecture: a guest's may differ from this machine's). */
+  image?: NodeImageRecord;
+  /** The node image of the router and internet containers on this machine (its architecture). */
+  hostImage?: NodeImageRecord;
   containers: ContainerRecord[];
   design?: { name: string; appliedAt: string; plan: DesignPlan };
   /** Why podman runs with non-default settings here (runc, cgroupfs, …). */
@@ -39,6 +42,13 @@ export interface LabState {
   vagrant?: { box: string; provider: 'libvirt' | 'qemu' };
   /** The qemu tier's NixOS guest: the nixpkgs its system is built from (every switch builds again). */
   nixos?: { nixpkgs: { flakeRef: string; from: 'V6LAB_NIXPKGS' | 'NIX_PATH' } };
+}
+
+export interface NodeImageRecord {
+  tag: string;
+  tarball: string;
+  /** Debian's name; absent in states written before images were per architecture. */
+  arch?: string;
 }
 
 export interface GuestRecord {

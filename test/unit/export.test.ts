@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { guestArchOf } from '../../lab/nodes/guest/guestPower.ts';
 import { exportVerb } from '../../lab/cli/export.ts';
 import { VERBS } from '../../lab/cli/verbs.ts';
 import { ConfigError, UsageError } from '../../lab/errors.ts';
@@ -32,7 +33,7 @@ describe('lab export', () => {
 
   it('prints the v6egress NixOS module with the image lab up gives the probe', async () => {
     const config = defaultConfig();
-    const image = nodeImageTag(config.image.suite, config.image.mirror);
+    const image = nodeImageTag(config.image.suite, config.image.mirror, guestArchOf(config));
     expect(image).toMatch(/^localhost\/v6lab-node:[0-9a-f]{12}$/);
     const layout = nixosLayout(image);
     expect(await exportOutput(['nixos', 'v6egress'])).toBe(renderNixosModule(planDesign(config, layout), layout, 'pnpm lab export nixos v6egress'));

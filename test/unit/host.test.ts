@@ -138,7 +138,7 @@ describe('missingPackages', () => {
 });
 
 describe('image recipe', () => {
-  const recipe = nodeImageRecipe('bookworm', 'http://deb.debian.org/debian');
+  const recipe = nodeImageRecipe('bookworm', 'http://deb.debian.org/debian', 'amd64');
   const content = (text: string) => (path: string) => {
     expect(path).toBe(RESPONDER_PATH);
     return Buffer.from(text);
@@ -154,7 +154,7 @@ describe('image recipe', () => {
     const h = recipeHash(recipe, content('v1'));
     expect(h).toMatch(/^[0-9a-f]{12}$/);
     expect(recipeHash(recipe, content('v1'))).toBe(h);
-    expect(recipeHash(nodeImageRecipe('bookworm', 'http://deb.debian.org/debian'), content('v1'))).toBe(h);
+    expect(recipeHash(nodeImageRecipe('bookworm', 'http://deb.debian.org/debian', 'amd64'), content('v1'))).toBe(h);
     // The real file works too.
     expect(recipeHash(recipe)).toMatch(/^[0-9a-f]{12}$/);
     expect(recipeHash(recipe)).toBe(recipeHash(recipe));
@@ -163,12 +163,26 @@ describe('image recipe', () => {
   it('changes when a copied file, the suite, mirror or packages change', () => {
     const h = recipeHash(recipe, content('v1'));
     expect(recipeHash(recipe, content('v2'))).not.toBe(h);
-    expect(recipeHash(nodeImageRecipe('trixie', 'http://deb.debian.org/debian'), content('v1'))).not.toBe(h);
-    expect(recipeHash(nodeImageRecipe('bookworm', 'http://mirror.example/debian'), content('v1'))).not.toBe(h);
+    expect(recipeHash(nodeImageRecipe('trixie', 'http://deb.debian.org/debian', 'amd64'), content('v1'))).not.toBe(h);
+    expect(recipeHash(nodeImageRecipe('bookworm', 'http://mirror.example/debian', 'amd64'), content('v1'))).not.toBe(h);
     const more: ImageRecipe = { ...recipe, packages: [...recipe.packages, 'iperf3'] };
     expect(recipeHash(more, content('v1'))).not.toBe(h);
     const elsewhere: ImageRecipe = { ...recipe, files: [[RESPONDER_PATH, '/opt/bin']] };
     expect(recipeHash(elsewhere, content('v1'))).not.toBe(h);
+  });
+
+  it('is per architecture: the arch is in the recipe, its hash and so its tag and mmdebstrap argv', () => {
+    const arm = nodeImageRecipe('bookworm', 'http://deb.debian.org/debian', 'arm64');
+    expect(recipe.arch).toBe('amd64');
+    expect(arm.arch).toBe('arm64');
+    // Same content otherwise: one recipe, built for two architectures.
+    expect({ ...arm, arch: 'amd64' }).toEqual(recipe);
+    const amdHash = recipeHash(recipe, content('v1'));
+    const armHash = recipeHash(arm, content('v1'));
+    expect(armHash).not.toBe(amdHash);
+    expect(imageTag(arm, armHash)).not.toBe(imageTag(recipe, amdHash));
+    expect(mmdebstrapArgv(arm, '/o.tar')).toContain('--architectures=arm64');
+    expect(mmdebstrapArgv(recipe, '/o.tar')).toContain('--architectures=amd64');
   });
 
   it('does not depend on where the source file sits on this machine, only its content', () => {

@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { HostError } from '../../lab/errors.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, HostError } from '../../lab/errors.ts';
+import { buildRequirements, machineArch, MMDEBSTRAP_HEARTBEAT_MS, mmdebstrapPhase, withMmdebstrapProgress } from '../../lab/images/buildArch.ts';
+import type { Progress } from '../../lab/progress.ts';
+import { guestArchOf } from '../../lab/nodes/guest/guestPower.ts';
 import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/qemu/foreign.ts';
 import { qemuHostRequirements } from '../../lab/qemu/image.ts';
+import { preloadImportArgv } from '../../lab/qemu/preload.ts';
+import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { thrown } from './helpers/golden.ts';
 
 /** /usr/lib/binfmt.d/qemu-aarch64.conf from bookworm's qemu-user-static. */
@@ -60,5 +65,86 @@ describe('foreign-architecture builds', () => {
     expect(pkgs('amd64')).not.toContain('qemu-user-static');
     expect(pkgs('amd64')).not.toContain('qemu-system-arm');
     expect(qemuHostRequirements('arm64', 'amd64').find((r) => r.pkg === 'qemu-user-static')?.path).toEqual(['/usr/bin/qemu-aarch64-static']);
+  });
+});
+
+describe('a guest of another architecture and its node image', () => {
+  const withArch = (arch: string): LabConfig => {
+    const config = defaultConfig();
+    config.lab.tier = 'qemu';
+    // Past the schema on purpose: guestArchOf must refuse an arch without a recipe by itself.
+    config.lab.arch = arch as LabConfig['lab']['arch'];
+    return config;
+  };
+
+  it('allows either guest on any machine: the guest and its node image are built for the guest', () => {
+    expect(guestArchOf(withArch('x86_64'))).toBe('amd64');
+    expect(guestArchOf(withArch('aarch64'))).toBe('arm64');
+  });
+
+  it('refuses an architecture without a guest recipe with a ConfigError naming lab.arch and the fix', () => {
+    const error = thrown(() => guestArchOf(withArch('riscv64')));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).field).toBe('lab.arch');
+    expect((error as ConfigError).message).toMatch(/has no guest recipe/);
+    expect((error as ConfigError).fix).toBe('use --arch x86_64 or --arch aarch64');
+  });
+
+  it("names this machine's architecture for its containers' node image, or says there is no recipe", () => {
+    expect(machineArch('x64')).toBe('amd64');
+    expect(machineArch('arm64')).toBe('arm64');
+    expect(() => machineArch('riscv64')).toThrow(HostError);
+  });
+
+  it('needs qemu-user-static and arch-test for a foreign build of any image, nothing for a native one', () => {
+    expect(buildRequirements('arm64', 'amd64').map((r) => r.pkg)).toEqual(['qemu-user-static', 'arch-test']);
+    expect(buildRequirements('amd64', 'arm64').map((r) => r.path[0])).toEqual(['/usr/bin/qemu-x86_64-static', '/usr/bin/arch-test']);
+    expect(buildRequirements('amd64', 'amd64')).toEqual([]);
+    expect(buildRequirements('arm64', 'arm64')).toEqual([]);
+  });
+
+  it("records the guest's architecture when preloading the node image into its podman storage", () => {
+    const argv = preloadImportArgv('/r/var/lib/containers/storage', '/tmp/run', '/c/v6lab-node-arm64-abc.tar', 'localhost/v6lab-node:abc', 'arm64');
+    const at = argv.indexOf('import');
+    expect(argv.slice(at, at + 5)).toEqual(['import', '--os', 'linux', '--arch', 'arm64']);
+    expect(argv.slice(-2)).toEqual(['/c/v6lab-node-arm64-abc.tar', 'localhost/v6lab-node:abc']);
+    expect(argv).toContain('/r/var/lib/containers/storage');
+  });
+
+  it("reads mmdebstrap's phases from its output for progress", () => {
+    expect(mmdebstrapPhase('I: installing remaining packages inside the chroot...')).toBe('installing remaining packages inside the chroot');
+    expect(mmdebstrapPhase('I: creating tarball...')).toBe('creating tarball');
+    expect(mmdebstrapPhase('I: success in 701.2 seconds')).toBeUndefined();
+    expect(mmdebstrapPhase('W: something')).toBeUndefined();
+    expect(mmdebstrapPhase('Setting up curl (7.88.1-10) ...')).toBeUndefined();
+  });
+
+  it('notes each phase, and every minute that a long phase still runs, until the build ends', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const notes: string[] = [];
+      const progress: Progress = { step: (_t, fn) => fn(), note: (m) => notes.push(m) };
+      let finish = () => undefined as void;
+      const done = withMmdebstrapProgress(progress, (onLine) => {
+        onLine('I: installing essential packages...');
+        vi.advanceTimersByTime(30_000);
+        onLine('I: installing remaining packages inside the chroot...');
+        vi.advanceTimersByTime(2 * MMDEBSTRAP_HEARTBEAT_MS + 1_000);
+        return new Promise<string>((resolve) => {
+          finish = () => resolve('built');
+        });
+      });
+      finish();
+      expect(await done).toBe('built');
+      vi.advanceTimersByTime(5 * MMDEBSTRAP_HEARTBEAT_MS);
+      expect(notes).toEqual([
+        'mmdebstrap at 0 s: installing essential packages',
+        'mmdebstrap at 30 s: installing remaining packages inside the chroot',
+        'mmdebstrap at 90 s: still installing remaining packages inside the chroot',
+        'mmdebstrap at 150 s: still installing remaining packages inside the chroot',
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,15 +1,16 @@
 /**
- * web-arm's power cycle on the qemu tier: boot the guest image under QEMU with its only NIC a
- * tap in the upstream router's namespace, wait for multi-user.target through the agent, load
- * the lab's container image into the guest's podman; reboot for real; power off by mark.
+ * web-arm's power cycle on the qemu tier: boot the guest image (the lab's node image, built for
+ * the guest's architecture, preloaded in it) under QEMU with its only NIC a tap in the upstream
+ * router's namespace, wait for multi-user.target through the agent, check the node image is in
+ * the guest's podman; reboot for real; power off by mark.
  */
 import { ConfigError, LabBrokenError } from '../../errors.ts';
 import type { Progress } from '../../progress.ts';
 import { ensureGuestImage, ensureQemuHostPackages, type GuestImage } from '../../qemu/image.ts';
-import { guestRecipe, guestSpecFromConfig, type GuestArch } from '../../qemu/recipe.ts';
+import { GUEST_ARCHES, guestRecipe, guestSpecFromConfig, type GuestArch } from '../../qemu/recipe.ts';
 import { consoleTail, destroyVm, startVm, type RunningVm } from '../../qemu/vm.ts';
 import type { GuestRecord } from '../../state/store.ts';
-import { nativeArch, type LabConfig } from '../../topology/config.ts';
+import type { LabConfig } from '../../topology/config.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { waitUntil } from '../../wait.ts';
 import { configureRouterPort } from '../wiring.ts';
@@ -17,22 +18,26 @@ import { forgetGuestAgent, guestAgent, guestMachine, webArmVmNames } from './gue
 
 const BOOT_TIMEOUT_MS = 15 * 60_000;
 
-const DEBIAN_ARCH: Record<LabConfig['lab']['arch'], GuestArch> = { x86_64: 'amd64', aarch64: 'arm64' };
+const DEBIAN_ARCH: Partial<Record<string, GuestArch>> = { x86_64: 'amd64', aarch64: 'arm64' };
 
 /**
- * The guest's Debian architecture. The lab's container image (stand-ins, probe) is built for
- * this machine's architecture, so a guest of another architecture could boot but not run it.
+ * The guest's Debian architecture. It need not be this machine's: the guest image and the
+ * lab's node image inside it (stand-ins, probe) are both built for the guest's architecture
+ * (under qemu-user when foreign) and the guest runs under TCG. Only an architecture without a
+ * guest recipe is refused.
  */
 export function guestArchOf(config: LabConfig): GuestArch {
-  if (config.lab.arch !== nativeArch()) {
+  const arch = DEBIAN_ARCH[config.lab.arch];
+  if (!arch || !GUEST_ARCHES.includes(arch)) {
+    const known = Object.keys(DEBIAN_ARCH).filter((a) => GUEST_ARCHES.includes(DEBIAN_ARCH[a]!));
     throw new ConfigError(
       'lab.arch',
       config.lab.arch,
-      `is not this machine's architecture (${nativeArch()}): the lab's container image is built for ${nativeArch()} only, so web-arm's containers could not run in a ${config.lab.arch} guest`,
-      `use --arch ${nativeArch()} here, or run --arch ${config.lab.arch} on a ${config.lab.arch} machine (e.g. the nightly ARM runner)`,
+      `has no guest recipe: web-arm's guest image and its node image are built for ${known.join(' and ')} only`,
+      `use ${known.map((a) => `--arch ${a}`).join(' or ')}`,
     );
   }
-  return DEBIAN_ARCH[config.lab.arch];
+  return arch;
 }
 
 export interface GuestBoot {
@@ -41,10 +46,15 @@ export interface GuestBoot {
   record: GuestRecord;
 }
 
-export async function bootGuest(plan: LabPlan, containerImage: { tag: string; tarball: string }, progress: Progress): Promise<GuestBoot> {
+/** `containerImage` is the lab's node image built for the guest's architecture (preloaded into its podman). */
+export async function bootGuest(plan: LabPlan, containerImage: { tag: string; tarball: string; arch: GuestArch }, progress: Progress): Promise<GuestBoot> {
   const config = plan.config;
-  await progress.step('host packages for QEMU', () => ensureQemuHostPackages(progress, guestArchOf(config)));
-  const recipe = guestRecipe({ ...guestSpecFromConfig(config, guestArchOf(config)), containerImages: [containerImage.tag] });
+  const arch = guestArchOf(config);
+  if (containerImage.arch !== arch) {
+    throw new LabBrokenError(`the node image ${containerImage.tag} is built for ${containerImage.arch}, the ${config.lab.arch} guest needs one built for ${arch}`);
+  }
+  await progress.step('host packages for QEMU', () => ensureQemuHostPackages(progress, arch));
+  const recipe = guestRecipe({ ...guestSpecFromConfig(config, arch), containerImages: [containerImage.tag] });
   const image = await progress.step('web-arm guest image', () => ensureGuestImage(recipe, progress, { [containerImage.tag]: containerImage.tarball }));
   progress.note(`guest image ${image.hash} (kernel ${image.kernelVersion})${image.built ? `, built in ${Math.round((image.buildMs ?? 0) / 1000)} s` : ', from the cache'}`);
   const names = webArmVmNames(plan);
@@ -61,7 +71,9 @@ export async function bootGuest(plan: LabPlan, containerImage: { tag: string; ta
   );
   await progress.step(`router port ${names.tap}: fe80::1, ${config.upstream.ipv4Gateway}, on-link /64, MAC filter`, () => configureRouterPort(plan));
   const bootToReadyMs = await progress.step('web-arm: boot to multi-user.target (real systemd)', () => waitForBoot(plan, vm.startedAt, vm));
-  await progress.step(`web-arm: ${containerImage.tag} is in its podman (preloaded in the guest image)`, () => assertContainerImage(plan, containerImage.tag));
+  await progress.step(`web-arm: ${containerImage.tag} (${arch}) is in its podman (preloaded in the guest image)`, () =>
+    assertContainerImage(plan, containerImage.tag, arch),
+  );
   return {
     vm,
     image,
@@ -82,9 +94,12 @@ async function waitForBoot(plan: LabPlan, since: number, vm?: RunningVm): Promis
   return Math.round(performance.now() - since);
 }
 
-async function assertContainerImage(plan: LabPlan, tag: string): Promise<void> {
-  const seen = await guestMachine(plan).execute(`podman image exists ${tag}`, { timeoutMs: 120_000 });
+/** The preloaded node image is there and recorded as built for the guest's architecture. */
+async function assertContainerImage(plan: LabPlan, tag: string, arch: GuestArch): Promise<void> {
+  const seen = await guestMachine(plan).execute(`podman image inspect --format '{{.Os}}/{{.Architecture}}' ${tag}`, { timeoutMs: 120_000 });
   if (seen.exitCode !== 0) throw new LabBrokenError(`web-arm's podman has no image ${tag} (it should be preloaded in the guest image): ${seen.stderr.trim()}`);
+  const platform = seen.stdout.trim();
+  if (platform !== `linux/${arch}`) throw new LabBrokenError(`web-arm's podman sees ${tag} as ${platform}, not linux/${arch} (the preload records the guest's architecture)`);
 }
 
 /** A real reboot: the guest reboots itself; returns the time until multi-user.target again. */
