@@ -1,5 +1,5 @@
 /**
- * The qemu tier end to end (x86_64 guest, real systemd): a lab of its own name comes up with
+ * The qemu tier end to end (a guest of this machine's architecture, real systemd): a lab of its own name comes up with
  * web-arm as a QEMU guest whose only NIC is a tap in the router's namespace, passes the
  * foundation scenarios and the mail path with a real reboot, goes down and leaves nothing
  * behind. Slow (TCG: a boot takes about a minute), so it runs once, on the foundation set.
@@ -12,9 +12,11 @@ import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile } from '../../lab/state/store.ts';
+import { nativeArch } from '../../lab/topology/config.ts';
 
 const LAB = `qm${process.pid % 10000}`;
 const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+const ARCH = nativeArch();
 const FOUNDATION = ['egress-nat66', 'egress-v4', 'isolation-default', 'host-unchanged', 'idempotent-redeploy', 'idempotent-reboot', 'no-inbound', 'mail-path'];
 const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
 
@@ -22,7 +24,7 @@ function lab(...args: string[]) {
   return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 40 * 60_000 });
 }
 
-describe.runIf(enabled)('qemu tier (x86_64 guest), end to end', () => {
+describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
   let before: MachineSnapshot;
 
   beforeAll(async () => {
@@ -36,7 +38,7 @@ describe.runIf(enabled)('qemu tier (x86_64 guest), end to end', () => {
 
   it('comes up with a real web-arm guest, passes the foundation scenarios and the mail path, goes down clean', async () => {
     const started = performance.now();
-    const up = await lab('up', '--host', 'qemu', '--arch', 'x86_64');
+    const up = await lab('up', '--host', 'qemu', '--arch', ARCH);
     expect(up.exitCode, up.stderr.split('\n').slice(-30).join('\n')).toBe(0);
     const upMs = performance.now() - started;
 
@@ -52,7 +54,7 @@ describe.runIf(enabled)('qemu tier (x86_64 guest), end to end', () => {
       nodes: Array<{ node: string; kind: string; present: boolean }>;
     };
     expect(status.tier).toBe('qemu');
-    expect(status.guest.arch).toBe('x86_64');
+    expect(status.guest.arch).toBe(ARCH);
     expect(status.nodes.find((n) => n.node === 'web-arm')).toMatchObject({ kind: 'qemu', present: true });
     // The guest's only NIC is enp1s0 (the tap), and it is real systemd.
     const links = await lab('exec', 'web-arm', '--', 'ls /sys/class/net');
