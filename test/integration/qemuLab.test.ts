@@ -20,8 +20,12 @@ const ARCH = nativeArch();
 const FOUNDATION = ['egress-nat66', 'egress-v4', 'isolation-default', 'host-unchanged', 'idempotent-redeploy', 'idempotent-reboot', 'no-inbound', 'mail-path'];
 const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
 
+/** The CLI on this test's lab (`--name` goes before a `--`, after which everything is the command). */
 function lab(...args: string[]) {
-  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 40 * 60_000 });
+  const dash = args.indexOf('--');
+  const own = dash >= 0 ? args.slice(0, dash) : args;
+  const rest = dash >= 0 ? args.slice(dash) : [];
+  return run([process.execPath, CLI, ...own, '--name', LAB, ...rest], { allowFailure: true, timeoutMs: 40 * 60_000 });
 }
 
 describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
@@ -58,6 +62,7 @@ describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
     expect(status.nodes.find((n) => n.node === 'web-arm')).toMatchObject({ kind: 'qemu', present: true });
     // The guest's only NIC is enp1s0 (the tap), and it is real systemd.
     const links = await lab('exec', 'web-arm', '--', 'ls /sys/class/net');
+    expect(links.exitCode, links.stderr).toBe(0);
     expect(links.stdout.split(/\s+/).filter((l) => l && !l.startsWith('podman') && !l.startsWith('veth')).sort()).toEqual(['enp1s0', 'lo']);
     expect((await lab('exec', 'web-arm', '--', 'readlink /proc/1/exe')).stdout.trim()).toMatch(/systemd$/);
 
