@@ -41,8 +41,9 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
   };
 
   await attempt('web-arm: kill processes, destroy namespaces', async () => {
+    const existed = existsSync(plan.webArm.netnsPath);
     await destroyWebArm(plan);
-    removed.push(`netns ${plan.webArm.netnsName}`);
+    if (existed) removed.push(`netns ${plan.webArm.netnsName}`);
   });
 
   // Whatever tier the lab ran on: a guest of this lab is found by its QEMU's mark.
