@@ -11,18 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lab/exec.ts';
 import { parseTcpdumpLines } from '../../lab/scenario/pcapText.ts';
 import { waitUntil } from '../../lab/wait.ts';
+import { runLab } from './labCli.ts';
 
 const LAB = `itcap${process.pid % 10000}`;
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
 const GUA = '2a01:4f8:c012:43b::1';
 const ULA_PREFIX = 'fdaa:bbcc:ddee:';
 
-/** `lab <args>` for this test's lab (--name goes before a `--`, so commands stay intact). */
-function lab(args: string[], options: { input?: string } = {}) {
-  const dash = args.indexOf('--');
-  const argv = dash >= 0 ? [...args.slice(0, dash), '--name', LAB, ...args.slice(dash)] : [...args, '--name', LAB];
-  return run([process.execPath, CLI, ...argv], { allowFailure: true, timeoutMs: 20 * 60_000, input: options.input ?? '' });
-}
+const lab = (args: string[], options: { input?: string } = {}) => runLab(LAB, args, { input: options.input ?? '' });
 
 const probe = () => lab(['exec', 'web-arm', '--', 'podman', 'exec', 'v6probe', 'curl', '-6', '-sS', '-m', '10', 'http://v6only.example/']);
 

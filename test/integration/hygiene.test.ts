@@ -7,25 +7,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, spawnDaemon } from '../../lab/exec.ts';
+import { spawnDaemon } from '../../lab/exec.ts';
 import { waitForExit } from '../../lab/host/processes.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { stateFile } from '../../lab/state/store.ts';
 import { waitUntil } from '../../lab/wait.ts';
+import { labArgv, runLab } from './labCli.ts';
 
 const LAB = `hy${process.pid % 10000}`;
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
 const logs = mkdtempSync(join(tmpdir(), 'v6lab-hygiene-'));
 const CYCLES = Number(process.env.V6LAB_HYGIENE_CYCLES ?? 20);
 
-function lab(...args: string[]) {
-  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 20 * 60_000 });
-}
+const lab = (...args: string[]) => runLab(LAB, args);
 
 /** Starts a lab command in a process group of its own, as a terminal or a CI job would. */
 function background(name: string, ...args: string[]): { pid: number; log: string } {
   const log = join(logs, `${name}.log`);
-  const pid = spawnDaemon([process.execPath, CLI, ...args, '--name', LAB], { logFile: log, env: { CI: '1' } });
+  const pid = spawnDaemon(labArgv(LAB, args), { logFile: log, env: { CI: '1' } });
   return { pid, log };
 }
 

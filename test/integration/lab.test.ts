@@ -12,13 +12,10 @@ import { openLab } from '../../lab/lifecycle/context.ts';
 import { findSinkRecord } from '../../lab/mail/postfix.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile } from '../../lab/state/store.ts';
+import { runLab } from './labCli.ts';
 
 const LAB = `it${process.pid % 10000}`;
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
-
-function lab(...args: string[]) {
-  return run([process.execPath, CLI, ...args, '--name', LAB], { allowFailure: true, timeoutMs: 20 * 60_000 });
-}
+const lab = (...args: string[]) => runLab(LAB, args);
 
 async function rootNamespaceRules(): Promise<string> {
   const nft = await run(['nft', 'list', 'ruleset'], { allowFailure: true });

@@ -6,27 +6,19 @@
  * Needs root; V6LAB_QEMU=0 turns it off.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile } from '../../lab/state/store.ts';
 import { nativeArch } from '../../lab/topology/config.ts';
+import { runLab } from './labCli.ts';
 
 const LAB = `qm${process.pid % 10000}`;
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
 const ARCH = nativeArch();
 const FOUNDATION = ['egress-nat66', 'egress-v4', 'isolation-default', 'host-unchanged', 'idempotent-redeploy', 'idempotent-reboot', 'no-inbound', 'mail-path'];
 const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
 
-/** The CLI on this test's lab (`--name` goes before a `--`, after which everything is the command). */
-function lab(...args: string[]) {
-  const dash = args.indexOf('--');
-  const own = dash >= 0 ? args.slice(0, dash) : args;
-  const rest = dash >= 0 ? args.slice(dash) : [];
-  return run([process.execPath, CLI, ...own, '--name', LAB, ...rest], { allowFailure: true, timeoutMs: 40 * 60_000 });
-}
+const lab = (...args: string[]) => runLab(LAB, args, { timeoutMs: 40 * 60_000 });
 
 describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
   let before: MachineSnapshot;
