@@ -67,6 +67,11 @@ const GUEST_SHARED_PACKAGES: readonly string[] = [
   'dbus',
   // sysctl (host-state snapshots); postfix, web-arm's MTA (the mail path).
   'procps', 'postfix',
+  // The Docker family beside podman (production enables virtualisation.docker), and the NDP
+  // proxy a routed Docker /80 needs on an on-link /64.
+  'docker.io', 'ndppd',
+  // 464xlat on a v6-only host (clatd drives tayga), systemd-nspawn containers (networkd is in systemd).
+  'clatd', 'tayga', 'systemd-container',
 ];
 
 /** The only per-architecture package: the cloud kernel (virtio drivers built in, no firmware). */
