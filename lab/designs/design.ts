@@ -31,6 +31,21 @@ export interface ProbeContainer {
   listenPort: number;
   /** A fixed IPv6 address, when the design needs to know it (e.g. for NDP proxy entries). */
   ipv6?: string;
+  /**
+   * The shell prefix that runs a command inside the probe on web-arm (default
+   * `podman exec <name>`): `docker exec <name>` for a Docker design, a machine's for nspawn.
+   */
+  exec?: string;
+  /** The systemd unit that runs the probe (default `podman-<name>.service`, the oci-containers shape). */
+  unit?: string;
+}
+
+export function probeUnitOf(probe: ProbeContainer): string {
+  return probe.unit ?? `podman-${probe.name}.service`;
+}
+
+export function probeExecOf(probe: ProbeContainer): string {
+  return probe.exec ?? `podman exec ${probe.name}`;
 }
 
 /** What the design intends, for checks that compare it with what the host shows. */

@@ -3,6 +3,7 @@
  * design), install it, start new or changed units, leave unchanged ones running. Idempotent.
  */
 import type { DesignPlan } from '../designs/design.ts';
+import { probeUnitOf } from '../designs/design.ts';
 import { planDesign } from '../designs/registry.ts';
 import { renderSystem } from '../designs/system.ts';
 import { assertStarted, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
@@ -47,7 +48,7 @@ export async function applyDesign(
   const system = renderSystem(plan.config, host.layout(image), design);
   const uplink = plan.config.webArm.uplink;
   const machine = host.machine;
-  const probeUnit = `podman-${design.probe.name}.service`;
+  const probeUnit = probeUnitOf(design.probe);
   let snapshotted = false;
   const sw = await progress.step(`apply design ${design.design}`, () =>
     host.switch(system.units, { ...system.files, ...extraFiles(plan) }, progress, {

@@ -4,6 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
+import { probeExecOf, probeUnitOf } from '../../lab/designs/design.ts';
 import { applyDesign } from '../../lab/lifecycle/apply.ts';
 import { silentProgress } from '../../lab/progress.ts';
 import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
@@ -26,6 +27,9 @@ export function facts(t: ScenarioRun) {
     v4Name: config.internet.v4OnlyTarget.name,
     v4Target: config.internet.v4OnlyTarget.ipv4,
     probe: design.probe.name,
+    /** Runs a command inside the probe (podman exec by default; the design says otherwise). */
+    probeExec: probeExecOf(design.probe),
+    probeUnit: probeUnitOf(design.probe),
     /** Where the probe's IPv6 egress should come from: the host GUA (NAT66) or its own address (routed). */
     egress: design.egressSource === 'host' ? normalizeAddress(config.webArm.ipv6.address) : normalizeAddress(design.probe.ipv6 ?? ''),
     egressLabel: design.egressSource === 'host' ? 'the host GUA' : "the container's own GUA",
@@ -56,18 +60,18 @@ function loggedClients(logText: string): string[] {
 export async function checkEgressNat66(t: ScenarioRun, options: { capture: boolean }): Promise<void> {
   const f = facts(t);
   const { webArm, upstream, v6OnlyTarget } = t.lab;
-  await t.check(`the probe has an address in ${f.ula}`, webArm, `podman exec ${f.probe} ip -6 -o addr show scope global`, {
+  await t.check(`the probe has an address in ${f.ula}`, webArm, `${f.probeExec} ip -6 -o addr show scope global`, {
     expected: `an address in ${f.ula}`,
     test: (out) => out.split(/\s+/).some((w) => w.includes('/') && w.includes(':') && cidrContains(f.ulaCidr, ipaddr.parse(w.split('/')[0]!))),
   });
   const capture = options.capture
     ? await startCapture(upstream.netnsPath, t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip6'])
     : undefined;
-  await t.check(`curl -6 ${f.v6Name} by name from the probe`, webArm, `podman exec ${f.probe} curl -6 -sS -m 10 http://${f.v6Name}/`, {
+  await t.check(`curl -6 ${f.v6Name} by name from the probe`, webArm, `${f.probeExec} curl -6 -sS -m 10 http://${f.v6Name}/`, {
     expected: `the target answers with the client address it saw: ${f.egress} (${f.egressLabel})`,
     test: (out) => normalizeAddress(out) === f.egress,
   });
-  await t.check('ping6 from the probe', webArm, `podman exec ${f.probe} ping -6 -c 2 -W 3 ${f.v6Name}`, {
+  await t.check('ping6 from the probe', webArm, `${f.probeExec} ping -6 -c 2 -W 3 ${f.v6Name}`, {
     expected: '2 packets transmitted, 2 received',
     test: (out) => /2 packets transmitted, 2 received/.test(out),
   });
@@ -96,7 +100,7 @@ export async function checkEgressNat66(t: ScenarioRun, options: { capture: boole
 /** The probe reaches the v4-only target, seen as web-arm's IPv4. */
 export async function checkEgressV4(t: ScenarioRun): Promise<void> {
   const f = facts(t);
-  await t.check(`curl -4 ${f.v4Name} by name from the probe`, t.lab.webArm, `podman exec ${f.probe} curl -4 -sS -m 10 http://${f.v4Name}/`, {
+  await t.check(`curl -4 ${f.v4Name} by name from the probe`, t.lab.webArm, `${f.probeExec} curl -4 -sS -m 10 http://${f.v4Name}/`, {
     expected: `the target answers with the client address it saw: ${f.ipv4}`,
     test: (out) => out === f.ipv4,
   });
@@ -301,7 +305,7 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
 export async function checkNoInbound(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const { webArm, internetClient } = t.lab;
-  const addr = await t.check('the probe listens on its port (control: reachable from web-arm itself)', webArm, `podman exec ${f.probe} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
+  const addr = await t.check('the probe listens on its port (control: reachable from web-arm itself)', webArm, `${f.probeExec} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
     expected: `an address in ${f.ula}`,
     test: (out) => out !== '' && cidrContains(f.ulaCidr, ipaddr.parse(out)),
   });
@@ -326,7 +330,7 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
 /** The probe's IPv6 address on its network (as podman gave it). */
 async function probeIpv6(t: ScenarioRun): Promise<string> {
   const f = facts(t);
-  return t.check('the probe has an address on its network', t.lab.webArm, `podman exec ${f.probe} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
+  return t.check('the probe has an address on its network', t.lab.webArm, `${f.probeExec} ip -6 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -n1`, {
     expected: `an address in ${f.ula}`,
     test: (out) => out !== '' && cidrContains(f.ulaCidr, ipaddr.parse(out)),
   });

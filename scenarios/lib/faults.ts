@@ -31,7 +31,7 @@ export async function restoreConfig(t: ScenarioRun): Promise<void> {
 
 export async function egressByAddress(t: ScenarioRun, check: string, expectWorks: boolean, timeoutS = 4): Promise<string> {
   const f = facts(t);
-  return t.check(check, t.lab.webArm, `podman exec ${f.probe} curl -6 -sS -m ${timeoutS} http://[${f.v6Target}]/`, expectWorks
+  return t.check(check, t.lab.webArm, `${f.probeExec} curl -6 -sS -m ${timeoutS} http://[${f.v6Target}]/`, expectWorks
     ? { expected: `the target saw ${f.egress}`, test: (out) => normalizeAddress(out) === f.egress }
     : { expected: 'no answer', exitZero: false });
 }
@@ -39,7 +39,7 @@ export async function egressByAddress(t: ScenarioRun, check: string, expectWorks
 export async function waitForEgress(t: ScenarioRun, check: string, timeoutMs = 30_000): Promise<void> {
   const f = facts(t);
   const started = performance.now();
-  const command = `podman exec ${f.probe} curl -6 -sS -m 3 http://[${f.v6Target}]/`;
+  const command = `${f.probeExec} curl -6 -sS -m 3 http://[${f.v6Target}]/`;
   let seen = 'nothing yet';
   let ok = false;
   while (performance.now() - started < timeoutMs) {
@@ -68,17 +68,17 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const gw = gateways(t);
   const { webArm } = t.lab;
-  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `podman exec ${f.probe} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
+  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
     expected: `nameserver ${gw.v4}`,
     test: (out) => out.trim() === `nameserver ${gw.v4}`,
   });
   for (const server of [gw.v4, gw.v6]) {
-    await t.check(`aardvark-dns (${server}) answers AAAA for ${f.v6Name}`, webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`, {
+    await t.check(`aardvark-dns (${server}) answers AAAA for ${f.v6Name}`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`, {
       expected: f.v6Target,
       test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
     });
   }
-  await t.check(`${f.v6Name} has no A record (v6-only)`, webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`, {
+  await t.check(`${f.v6Name} has no A record (v6-only)`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`, {
     expected: 'an empty answer',
     test: (out) => out === '',
   });
@@ -87,13 +87,13 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
     c.webArm.firewall.allowDnsOnPodmanBridges = false;
   });
   t.observe('firewall without 53/udp on podman+ applied', 'web-arm', 'lab apply (webArm.firewall.allowDnsOnPodmanBridges=false)', 'firewall.service restarted', blocked.switch.changed.join(', ') || 'nothing changed', blocked.switch.changed.includes('firewall.service'));
-  await t.check('with 53/udp dropped on the bridge, aardvark-dns does not answer', webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
+  await t.check('with 53/udp dropped on the bridge, aardvark-dns does not answer', webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
     expected: 'a timeout. Fix: allow 53/udp on the bridge (networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ])',
     test: (out) => !out.split('\n').some((l) => l.includes(':') && !l.startsWith(';')),
     exitZero: false,
   });
   await restoreConfig(t);
-  await t.check('with the rule back, aardvark-dns answers again', webArm, `podman exec ${f.probe} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
+  await t.check('with the rule back, aardvark-dns answers again', webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
     expected: f.v6Target,
     test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
   });
@@ -167,19 +167,19 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
 
 async function stopProbeAndNetwork(t: ScenarioRun): Promise<void> {
   const f = facts(t);
-  await webArmSystem(t.lab.plan).stop(`podman-${f.probe}.service`, silentProgress);
+  await webArmSystem(t.lab.plan).stop(f.probeUnit, silentProgress);
   await t.check(`remove ${f.network} (a host deployed before the design)`, t.lab.webArm, `podman network rm -f ${f.network} || true; ! podman network exists ${f.network}`, { expected: 'the network is gone' });
 }
 
 async function restoreNetworkAndProbe(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const plan = t.lab.plan;
-  await webArmSystem(plan).stop(`podman-${f.probe}.service`, silentProgress);
+  await webArmSystem(plan).stop(f.probeUnit, silentProgress);
   await t.lab.webArm.execute(`podman network rm -f ${f.network}`);
   const ensure = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
-  const probe = await webArmSystem(plan).start(`podman-${f.probe}.service`, silentProgress);
+  const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
   const failed = [...ensure.failed, ...probe.failed];
-  t.observe('restore: the network is ensured again and the probe restarted', 'web-arm', `restart ${f.network}-network.service; start podman-${f.probe}.service`, 'both started', failed.length ? failed.map((x) => `${x.unit}: ${x.error}`).join('; ') : 'both started', failed.length === 0);
+  t.observe('restore: the network is ensured again and the probe restarted', 'web-arm', `restart ${f.network}-network.service; start ${f.probeUnit}`, 'both started', failed.length ? failed.map((x) => `${x.unit}: ${x.error}`).join('; ') : 'both started', failed.length === 0);
   await waitForEgress(t, 'egress works again', 20_000);
 }
 
@@ -195,8 +195,8 @@ export async function storyDrift(t: ScenarioRun): Promise<void> {
   t.observe('the production idiom `exists || create` accepts it silently', 'web-arm', `restart ${f.network}-network.service`, 'succeeds (this is the gotcha)', ensure.failed.length ? `failed: ${ensure.failed[0]!.error}` : 'succeeded', ensure.failed.length === 0);
   const drift = await inspectNetworkDrift(t.lab.webArm, intent);
   t.observe('the lab reports DRIFT', 'web-arm', `podman network inspect ${f.network} vs the design`, 'inspected subnets differ from intended ones', describeDrift(drift), drift.drift);
-  const probe = await webArmSystem(plan).start(`podman-${f.probe}.service`, silentProgress);
-  t.observe('the probe starts on the drifted network', 'web-arm', `start podman-${f.probe}.service`, 'started', probe.failed.length ? probe.failed[0]!.error : 'started', probe.failed.length === 0);
+  const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
+  t.observe('the probe starts on the drifted network', 'web-arm', `start ${f.probeUnit}`, 'started', probe.failed.length ? probe.failed[0]!.error : 'started', probe.failed.length === 0);
   await egressByAddress(t, 'on the drifted network the probe has no IPv6 egress', false, 3);
 
   // The strict ensure step as a design option.
@@ -219,12 +219,12 @@ export async function storyDrift(t: ScenarioRun): Promise<void> {
   } else {
     t.observe('strict ensure fails loudly while a container is attached', 'web-arm', 'lab apply (design.params.strictEnsure=true)', `${ensureUnit} fails with DRIFT`, strictFailure ? strictFailure.error.split('\n').slice(-1)[0]! : `no failure (${strict.switch.changed.join(', ')})`, Boolean(strictFailure?.error.includes('DRIFT')));
   }
-  await webArmSystem(plan).stop(`podman-${f.probe}.service`, silentProgress);
+  await webArmSystem(plan).stop(f.probeUnit, silentProgress);
   const recreate = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
   t.observe('with nothing attached, strict ensure recreates the network', 'web-arm', `restart ${f.network}-network.service (strict)`, 'succeeds', recreate.failed.length ? recreate.failed[0]!.error : 'succeeded', recreate.failed.length === 0);
   const after = await inspectNetworkDrift(t.lab.webArm, intent);
   t.observe('the network now matches the design', 'web-arm', `podman network inspect ${f.network}`, 'no drift', describeDrift(after), !after.drift);
-  await webArmSystem(plan).start(`podman-${f.probe}.service`, silentProgress);
+  await webArmSystem(plan).start(f.probeUnit, silentProgress);
   await waitForEgress(t, 'egress works on the recreated network', 20_000);
   await restoreConfig(t);
   await restoreNetworkAndProbe(t);
@@ -245,8 +245,8 @@ export async function storySubnetCollision(t: ScenarioRun): Promise<void> {
     await t.check(`another network (squatter) takes the ${family} ${subnet}`, t.lab.webArm, `podman network create ${squatter} squatter`, { expected: 'exit 0' });
     const ensure = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
     t.observe(`the ensure step fails visibly (${family} taken)`, 'web-arm', `restart ${f.network}-network.service`, `failed, with podman naming ${subnet}`, ensure.failed.length ? ensure.failed[0]!.error.split('\n').slice(-1)[0]! : 'succeeded', ensure.failed.length === 1 && ensure.failed[0]!.error.includes(subnet));
-    const probe = await webArmSystem(plan).start(`podman-${f.probe}.service`, silentProgress);
-    t.observe('the probe is not started (Requires= failed)', 'web-arm', `start podman-${f.probe}.service`, 'dependency failed', probe.failed.length ? probe.failed[0]!.error : 'started', Boolean(probe.failed[0]?.error.includes('dependency failed')));
+    const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
+    t.observe('the probe is not started (Requires= failed)', 'web-arm', `start ${f.probeUnit}`, 'dependency failed', probe.failed.length ? probe.failed[0]!.error : 'started', Boolean(probe.failed[0]?.error.includes('dependency failed')));
     await t.check('no half-configured probe container exists', t.lab.webArm, `podman ps -a --filter name=^${f.probe}$ --format '{{.Names}}'`, { expected: 'none', test: (out) => out === '' });
     await t.check('remove the squatter', t.lab.webArm, 'podman network rm squatter', { expected: 'exit 0' });
     await restoreNetworkAndProbe(t);
