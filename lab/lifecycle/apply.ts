@@ -8,6 +8,7 @@ import { planDesign } from '../designs/registry.ts';
 import { renderSystem } from '../designs/system.ts';
 import { assertStarted, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
+import type { Machine } from '../nodes/machine.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import type { LabState } from '../state/store.ts';
@@ -23,7 +24,18 @@ export async function installBaseSystem(
 ): Promise<SwitchResult> {
   const host = webArmSystem(plan);
   const system = renderSystem(plan.config, host.layout(image));
-  return host.switch(system.units, { ...system.files, ...extraFiles(plan) }, progress, { start: options.startUnits ?? true });
+  const result = await host.switch(system.units, { ...extraFiles(plan), ...system.files }, progress, { start: options.startUnits ?? true });
+  if (plan.config.lab.tier === 'qemu' && plan.config.lab.guest === 'debian') await setDockerd(host.machine, plan.config.webArm.docker.enabled, progress);
+  return result;
+}
+
+/**
+ * dockerd on or off, as webArm.docker.enabled says (Debian's docker.io enables it at install,
+ * as production's virtualisation.docker.enable does).
+ */
+async function setDockerd(machine: Machine, enabled: boolean, progress: Progress): Promise<void> {
+  const command = enabled ? 'systemctl enable --now docker.service' : 'systemctl disable --now docker.socket docker.service';
+  await progress.step(`dockerd ${enabled ? 'on (as production)' : 'off (webArm.docker.enabled=false)'}`, () => machine.succeed(command, { timeoutMs: 180_000 }));
 }
 
 export interface ApplyResult {
@@ -51,7 +63,7 @@ export async function applyDesign(
   const probeUnit = probeUnitOf(design.probe);
   let snapshotted = false;
   const sw = await progress.step(`apply design ${design.design}`, () =>
-    host.switch(system.units, { ...system.files, ...extraFiles(plan) }, progress, {
+    host.switch(system.units, { ...extraFiles(plan), ...system.files }, progress, {
       startLast: [probeUnit],
       beforeStart: async (starting) => {
         if (options.snapshots && !snapshotted && starting === probeUnit) {

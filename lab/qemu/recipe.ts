@@ -69,7 +69,7 @@ const GUEST_SHARED_PACKAGES: readonly string[] = [
   'procps', 'postfix',
   // The Docker family beside podman (production enables virtualisation.docker), and the NDP
   // proxy a routed Docker /80 needs on an on-link /64.
-  'docker.io', 'ndppd',
+  'docker.io', 'docker-cli', 'ndppd',
   // 464xlat on a v6-only host (clatd drives tayga), systemd-nspawn containers (networkd is in systemd).
   'clatd', 'tayga', 'systemd-container',
 ];

@@ -60,7 +60,22 @@ export const labConfigSchema = z
             allowDnsOnPodmanBridges: z.boolean(),
           })
           .strict(),
-        podman: z.object({ defaultNetworkSubnet: z.string() }).strict(),
+        podman: z
+          .object({
+            defaultNetworkSubnet: z.string(),
+            /**
+             * netavark's firewall driver (containers.conf `network.firewall_driver`). Which one
+             * production uses decides whether dockerd's FORWARD policy drops podman's traffic, so
+             * the lab runs both. The netns tier's netavark (the machine's) has iptables only.
+             */
+            firewallDriver: z.enum(['iptables', 'nftables']),
+          })
+          .strict(),
+        /**
+         * dockerd beside podman (production sets virtualisation.docker.enable for one service's
+         * direct `docker run`). Real on the qemu tier; the netns tier has no dockerd.
+         */
+        docker: z.object({ enabled: z.boolean() }).strict(),
         containers: z.array(serviceContainer),
       })
       .strict(),
@@ -114,7 +129,8 @@ export function defaultConfig(): LabConfig {
       ipv6: { address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' },
       ipv4: { address: '203.0.113.10', gateway: '172.31.1.1' },
       firewall: { allowedTcpPorts: [22], allowedUdpPorts: [], allowPing: true, allowDnsOnPodmanBridges: true },
-      podman: { defaultNetworkSubnet: '10.88.0.0/16' },
+      podman: { defaultNetworkSubnet: '10.88.0.0/16', firewallDriver: 'iptables' },
+      docker: { enabled: true },
       containers: [
         {
           name: 'collabora',

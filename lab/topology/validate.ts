@@ -132,6 +132,15 @@ function checkTierAndGuest(config: LabConfig): void {
   if (tier === 'vagrant' && guest !== 'nixos') {
     throw new ConfigError('lab.guest', guest, "the vagrant tier's web-arm is a NixOS box", 'use --guest nixos (--host vagrant sets it)');
   }
+  const driver = config.webArm.podman.firewallDriver;
+  if (tier === 'netns' && driver !== 'iptables') {
+    throw new ConfigError(
+      'webArm.podman.firewallDriver',
+      driver,
+      "is not available on the netns tier: web-arm's podman there is this machine's netavark, which has the iptables driver only",
+      'use --host qemu (netavark 1.14 in the trixie guest has both drivers), or leave it at iptables',
+    );
+  }
 }
 
 function checkMac(field: string, value: string): void {

@@ -10,8 +10,23 @@ export function renderResolvConf(config: LabConfig): string {
   return `# web-arm's resolver: the lab's internet DNS (written by v6lab)\nnameserver ${dns.ipv6}\nnameserver ${dns.ipv4}\n`;
 }
 
+/** netavark's firewall driver, as NixOS's virtualisation.containers.containersConf.settings would set it. */
+export function renderFirewallDriverConf(config: LabConfig): string {
+  return `# web-arm's netavark firewall driver (written by v6lab)\n[network]\nfirewall_driver = "${config.webArm.podman.firewallDriver}"\n`;
+}
+
+/**
+ * dockerd's daemon.json as NixOS's virtualisation.docker writes it by default (journald logs,
+ * live restore); a Docker design's own daemon.json replaces it.
+ */
+export function renderBaseDockerDaemonJson(): string {
+  return `${JSON.stringify({ 'log-driver': 'journald', 'live-restore': true }, null, 2)}\n`;
+}
+
 export function guestEtcFiles(config: LabConfig): Record<string, string> {
   return {
+    'containers/containers.conf.d/60-v6lab-firewall-driver.conf': renderFirewallDriverConf(config),
+    ...(config.webArm.docker.enabled ? { 'docker/daemon.json': renderBaseDockerDaemonJson() } : {}),
     'resolv.conf': renderResolvConf(config),
     'postfix/main.cf': `# web-arm's postfix (written by v6lab; postfix's defaults for everything else)\n${postfixMainCfText(renderPostfixMainCf(config))}`,
   };
@@ -21,4 +36,5 @@ export function guestEtcFiles(config: LabConfig): Record<string, string> {
 export const RESTART_ON_CHANGE: ReadonlyArray<{ prefix: string; unit: string }> = [
   { prefix: '/etc/sysctl.d/', unit: 'systemd-sysctl.service' },
   { prefix: '/etc/postfix/', unit: 'postfix.service' },
+  { prefix: '/etc/docker/', unit: 'docker.service' },
 ];
