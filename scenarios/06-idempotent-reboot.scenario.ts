@@ -15,6 +15,8 @@ import {
   checkIsolationDefault,
   checkRedeployIdempotent,
   facts,
+  networkCli,
+  networkIdentity,
 } from './lib/checks.ts';
 
 async function webArmNamespaceInode(plan: { webArm: { netnsPath: string } }): Promise<string> {
@@ -24,7 +26,7 @@ async function webArmNamespaceInode(plan: { webArm: { netnsPath: string } }): Pr
 scenario({ id: 'idempotent-reboot', title: 'after a reboot everything holds again' }, async (t) => {
   const plan = t.lab.plan;
   const f = facts(t);
-  const networkId = (await t.lab.webArm.succeed(`podman network inspect ${f.network} --format '{{.ID}}'`)).trim();
+  const networkId = await networkIdentity(t);
   const identity = () => (t.tier !== 'netns' ? t.lab.webArm.succeed('cat /proc/sys/kernel/random/boot_id') : webArmNamespaceInode(plan));
   const before = (await identity()).trim();
   if (t.tier === 'netns') t.emulated('reboot');
@@ -40,8 +42,8 @@ scenario({ id: 'idempotent-reboot', title: 'after a reboot everything holds agai
     `before ${before}, after ${after} (boot #${result.boots + 1}, ${Math.round(result.durationMs / 1000)} s, ${result.realism})`,
     after !== '' && after !== '0' && after !== before,
   );
-  const networkIdAfter = (await t.lab.webArm.succeed(`podman network inspect ${f.network} --format '{{.ID}}'`)).trim();
-  t.observe(`${f.network} survived the reboot with the same ID`, 'web-arm', `podman network inspect ${f.network}`, networkId.slice(0, 12), networkIdAfter.slice(0, 12), networkId === networkIdAfter);
+  const networkIdAfter = await networkIdentity(t);
+  t.observe(`${f.network} survived the reboot with the same ID and subnets`, 'web-arm', `${networkCli(t)} network inspect ${f.network}`, networkId, networkIdAfter, networkId === networkIdAfter);
 
   await checkEgressNat66(t, { capture: true });
   await checkEgressV4(t);

@@ -36,6 +36,12 @@ export interface ProbeContainer {
    * `podman exec <name>`): `docker exec <name>` for a Docker design, a machine's for nspawn.
    */
   exec?: string;
+  /**
+   * A port the probe publishes on the host (hostPort → containerPort, over IPv4 and IPv6) and
+   * one it listens on without publishing; absent when the design publishes nothing (the
+   * inbound-portfwd scenario then publishes a port of a container of its own on the network).
+   */
+  published?: { hostPort: number; containerPort: number; unpublishedPort: number };
   /** The systemd unit that runs the probe (default `podman-<name>.service`, the oci-containers shape). */
   unit?: string;
 }
@@ -53,6 +59,10 @@ export interface NetworkIntent {
   name: string;
   subnets: string[];
   ipv6: boolean;
+  /** Whose network it is (default podman). */
+  engine?: 'podman' | 'docker';
+  /** The design's own ensure command for it (exists || create), when it has one. */
+  ensureCommand?: string;
 }
 
 export interface DesignPlan {

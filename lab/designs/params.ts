@@ -4,7 +4,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
-import { cidrOf, cidrsOverlap, isPrivateIpv4, parseCidr, type Cidr } from '../topology/addresses.ts';
+import { cidrContains, cidrOf, cidrsOverlap, isPrivateIpv4, isUniqueLocal, parseCidr, type Cidr } from '../topology/addresses.ts';
 import type { LabConfig } from '../topology/config.ts';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -65,4 +65,42 @@ export function checkProbe(name: unknown, port: unknown, config: LabConfig): { p
     throw new ConfigError(paramField('probePort'), port, 'not a TCP port', 'use a number from 1 to 65535, e.g. 8080');
   }
   return { probeName: name, probePort: port };
+}
+
+/**
+ * A GUA sub-prefix carved from web-arm's own on-link prefix (routed designs): inside the host
+ * /64, longer than it, not holding the host address, /65–/120.
+ */
+export function checkHostSubPrefix(value: unknown, config: LabConfig, example: string): Cidr {
+  const field = paramField('ipv6Subnet');
+  const v6 = parseCidr(field, value, 6, example);
+  const hostAddress = ipaddr.parse(config.webArm.ipv6.address);
+  const hostNet = cidrOf(hostAddress, config.webArm.ipv6.prefixLength);
+  if (!cidrContains(hostNet, v6.address) || v6.prefixLength <= hostNet.prefixLength) {
+    throw new ConfigError(field, value, `is not a sub-prefix of the host's ${hostNet.text}`, `carve it from the host /64, e.g. ${example}`);
+  }
+  if (cidrContains(v6, hostAddress)) {
+    throw new ConfigError(field, value, `contains the host address ${config.webArm.ipv6.address}`, `use a sub-prefix away from it, e.g. ${example}`);
+  }
+  if (v6.prefixLength < 65 || v6.prefixLength > 120) {
+    throw new ConfigError(field, value, 'has a prefix length outside /65–/120', `use a /80 such as ${example}`);
+  }
+  return v6;
+}
+
+/** A ULA prefix for a NAT66 network, clear of the host's /64. */
+export function checkUlaSubnet(value: unknown, config: LabConfig, example: string): Cidr {
+  const field = paramField('ipv6Subnet');
+  const v6 = parseCidr(field, value, 6, example);
+  const hostNet = cidrOf(ipaddr.parse(config.webArm.ipv6.address), config.webArm.ipv6.prefixLength);
+  if (cidrsOverlap(v6, hostNet)) {
+    throw new ConfigError(field, value, `overlaps the host's /${hostNet.prefixLength} ${hostNet.text}`, `NAT66 needs a ULA that is not routed to the host: use e.g. ${example}`);
+  }
+  if (!isUniqueLocal(v6.address)) {
+    throw new ConfigError(field, value, 'is not a ULA (fc00::/7)', `the NAT66 design masquerades a unique local prefix: use e.g. ${example}`);
+  }
+  if (v6.prefixLength < 48 || v6.prefixLength > 120) {
+    throw new ConfigError(field, value, 'has a prefix length outside /48–/120', `use a /64 such as ${example}`);
+  }
+  return v6;
 }

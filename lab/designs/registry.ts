@@ -4,12 +4,14 @@
 import { ConfigError } from '../errors.ts';
 import type { LabConfig } from '../topology/config.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
+import { dockerRoutedNdp } from './dockerRoutedNdp.ts';
+import { dockerUlaPortfwd } from './dockerUlaPortfwd.ts';
 import { routedSubprefix, routedSubprefixNdp } from './routedSubprefix.ts';
 import { v6egress } from './v6egress.ts';
 
 // Each design validates its own params type; the registry only needs parse → plan.
 const designs = new Map<string, Design<unknown>>(
-  [v6egress, routedSubprefix, routedSubprefixNdp].map((d) => [d.name, d as Design<unknown>]),
+  [v6egress, routedSubprefix, routedSubprefixNdp, dockerRoutedNdp, dockerUlaPortfwd].map((d) => [d.name, d as Design<unknown>]),
 );
 
 export function knownDesigns(): string[] {

@@ -18,8 +18,8 @@
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
-import { cidrContains, cidrOf, hostInSubnet, parseCidr } from '../topology/addresses.ts';
-import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
+import { cidrOf, hostInSubnet } from '../topology/addresses.ts';
+import { checkHostSubPrefix, checkNetworkName, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
@@ -54,18 +54,7 @@ export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfi
     throw new ConfigError(field('ndpProxy'), p.ndpProxy, 'is not an NDP proxy this lab runs', 'use proxy_ndp (per-address proxy entries) or none');
   }
   const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, '10.90.0.0/24');
-  const v6 = parseCidr(field('ipv6Subnet'), p.ipv6Subnet, 6, '2a01:4f8:c012:43b:1::/80');
-  const hostAddress = ipaddr.parse(config.webArm.ipv6.address);
-  const hostNet = cidrOf(hostAddress, config.webArm.ipv6.prefixLength);
-  if (!cidrContains(hostNet, v6.address) || v6.prefixLength <= hostNet.prefixLength) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, `is not a sub-prefix of the host's ${hostNet.text}`, `carve it from the host /64, e.g. ${ROUTED_DEFAULTS.ipv6Subnet}`);
-  }
-  if (cidrContains(v6, hostAddress)) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, `contains the host address ${config.webArm.ipv6.address}`, `use a sub-prefix away from it, e.g. ${ROUTED_DEFAULTS.ipv6Subnet}`);
-  }
-  if (v6.prefixLength < 65 || v6.prefixLength > 120) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'has a prefix length outside /65–/120', 'use a /80 such as 2a01:4f8:c012:43b:1::/80');
-  }
+  const v6 = checkHostSubPrefix(p.ipv6Subnet, config, ROUTED_DEFAULTS.ipv6Subnet);
   const probe = checkProbe(p.probeName, p.probePort, config);
   return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, ndpProxy: p.ndpProxy };
 }

@@ -4,10 +4,8 @@
  * idempotent oneshot with the production idiom `exists || create`, forwarding on, and a
  * throwaway probe container attached with --network=v6egress.
  */
-import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
-import { cidrOf, cidrsOverlap, isUniqueLocal, parseCidr } from '../topology/addresses.ts';
-import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
+import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, paramField, rejectUnknownParams } from './params.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
@@ -32,6 +30,12 @@ export interface V6egressParams {
    * firewall restart that flushes the ruleset (and netavark's rules with it) restores them.
    */
   reloadNetworksAfterFirewall: boolean;
+  /**
+   * With dockerd beside podman: accept podman's bridges in dockerd's DOCKER-USER chain, so the
+   * FORWARD policy DROP dockerd sets in iptables' filter table (a table netavark's nftables
+   * driver does not use) lets their traffic through. Re-ensured after every docker start.
+   */
+  acceptPodmanInDockerUser: boolean;
 }
 
 export const V6EGRESS_DEFAULTS: V6egressParams = {
@@ -42,6 +46,7 @@ export const V6EGRESS_DEFAULTS: V6egressParams = {
   probePort: 8080,
   strictEnsure: false,
   reloadNetworksAfterFirewall: false,
+  acceptPodmanInDockerUser: false,
 };
 
 const field = paramField;
@@ -52,20 +57,10 @@ export function parseV6egressParams(raw: Record<string, unknown>, config: LabCon
   const networkName = checkNetworkName(p.networkName, 'v6egress');
   const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, '10.89.0.0/24');
 
-  const v6 = parseCidr(field('ipv6Subnet'), p.ipv6Subnet, 6, 'fdaa:bbcc:ddee::/64');
-  const hostNet = cidrOf(ipaddr.parse(config.webArm.ipv6.address), config.webArm.ipv6.prefixLength);
-  if (cidrsOverlap(v6, hostNet)) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, `overlaps the host's /${hostNet.prefixLength} ${hostNet.text}`, 'NAT66 needs a ULA that is not routed to the host: use e.g. fdaa:bbcc:ddee::/64');
-  }
-  if (!isUniqueLocal(v6.address)) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'is not a ULA (fc00::/7)', 'the NAT66 design masquerades a unique local prefix: use e.g. fdaa:bbcc:ddee::/64');
-  }
-  if (v6.prefixLength < 48 || v6.prefixLength > 120) {
-    throw new ConfigError(field('ipv6Subnet'), p.ipv6Subnet, 'has a prefix length outside /48–/120', 'use a /64 such as fdaa:bbcc:ddee::/64');
-  }
+  const v6 = checkUlaSubnet(p.ipv6Subnet, config, V6EGRESS_DEFAULTS.ipv6Subnet);
 
   const probe = checkProbe(p.probeName, p.probePort, config);
-  for (const flag of ['strictEnsure', 'reloadNetworksAfterFirewall'] as const) {
+  for (const flag of ['strictEnsure', 'reloadNetworksAfterFirewall', 'acceptPodmanInDockerUser'] as const) {
     if (typeof p[flag] !== 'boolean') {
       throw new ConfigError(field(flag), p[flag], 'is not a boolean', `write --set design.params.${flag}=true or false`);
     }
@@ -77,6 +72,56 @@ export function parseV6egressParams(raw: Record<string, unknown>, config: LabCon
     ...probe,
     strictEnsure: p.strictEnsure as boolean,
     reloadNetworksAfterFirewall: p.reloadNetworksAfterFirewall as boolean,
+    acceptPodmanInDockerUser: checkDockerUserFix(p.acceptPodmanInDockerUser as boolean, config),
+  };
+}
+
+function checkDockerUserFix(enabled: boolean, config: LabConfig): boolean {
+  if (enabled && !dockerdRuns(config)) {
+    throw new ConfigError(field('acceptPodmanInDockerUser'), true, "needs dockerd's DOCKER-USER chain, and dockerd runs only on the qemu tier's Debian guest with webArm.docker.enabled", 'use --host qemu, or leave it false');
+  }
+  return enabled;
+}
+
+/** Whether web-arm runs a real dockerd (the qemu tier's Debian guest, docker enabled). */
+export function dockerdRuns(config: LabConfig): boolean {
+  return config.lab.tier === 'qemu' && config.lab.guest === 'debian' && config.webArm.docker.enabled;
+}
+
+/** The DOCKER-USER rules that let podman's bridges through dockerd's FORWARD DROP (IPv4). */
+export const DOCKER_USER_RULES: readonly string[] = [
+  '-i podman+ -j ACCEPT',
+  '-o podman+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+];
+
+export function dockerUserUnit(): ReturnType<typeof defineService> {
+  const ensure = DOCKER_USER_RULES.map((r) => `iptables -w -C DOCKER-USER ${r} 2>/dev/null || iptables -w -I DOCKER-USER ${r}`).join('; ');
+  return defineService({
+    name: 'podman-docker-user.service',
+    description: "Let podman's bridges through dockerd's FORWARD policy DROP (DOCKER-USER accepts)",
+    after: ['docker.service'],
+    requires: ['docker.service'],
+    partOf: ['docker.service'],
+    wantedBy: ['multi-user.target', 'docker.service'],
+    type: 'oneshot',
+    remainAfterExit: true,
+    execStart: [`/bin/sh -c '${ensure}'`],
+    execStop: DOCKER_USER_RULES.map((r) => `-iptables -w -D DOCKER-USER ${r}`),
+  });
+}
+
+/**
+ * What dockerd beside podman does to this design: with netavark's nftables driver, dockerd's
+ * iptables FORWARD policy DROP drops what netavark accepts in its own table (podman issue
+ * 24486): IPv4 from podman's bridges (egress, published ports) dies unless DOCKER-USER accepts it.
+ */
+export function dockerCoexistenceExpectations(p: V6egressParams, config: LabConfig): Record<string, 'fail'> {
+  if (!dockerdRuns(config) || config.webArm.podman.firewallDriver !== 'nftables' || p.acceptPodmanInDockerUser) return {};
+  return {
+    'docker-coexistence': 'fail',
+    'egress-v4': 'fail',
+    'isolation-default': 'fail',
+    'idempotent-reboot': 'fail',
   };
 }
 
@@ -143,6 +188,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     files,
     units: [
       ...(p.reloadNetworksAfterFirewall ? [reloadHook] : []),
+      ...(p.acceptPodmanInDockerUser ? [dockerUserUnit()] : []),
       networkEnsureUnit(
         p.networkName,
         `Ensure the ${p.networkName} podman network (dual-stack, NAT66 egress)`,
@@ -163,7 +209,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     sysctls,
     egressSource: 'host',
     // NAT66 is egress-only by design: nothing on the internet reaches the container.
-    expectations: { 'inbound-reachability': 'fail' },
+    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p, config) },
   };
 }
 

@@ -33,6 +33,12 @@ export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<v
       ctx.skip(`not on the ${lab.state.tier} tier`);
       return;
     }
+    const notApplicable = meta.appliesTo?.(lab);
+    if (notApplicable) {
+      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply here: ${notApplicable}` });
+      ctx.skip(notApplicable);
+      return;
+    }
     if (expected === 'skipped') {
       write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
       ctx.skip(`does not apply to design ${lab.design.design}`);
@@ -41,6 +47,9 @@ export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<v
     const started = performance.now();
     try {
       await body(run);
+      // Observations recorded without throwing (record) still decide the verdict.
+      const failed = run.evidence.find((e) => !e.ok);
+      if (failed) throw new VerdictError(failed.check, failed.expected, failed.seen);
     } catch (error) {
       write(verdictOf(run, error instanceof VerdictError ? 'fail' : 'error', performance.now() - started, error));
       // A failure the design declares is its intended behaviour, not a broken run.

@@ -18,6 +18,8 @@ export interface ScenarioMeta {
    * tier). On another tier the verdict is "skipped" with that reason, never "pass".
    */
   tiers?: { only: Tier[]; why: string };
+  /** Whether the story can be told on this lab at all: a reason when not (verdict "skipped", never "pass"). */
+  appliesTo?: (lab: LabContext) => string | undefined;
 }
 
 export interface Expectation {
@@ -38,6 +40,11 @@ export interface ScenarioRun {
   emulated(step: string): void;
   /** Runs a command on a machine and records it; throws VerdictError unless it meets expect. */
   check(check: string, machine: Machine, command: string, expect: Expectation): Promise<string>;
+  /**
+   * Records an observation without throwing (the story goes on to show why and how to fix it);
+   * returns ok. A scenario that recorded a failing observation fails at its end.
+   */
+  record(check: string, node: string, command: string, expected: string, seen: string, ok: boolean, attachments?: string[]): boolean;
   /** Records an observation made by the lab itself (file contents, diffs); throws unless ok. */
   observe(check: string, node: string, command: string, expected: string, seen: string, ok: boolean, attachments?: string[]): void;
   /** The one line shown in the verdict table. */
@@ -77,10 +84,13 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
       run.observe(check, machine.name, command, expect.expected, seen, ok);
       return stdout;
     },
-    observe(check, node, command, expected, seen, ok, attachments) {
+    record(check, node, command, expected, seen, ok, attachments) {
       const realism: Realism = emulatedSteps.length ? 'emulated' : 'real';
       evidence.push({ check, node, command, expected, seen, ok, realism, ...(attachments ? { attachments } : {}) });
-      if (!ok) throw new VerdictError(check, expected, seen);
+      return ok;
+    },
+    observe(check, node, command, expected, seen, ok, attachments) {
+      if (!run.record(check, node, command, expected, seen, ok, attachments)) throw new VerdictError(check, expected, seen);
     },
   };
   mkdirSync(attachmentDir, { recursive: true });

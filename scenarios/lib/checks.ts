@@ -255,16 +255,33 @@ export function stableNetworkDefinition(json: string): string {
   return JSON.stringify(networks.map(({ created: _created, containers: _containers, ...rest }) => rest));
 }
 
+/** The engine CLI of the design's network (podman unless the design says docker). */
+export function networkCli(t: ScenarioRun): 'podman' | 'docker' {
+  return t.lab.design.networks[0]?.engine ?? 'podman';
+}
+
+/** The design network's ID and subnets, from the engine that owns it. */
+export async function networkIdentity(t: ScenarioRun): Promise<string> {
+  const f = facts(t);
+  const format = networkCli(t) === 'docker' ? "'{{.Id}} {{range .IPAM.Config}}{{.Subnet}} {{end}}'" : "'{{.ID}} {{range .Subnets}}{{.Subnet}} {{end}}'";
+  const [id = '', ...subnets] = (await t.lab.webArm.succeed(`${networkCli(t)} network inspect ${f.network} --format ${format}`)).trim().split(/\s+/);
+  return `${id.slice(0, 12)} ${subnets.sort().join(' ')}`;
+}
+
 /** Applying the design again changes nothing: one network, same ID and subnets, no new rules, no restarts. */
 export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promise<void> {
   const f = facts(t);
   const { webArm } = t.lab;
-  const networkBefore = JSON.parse(await webArm.succeed(`podman network inspect ${f.network}`)) as Array<{ id: string; subnets: Array<{ subnet: string }> }>;
+  const cli = networkCli(t);
+  const networkBefore = await networkIdentity(t);
   const rulesBefore = await firewallRules(webArm);
   const containersBefore = await inspectContainers(t.lab.webArm);
-  await t.check('the ensure step (exists || create) succeeds on an existing network', webArm, `podman network exists ${f.network} || podman network create --ipv6 --subnet ${t.lab.design.networks[0]!.subnets.join(' --subnet ')} ${f.network}`, {
-    expected: 'exit 0 (exists)',
-  });
+  const probeStart = `${cli === 'docker' ? 'docker' : 'podman'} inspect ${f.probe} --format '{{.Id}} {{.State.StartedAt}}'`;
+  const probeBefore = cli === 'docker' ? await webArm.succeed(probeStart) : '';
+  const ensure = t.lab.design.networks[0]?.ensureCommand ?? (cli === 'podman' ? `podman network exists ${f.network} || podman network create --ipv6 --subnet ${t.lab.design.networks[0]!.subnets.join(' --subnet ')} ${f.network}` : undefined);
+  if (ensure) {
+    await t.check('the ensure step (exists || create) succeeds on an existing network', webArm, ensure, { expected: 'exit 0 (exists)' });
+  }
   for (let i = 1; i <= times; i++) {
     const result = await applyDesign(t.lab.plan, t.lab.state, silentProgress);
     const sw = result.switch;
@@ -277,11 +294,10 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
       sw.added.length + sw.changed.length + sw.removed.length === 0,
     );
   }
-  const names = (await webArm.succeed(`podman network ls --format '{{.Name}}'`)).split('\n').filter((n) => n === f.network);
-  t.observe(`exactly one ${f.network} network`, 'web-arm', `podman network ls`, '1', String(names.length), names.length === 1);
-  const networkAfter = JSON.parse(await webArm.succeed(`podman network inspect ${f.network}`)) as typeof networkBefore;
-  const describe = (n: typeof networkBefore) => `${n[0]?.id.slice(0, 12)} ${n[0]?.subnets.map((s) => s.subnet).join(' ')}`;
-  t.observe(`${f.network} keeps its ID and subnets`, 'web-arm', `podman network inspect ${f.network}`, describe(networkBefore), describe(networkAfter), describe(networkBefore) === describe(networkAfter));
+  const names = (await webArm.succeed(`${cli} network ls --format '{{.Name}}'`)).split('\n').filter((n) => n === f.network);
+  t.observe(`exactly one ${f.network} network`, 'web-arm', `${cli} network ls`, '1', String(names.length), names.length === 1);
+  const networkAfter = await networkIdentity(t);
+  t.observe(`${f.network} keeps its ID and subnets`, 'web-arm', `${cli} network inspect ${f.network}`, networkBefore, networkAfter, networkBefore === networkAfter);
   const rulesAfter = await firewallRules(webArm);
   const added = rulesAfter.filter((r) => !rulesBefore.includes(r));
   const duplicated = rulesAfter.filter((r, i) => r.includes(' -A ') && rulesAfter.indexOf(r) !== i);
@@ -299,6 +315,10 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
     return !a || a.id !== b.id || a.startedAt !== b.startedAt;
   });
   t.observe('running containers were not restarted', 'web-arm', 'podman inspect (ID, StartedAt) of every container', `${containersBefore.map((c) => c.name).join(', ')} unchanged`, restarted.length ? `restarted: ${restarted.map((c) => c.name).join(', ')}` : 'all unchanged', restarted.length === 0);
+  if (cli === 'docker') {
+    const probeAfter = await webArm.succeed(probeStart);
+    t.observe(`the Docker probe ${f.probe} was not restarted`, 'web-arm', probeStart, probeBefore, probeAfter, probeAfter === probeBefore);
+  }
 }
 
 /** From the internet nothing reaches the probe (it publishes no port): not its ULA, not via the host's addresses. */

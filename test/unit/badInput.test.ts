@@ -136,3 +136,56 @@ describe('bad input', () => {
     });
   }
 });
+
+/** The Docker designs' own tables (qemu tier: they need a real dockerd). */
+const QEMU = 'lab.tier=qemu';
+const DOCKER_CASES: Array<[string, string[], string, RegExp?]> = [
+  ['docker-routed-ndp', ['design.params.ipv6Subnet=2a01:4f8:c012:43c:2::/80'], 'design.params.ipv6Subnet', /not a sub-prefix of the host's/],
+  ['docker-routed-ndp', ['design.params.ipv6Subnet=2001:db8:2::/80'], 'design.params.ipv6Subnet', /not a sub-prefix/],
+  ['docker-routed-ndp', ['design.params.ipv6Subnet=2a01:4f8:c012:43b::/80'], 'design.params.ipv6Subnet', /contains the host address/],
+  ['docker-routed-ndp', ['design.params.ipv6Subnet=2a01:4f8:c012:43b:2::/96'], 'design.params.ipv6Subnet', /longer than \/80/],
+  ['docker-routed-ndp', ['design.params.ndpProxy=proxy_ndp'], 'design.params.ndpProxy', /NDP proxy/],
+  ['docker-routed-ndp', ['design.params.unpublishedPort=8080'], 'design.params.unpublishedPort'],
+  ['docker-ula-portfwd', ['design.params.ipv6Subnet=2a01:4f8:c012:43b:3::/80'], 'design.params.ipv6Subnet', /overlaps the host's/],
+  ['docker-ula-portfwd', ['design.params.ipv6Subnet=2001:db8:3::/64'], 'design.params.ipv6Subnet', /not a ULA/],
+  ['docker-ula-portfwd', ['design.params.ipv4Subnet=172.17.5.0/24'], 'design.params.ipv4Subnet', /docker0's 172.17.0.0\/16/],
+  ['docker-ula-portfwd', ['design.params.ipv4Subnet=10.88.1.0/24'], 'design.params.ipv4Subnet', /default podman network/],
+  ['docker-ula-portfwd', ['design.params.publishPort=9980'], 'design.params.publishPort', /already published by collabora/],
+  ['docker-ula-portfwd', ['design.params.publishPort=0'], 'design.params.publishPort'],
+  ['docker-ula-portfwd', ['design.params.unpublishedPort=8080'], 'design.params.unpublishedPort', /equals probePort/],
+  ['docker-ula-portfwd', ['webArm.docker.enabled=false'], 'webArm.docker.enabled', /Docker setup/],
+];
+
+describe('bad input for the Docker designs', () => {
+  for (const [design, sets, field, message] of DOCKER_CASES) {
+    it(`${design}: ${sets.join(' ')} → ${field}`, () => {
+      const error = (() => {
+        try {
+          validate(QEMU, `design.name=${design}`, ...sets);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
+      if (message) expect((error as ConfigError).message).toMatch(message);
+    });
+  }
+  for (const design of ['docker-routed-ndp', 'docker-ula-portfwd']) {
+    it(`${design} needs the qemu tier (a real dockerd)`, () => {
+      expect(() => validate(`design.name=${design}`)).toThrow(/only the qemu tier's Debian guest has/);
+    });
+    it(`${design} accepts its defaults on the qemu tier`, () => {
+      expect(() => validate(QEMU, `design.name=${design}`)).not.toThrow();
+    });
+  }
+  it("netavark's nftables driver only where its netavark has it", () => {
+    expect(() => validate('webArm.podman.firewallDriver=nftables')).toThrow(/iptables driver only/);
+    expect(() => validate(QEMU, 'webArm.podman.firewallDriver=nftables')).not.toThrow();
+    expect(() => validate(QEMU, 'webArm.podman.firewallDriver=pf')).toThrow(ConfigError);
+  });
+  it('v6egress acceptPodmanInDockerUser needs dockerd', () => {
+    expect(() => validate('design.params.acceptPodmanInDockerUser=true')).toThrow(/DOCKER-USER/);
+    expect(() => validate(QEMU, 'design.params.acceptPodmanInDockerUser=true')).not.toThrow();
+  });
+});

@@ -54,13 +54,14 @@ describe('parseV6egressParams', () => {
       probePort: 8080,
       strictEnsure: false,
       reloadNetworksAfterFirewall: false,
+      acceptPodmanInDockerUser: false,
     });
     expect(parseV6egressParams({}, config)).toEqual(V6EGRESS_DEFAULTS);
   });
 
   it('accepts other good values and canonicalises the subnets', () => {
     const p = parseV6egressParams({ ipv6Subnet: 'FDAA:0001::/48', ipv4Subnet: '192.168.77.0/24', probeName: 'probe2', probePort: 9000, networkName: 'egress6' }, config);
-    expect(p).toEqual({ networkName: 'egress6', ipv4Subnet: '192.168.77.0/24', ipv6Subnet: 'fdaa:1::/48', probeName: 'probe2', probePort: 9000, strictEnsure: false, reloadNetworksAfterFirewall: false });
+    expect(p).toEqual({ networkName: 'egress6', ipv4Subnet: '192.168.77.0/24', ipv6Subnet: 'fdaa:1::/48', probeName: 'probe2', probePort: 9000, strictEnsure: false, reloadNetworksAfterFirewall: false, acceptPodmanInDockerUser: false });
   });
 
   it('rejects a subnet that is not a ULA', () => {
@@ -119,7 +120,7 @@ describe('parseV6egressParams', () => {
   it('rejects an unknown param key, listing the known ones', () => {
     const e = paramError({ ipv6subnet: 'fdaa::/64' }, 'design.params.ipv6subnet');
     expect(e.message).toContain('is not a parameter of the v6egress design');
-    expect(e.fix).toBe('use one of: networkName, ipv4Subnet, ipv6Subnet, probeName, probePort, strictEnsure, reloadNetworksAfterFirewall');
+    expect(e.fix).toBe('use one of: networkName, ipv4Subnet, ipv6Subnet, probeName, probePort, strictEnsure, reloadNetworksAfterFirewall, acceptPodmanInDockerUser');
   });
 
   it('rejects a probe named like a live container', () => {
@@ -140,7 +141,7 @@ describe('parseV6egressParams', () => {
 
 describe('registry', () => {
   it('knows v6egress', () => {
-    expect(knownDesigns()).toEqual(['v6egress', 'routed-subprefix', 'routed-subprefix-ndp']);
+    expect(knownDesigns()).toEqual(['v6egress', 'routed-subprefix', 'routed-subprefix-ndp', 'docker-routed-ndp', 'docker-ula-portfwd']);
     expect(getDesign('v6egress')).toBe(v6egress);
     expect(v6egress.summary).toContain('NAT66');
   });
@@ -149,7 +150,7 @@ describe('registry', () => {
     const e = thrown(() => getDesign('nat66'));
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).field).toBe('design.name');
-    expect((e as ConfigError).fix).toBe('use one of: v6egress, routed-subprefix, routed-subprefix-ndp');
+    expect((e as ConfigError).fix).toBe('use one of: v6egress, routed-subprefix, routed-subprefix-ndp, docker-routed-ndp, docker-ula-portfwd');
     const c = structuredClone(config);
     c.design.name = 'nope';
     expect(() => validateDesign(c)).toThrow(/design\.name: is not a known design.*v6egress/s);

@@ -1,0 +1,98 @@
+/**
+ * What the Docker designs share: dockerd's daemon.json (NixOS's virtualisation.docker.daemon
+ * settings), `docker-<name>.service` units shaped like NixOS's oci-containers units with the
+ * docker backend, and the checks of parameters against docker0. Pure.
+ */
+import { ConfigError } from '../errors.ts';
+import { cidrsOverlap, type Cidr, parseCidr } from '../topology/addresses.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { joinExecLine } from '../units/exec-line.ts';
+import { defineService, type UnitSpec } from '../units/model.ts';
+import { paramField } from './params.ts';
+
+/** docker0, Docker's default bridge (bip 172.17.0.1/16). */
+export const DOCKER0_SUBNET = '172.17.0.0/16';
+
+/** The base settings (what production's virtualisation.docker writes) plus a design's own. */
+export function renderDaemonJson(settings: Record<string, unknown>): string {
+  return `${JSON.stringify({ 'log-driver': 'journald', 'live-restore': true, ...settings }, null, 2)}\n`;
+}
+
+/** Where a Docker design's daemon.json goes (relative to the layout's etc). */
+export const DAEMON_JSON = 'docker/daemon.json';
+
+export function dockerUnitName(container: string): string {
+  return `docker-${container}.service`;
+}
+
+export function dockerExec(container: string): string {
+  return `docker exec ${container}`;
+}
+
+/** A Docker design runs on the qemu tier only: the netns tier has no dockerd. */
+export function requireDockerd(design: string, config: LabConfig): void {
+  if (config.lab.tier !== 'qemu' || config.lab.guest !== 'debian') {
+    throw new ConfigError('lab.tier', config.lab.tier, `design ${design} needs a real dockerd, which only the qemu tier's Debian guest has`, `run it with --host qemu`);
+  }
+  if (!config.webArm.docker.enabled) {
+    throw new ConfigError('webArm.docker.enabled', false, `design ${design} is a Docker setup`, 'leave webArm.docker.enabled at true');
+  }
+}
+
+/** An IPv4 subnet for a Docker network must stay clear of docker0. */
+export function checkClearOfDocker0(field: string, subnet: Cidr): void {
+  const docker0 = parseCidr('docker0', DOCKER0_SUBNET, 4, DOCKER0_SUBNET);
+  if (cidrsOverlap(subnet, docker0)) {
+    throw new ConfigError(paramField(field), subnet.text, `overlaps docker0's ${DOCKER0_SUBNET}`, 'use a private subnet outside it, e.g. 10.91.0.0/24');
+  }
+}
+
+export interface DockerContainer {
+  name: string;
+  image: string;
+  network?: string;
+  /** A fixed IPv6 address on a user-defined network (--ip6). */
+  ipv6?: string;
+  /** A fixed MAC (on docker0, dockerd derives the IPv6 address from it). */
+  mac?: string;
+  publish: Array<{ hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }>;
+  command: string[];
+  dependsOn: string[];
+}
+
+/**
+ * The container's image comes from web-arm's podman storage (preloaded there) the way the
+ * NixOS unit loads an imageFile: `docker load` before the first start, nothing when present.
+ */
+function loadImageCommand(image: string): string {
+  return `/bin/sh -c 'docker image inspect ${image} >/dev/null 2>&1 || podman save ${image} | docker load'`;
+}
+
+export function dockerContainerUnit(c: DockerContainer): UnitSpec {
+  const run = [
+    'docker', 'run', '--rm', `--name=${c.name}`, '-d', '--stop-timeout=5', '--log-driver=journald',
+    `--label=v6lab.unit=${dockerUnitName(c.name)}`,
+    ...(c.network ? [`--network=${c.network}`] : []),
+    ...(c.ipv6 ? [`--ip6=${c.ipv6}`] : []),
+    ...(c.mac ? [`--mac-address=${c.mac}`] : []),
+    ...c.publish.map((p) => `-p=${p.hostPort}:${p.containerPort}/${p.protocol}`),
+    c.image,
+    ...c.command,
+  ];
+  const needs = ['docker.service', ...c.dependsOn];
+  return defineService({
+    name: dockerUnitName(c.name),
+    description: `docker container ${c.name}`,
+    wants: ['network-online.target', ...needs],
+    requires: needs,
+    after: ['network-online.target', ...needs],
+    wantedBy: ['multi-user.target'],
+    type: 'oneshot',
+    remainAfterExit: true,
+    timeoutStartSec: 600,
+    execStartPre: [loadImageCommand(c.image), `-docker rm -f ${c.name}`],
+    execStart: [joinExecLine(run)],
+    execStop: [`-docker stop -t 5 ${c.name}`],
+    execStopPost: [`-docker rm -f ${c.name}`],
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * inbound-portfwd: a published port answers over IPv6 from the internet at [host GUA]:port,
+ * DNAT'ed to the container's ULA (the container sees the client's own address), a port the
+ * container listens on without publishing does not answer, and stopping the container removes
+ * the forwarding: nothing answers and no rule for the port is left in iptables, ip6tables or
+ * nftables. The design's probe when it publishes a port (Docker); otherwise a container of the
+ * story's own on the design's podman network (netavark forwards published ports over IPv6 too).
+ */
+import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
+import { silentProgress } from '../../lab/progress.ts';
+import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { normalizeAddress } from '../../lab/topology/addresses.ts';
+import { facts } from './checks.ts';
+import { waitForEgress } from './faults.ts';
+
+/** The story's own publishing container on a podman design network. */
+const SIDECAR = 'v6lab-pfwd';
+const SIDECAR_PORTS = { hostPort: 8443, containerPort: 8080, unpublishedPort: 9090 };
+
+interface Publisher {
+  what: string;
+  exec: string;
+  ports: { hostPort: number; containerPort: number; unpublishedPort: number };
+  stop(): Promise<void>;
+  restore(): Promise<void>;
+}
+
+async function publisher(t: ScenarioRun): Promise<Publisher> {
+  const f = facts(t);
+  const published = t.lab.design.probe.published;
+  const system = webArmSystem(t.lab.plan);
+  if (published) {
+    return {
+      what: `the design's probe ${f.probe}`,
+      exec: f.probeExec,
+      ports: published,
+      stop: async () => system.stop(f.probeUnit, silentProgress),
+      restore: async () => {
+        await system.start(f.probeUnit, silentProgress);
+        await waitForEgress(t, 'the probe is back and egresses again', 120_000);
+      },
+    };
+  }
+  const image = t.lab.state.image?.tag ?? '';
+  const p = SIDECAR_PORTS;
+  const run = `podman run -d --rm --name ${SIDECAR} --network ${f.network} -p ${p.hostPort}:${p.containerPort}/tcp ${image} /usr/local/bin/v6lab-responder --name ${SIDECAR} --http ${p.containerPort} --http ${p.unpublishedPort}`;
+  await t.lab.webArm.execute(`podman rm -f --ignore ${SIDECAR}`);
+  await t.check(`a container on ${f.network} publishes ${p.hostPort}→${p.containerPort}/tcp`, t.lab.webArm, run, { expected: 'started' });
+  return {
+    what: `a container of the story's own on ${f.network}`,
+    exec: `podman exec ${SIDECAR}`,
+    ports: p,
+    stop: async () => {
+      await t.lab.webArm.execute(`podman stop -t 2 ${SIDECAR}; podman rm -f --ignore ${SIDECAR}`, { timeoutMs: 60_000 });
+    },
+    restore: async () => {},
+  };
+}
+
+/** Lines of every firewall ruleset that mention the port as a destination. */
+async function rulesForPort(t: ScenarioRun, port: number): Promise<string[]> {
+  const out = (await t.lab.webArm.execute(`{ iptables-save; ip6tables-save; nft list ruleset; } 2>/dev/null | grep -E -- "dport ${port}\\b|dports? .*\\b${port}\\b|:${port}\\b" || true`)).stdout;
+  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+export async function storyInboundPortfwd(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  const client = t.lab.state.config.internet.client;
+  const pub = await publisher(t);
+  const { hostPort, unpublishedPort } = pub.ports;
+  try {
+    await t.check(`control: ${pub.what} listens on ${unpublishedPort} too`, t.lab.webArm, `${pub.exec} sh -c 'ss -ltn | grep -c ":${unpublishedPort} "'`, { expected: 'a listening socket', test: (out) => Number(out) > 0 });
+    await t.check(`the internet reaches [${f.gua}]:${hostPort} over IPv6`, t.lab.internetClient, `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`, {
+      expected: `an answer from the container, which saw the client's own address ${client.ipv6}`,
+      test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6),
+    });
+    await t.check(`control: ${f.ipv4}:${hostPort} answers over IPv4 too`, t.lab.internetClient, `curl -4 -sS -m 5 http://${f.ipv4}:${hostPort}/`, { expected: 'an answer' });
+    await t.check(`the unpublished port ${unpublishedPort} does not answer at the host GUA`, t.lab.internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${unpublishedPort}/`, { expected: 'a failure', exitZero: false });
+    const rules = await rulesForPort(t, hostPort);
+    t.observe(`the forwarding is a rule for ${hostPort}`, 'web-arm', 'iptables-save; ip6tables-save; nft list ruleset', `DNAT rules for ${hostPort}`, rules.slice(0, 3).join(' | ') || 'none', rules.length > 0);
+  } finally {
+    await pub.stop();
+  }
+  await t.check(`with ${pub.what} stopped, [${f.gua}]:${hostPort} does not answer`, t.lab.internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${hostPort}/`, { expected: 'a failure', exitZero: false });
+  const left = await rulesForPort(t, hostPort);
+  t.observe(`no rule for ${hostPort} is left behind`, 'web-arm', 'iptables-save; ip6tables-save; nft list ruleset', 'none', left.slice(0, 3).join(' | ') || 'none', left.length === 0);
+  await pub.restore();
+  t.summary = `[${f.gua}]:${hostPort} → ${pub.what} over IPv6 (client address kept); ${unpublishedPort} closed; gone with the container`;
+}
