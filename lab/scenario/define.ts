@@ -20,7 +20,7 @@ export function runDir(): string {
 }
 
 export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<void>): void {
-  test(`${meta.id}: ${meta.title}`, { timeout: SCENARIO_TIMEOUT_MS }, async (ctx) => {
+  test(`${meta.id}: ${meta.title}`, { timeout: meta.timeoutMs ?? SCENARIO_TIMEOUT_MS }, async (ctx) => {
     const dir = runDir();
     const lab = openLab(labName());
     const run = createScenarioRun(meta, lab, dir);

@@ -18,6 +18,8 @@ export interface ScenarioMeta {
    * tier). On another tier the verdict is "skipped" with that reason, never "pass".
    */
   tiers?: { only: Tier[]; why: string };
+  /** A longer limit for a story with real reboots and restarts (default 10 minutes). */
+  timeoutMs?: number;
   /** Whether the story can be told on this lab at all: a reason when not (verdict "skipped", never "pass"). */
   appliesTo?: (lab: LabContext) => string | undefined;
 }

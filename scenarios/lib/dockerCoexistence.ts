@@ -91,7 +91,17 @@ async function dockerFacts(t: ScenarioRun): Promise<void> {
     test: (out) => out.includes(`"${config.webArm.podman.firewallDriver}"`),
   });
   const chain = await forwardChain(t);
-  t.observe("dockerd set iptables' FORWARD policy to DROP and IPv4 forwarding on", 'web-arm', 'iptables -L FORWARD; sysctl net.ipv4.ip_forward', 'policy DROP', chain.split('\n')[0] ?? '', policyDrop(chain) !== undefined);
+  const forwarding = (await t.lab.webArm.execute('sysctl -n net.ipv4.ip_forward')).stdout.trim();
+  // dockerd sets DROP only when it finds IPv4 forwarding off and turns it on itself: which of
+  // dockerd and netavark came first this boot decides it.
+  t.record(
+    "iptables' FORWARD policy as dockerd left it",
+    'web-arm',
+    'iptables -L FORWARD; sysctl net.ipv4.ip_forward',
+    'DROP when dockerd turned IPv4 forwarding on itself, ACCEPT when it found it on',
+    `${chain.split('\n')[0] ?? ''}; ip_forward=${forwarding}`,
+    forwarding === '1',
+  );
 }
 
 async function waitForDockerd(t: ScenarioRun): Promise<void> {
