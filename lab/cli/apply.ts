@@ -1,21 +1,36 @@
 import { applyDesign } from '../lifecycle/apply.ts';
+import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { requireUpState, updateState } from '../state/store.ts';
+import { applyOverrides, parseOverride } from '../topology/overrides.ts';
 import { planLab } from '../topology/plan.ts';
+import { validateConfig } from '../topology/validate.ts';
 import { validateDesign } from '../designs/registry.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const applyVerb: Verb = {
-  summary: "apply the lab's design again, like nixos-rebuild switch (idempotent)",
-  usage: 'pnpm lab apply [--name NAME] [--json]',
+  summary: "apply the lab's design again, like nixos-rebuild switch (idempotent); --set design.… switches the running lab to another design or params",
+  usage: 'pnpm lab apply [--name NAME] [--set design.name=… --set design.params.…=…] [--json]',
   async run(args) {
     const options = parseCommon(args);
     const state = requireUpState(options.config.lab.name);
-    validateDesign(state.config);
-    const result = await applyDesign(planLab(state.config), state, createProgress());
+    const sets = ((options.flags.set as string[] | undefined) ?? []).map(parseOverride);
+    const other = sets.find((o) => !o.path.startsWith('design.'));
+    if (other) throw new UsageError(`lab apply changes only the design (design.name, design.params.…); ${other.path} belongs to the topology: bring the lab up again with it`);
+    let config = state.config;
+    if (sets.length) {
+      // Another design replaces the params; the same design keeps the ones not set.
+      const switching = sets.some((o) => o.path === 'design.name');
+      const base = structuredClone(state.config);
+      if (switching) base.design.params = {};
+      config = validateConfig(applyOverrides(base, sets));
+    }
+    validateDesign(config);
+    const result = await applyDesign(planLab(config), { ...state, config }, createProgress());
     updateState(state.name, (s) => {
-      if (s.design) s.design.appliedAt = new Date().toISOString();
+      s.config = config;
+      s.design = { name: result.design.design, appliedAt: new Date().toISOString(), plan: result.design };
     });
     if (options.json) process.stdout.write(`${JSON.stringify(result.switch, null, 2)}\n`);
     else {

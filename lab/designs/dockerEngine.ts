@@ -29,6 +29,69 @@ export function dockerExec(container: string): string {
   return `docker exec ${container}`;
 }
 
+/** Whether web-arm runs a real dockerd (the qemu tier's Debian guest, docker enabled). */
+export function dockerdRuns(config: LabConfig): boolean {
+  return config.lab.tier === 'qemu' && config.lab.guest === 'debian' && config.webArm.docker.enabled;
+}
+
+/**
+ * The design option `acceptPodmanInDockerUser`: default on where dockerd runs; asking for it
+ * where no dockerd runs is an error.
+ */
+export function checkDockerUserFix(value: unknown, config: LabConfig): boolean {
+  if (value === undefined) return dockerdRuns(config);
+  if (typeof value !== 'boolean') {
+    throw new ConfigError(paramField('acceptPodmanInDockerUser'), value, 'is not a boolean', 'write --set design.params.acceptPodmanInDockerUser=true or false');
+  }
+  if (value && !dockerdRuns(config)) {
+    throw new ConfigError(paramField('acceptPodmanInDockerUser'), true, "needs dockerd's DOCKER-USER chain, and dockerd runs only on the qemu tier's Debian guest with webArm.docker.enabled", 'use --host qemu, or leave it false');
+  }
+  return value;
+}
+
+/**
+ * dockerd sets iptables' FORWARD policy to DROP when it finds IPv4 forwarding off and turns it
+ * on itself (at boot when it starts before any podman container). Then netavark's iptables
+ * driver still accepts egress in that chain (NETAVARK_FORWARD) but has no accept for DNAT'ed
+ * connections, so published ports die; its nftables driver accepts in a table of its own,
+ * which does not override a drop in another table (podman issue 24486): IPv4 egress dies too.
+ * These DOCKER-USER accepts for podman's bridges fix both; dockerd keeps DOCKER-USER and jumps
+ * to it first, and the unit re-ensures them after every docker start.
+ */
+export const DOCKER_USER_RULES: readonly string[] = [
+  '-i podman+ -j ACCEPT',
+  '-o podman+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
+];
+
+export function dockerUserUnits(enabled: boolean): UnitSpec[] {
+  if (!enabled) return [];
+  const ensure = DOCKER_USER_RULES.map((r) => `iptables -w -C DOCKER-USER ${r} 2>/dev/null || iptables -w -I DOCKER-USER ${r}`).join('; ');
+  return [
+    defineService({
+      name: 'podman-docker-user.service',
+      description: "Let podman's bridges through dockerd's FORWARD policy DROP (DOCKER-USER accepts)",
+      after: ['docker.service'],
+      requires: ['docker.service'],
+      partOf: ['docker.service'],
+      wantedBy: ['multi-user.target', 'docker.service'],
+      type: 'oneshot',
+      remainAfterExit: true,
+      execStart: [`/bin/sh -c '${ensure}'`],
+      execStop: DOCKER_USER_RULES.map((r) => `-iptables -w -D DOCKER-USER ${r}`),
+    }),
+  ];
+}
+
+/** What a design without the DOCKER-USER accepts declares beside dockerd (published ports die; with nftables, IPv4 egress too). */
+export function dockerCoexistenceExpectations(accepted: boolean, config: LabConfig): Record<string, 'fail'> {
+  if (!dockerdRuns(config) || accepted) return {};
+  return {
+    'docker-coexistence': 'fail',
+    'isolation-default': 'fail',
+    ...(config.webArm.podman.firewallDriver === 'nftables' ? { 'egress-v4': 'fail' as const } : {}),
+  };
+}
+
 /** A Docker design runs on the qemu tier only: the netns tier has no dockerd. */
 export function requireDockerd(design: string, config: LabConfig): void {
   if (config.lab.tier !== 'qemu' || config.lab.guest !== 'debian') {

@@ -16,7 +16,7 @@ import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
-import { DAEMON_JSON, DOCKER0_SUBNET, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
+import { checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits, DAEMON_JSON, DOCKER0_SUBNET, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
 import { responderCommand } from './ociContainer.ts';
 import { checkHostSubPrefix, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 
@@ -27,6 +27,8 @@ export interface DockerRoutedParams {
   probePort: number;
   /** A second port the probe listens on and nobody published: the inbound surface, shown. */
   unpublishedPort: number;
+  /** DOCKER-USER accepts for podman's bridges (dockerEngine.ts): on by default, dockerd always runs here. */
+  acceptPodmanInDockerUser: boolean;
 }
 
 export const DOCKER_ROUTED_DEFAULTS: DockerRoutedParams = {
@@ -35,6 +37,7 @@ export const DOCKER_ROUTED_DEFAULTS: DockerRoutedParams = {
   probeName: 'v6probe',
   probePort: 8080,
   unpublishedPort: 5432,
+  acceptPodmanInDockerUser: true,
 };
 
 const DESIGN = 'docker-routed-ndp';
@@ -56,7 +59,7 @@ export function parseDockerRoutedParams(raw: Record<string, unknown>, config: La
   if (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 1 || extra > 65535 || extra === probe.probePort) {
     throw new ConfigError(paramField('unpublishedPort'), extra, 'is not a TCP port other than probePort', 'use e.g. 5432');
   }
-  return { ipv6Subnet: v6.text, ndpProxy: p.ndpProxy, ...probe, unpublishedPort: extra };
+  return { ipv6Subnet: v6.text, ndpProxy: p.ndpProxy, ...probe, unpublishedPort: extra, acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config) };
 }
 
 /** The probe's MAC on docker0; dockerd derives its IPv6 address from it (prefix + MAC). */
@@ -109,6 +112,7 @@ export function planDockerRouted(p: DockerRoutedParams, config: LabConfig, layou
     params: { ...p },
     files,
     units: [
+      ...dockerUserUnits(p.acceptPodmanInDockerUser),
       ...(ndppd
         ? [
             defineService({
@@ -132,6 +136,7 @@ export function planDockerRouted(p: DockerRoutedParams, config: LabConfig, layou
     egressSource: 'container',
     expectations: ndppd
       ? {
+          ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // Every port the probe listens on answers from the internet.
           'no-inbound': 'fail',
           // docker0 holds an address of the host /64 (the /80's gateway, ::1 of it) and a route.
@@ -139,6 +144,7 @@ export function planDockerRouted(p: DockerRoutedParams, config: LabConfig, layou
           ...NOT_FOR_DOCKER_ROUTED,
         }
       : {
+          ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // Nobody answers the router's neighbour solicitations for the container's address.
           'egress-nat66': 'fail',
           'inbound-reachability': 'fail',

@@ -15,7 +15,7 @@ import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
-import { checkClearOfDocker0, DAEMON_JSON, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
+import { checkClearOfDocker0, checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits, DAEMON_JSON, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
 import { responderCommand } from './ociContainer.ts';
 import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, paramField, rejectUnknownParams } from './params.ts';
 
@@ -29,6 +29,8 @@ export interface DockerUlaParams {
   publishPort: number;
   /** A port the probe listens on that is not published (must not answer from the internet). */
   unpublishedPort: number;
+  /** DOCKER-USER accepts for podman's bridges (dockerEngine.ts): on by default, dockerd always runs here. */
+  acceptPodmanInDockerUser: boolean;
 }
 
 export const DOCKER_ULA_DEFAULTS: DockerUlaParams = {
@@ -39,6 +41,7 @@ export const DOCKER_ULA_DEFAULTS: DockerUlaParams = {
   probePort: 8080,
   publishPort: 8443,
   unpublishedPort: 9090,
+  acceptPodmanInDockerUser: true,
 };
 
 const DESIGN = 'docker-ula-portfwd';
@@ -69,14 +72,14 @@ export function parseDockerUlaParams(raw: Record<string, unknown>, config: LabCo
   if (unpublishedPort === probe.probePort) {
     throw new ConfigError(paramField('unpublishedPort'), unpublishedPort, 'equals probePort (which is published)', `use another port, e.g. ${DOCKER_ULA_DEFAULTS.unpublishedPort}`);
   }
-  return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, publishPort, unpublishedPort };
+  return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, publishPort, unpublishedPort, acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config) };
 }
 
 export function ensureDockerNetworkCommand(p: DockerUlaParams): string {
   return `docker network inspect ${p.networkName} >/dev/null 2>&1 || docker network create --ipv6 --subnet ${p.ipv4Subnet} --subnet ${p.ipv6Subnet} ${p.networkName}`;
 }
 
-export function planDockerUla(p: DockerUlaParams, _config: LabConfig, layout: HostLayout): DesignPlan {
+export function planDockerUla(p: DockerUlaParams, config: LabConfig, layout: HostLayout): DesignPlan {
   const sysctls = { 'net.ipv6.conf.all.forwarding': '1' };
   const networkUnit = `docker-network-${p.networkName}.service`;
   const probeUnit = dockerUnitName(p.probeName);
@@ -89,6 +92,7 @@ export function planDockerUla(p: DockerUlaParams, _config: LabConfig, layout: Ho
       [DAEMON_JSON]: renderDaemonJson({ experimental: true, ip6tables: true }),
     },
     units: [
+      ...dockerUserUnits(p.acceptPodmanInDockerUser),
       defineService({
         name: networkUnit,
         description: `Ensure the ${p.networkName} Docker network (dual-stack, ULA, Docker's NAT66)`,
@@ -124,6 +128,7 @@ export function planDockerUla(p: DockerUlaParams, _config: LabConfig, layout: Ho
     sysctls,
     egressSource: 'host',
     expectations: {
+      ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
       // Masqueraded ULA: the container's own address is not reachable (only the published port is).
       'inbound-reachability': 'fail',
       // podman-network stories (NAT66 faults of netavark, its ensure step, aardvark-dns).

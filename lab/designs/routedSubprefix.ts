@@ -23,6 +23,7 @@ import { checkHostSubPrefix, checkNetworkName, checkPrivateIpv4Subnet, checkProb
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
+import { checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits } from './dockerEngine.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
@@ -34,9 +35,11 @@ export interface RoutedParams {
   probeName: string;
   probePort: number;
   ndpProxy: 'none' | 'proxy_ndp';
+  /** DOCKER-USER accepts for podman's bridges beside dockerd (dockerEngine.ts); default on where dockerd runs. */
+  acceptPodmanInDockerUser: boolean;
 }
 
-export const ROUTED_DEFAULTS: Omit<RoutedParams, 'ndpProxy'> = {
+export const ROUTED_DEFAULTS: Omit<RoutedParams, 'ndpProxy' | 'acceptPodmanInDockerUser'> = {
   networkName: 'routed6',
   ipv4Subnet: '10.90.0.0/24',
   ipv6Subnet: '2a01:4f8:c012:43b:1::/80',
@@ -47,7 +50,7 @@ export const ROUTED_DEFAULTS: Omit<RoutedParams, 'ndpProxy'> = {
 const field = paramField;
 
 export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfig, ndpProxy: RoutedParams['ndpProxy']): RoutedParams {
-  rejectUnknownParams(raw, [...Object.keys(ROUTED_DEFAULTS), 'ndpProxy'], 'routed sub-prefix');
+  rejectUnknownParams(raw, [...Object.keys(ROUTED_DEFAULTS), 'ndpProxy', 'acceptPodmanInDockerUser'], 'routed sub-prefix');
   const p = { ...ROUTED_DEFAULTS, ndpProxy, ...raw } as Record<string, unknown>;
   const networkName = checkNetworkName(p.networkName, 'routed6');
   if (p.ndpProxy !== 'none' && p.ndpProxy !== 'proxy_ndp') {
@@ -56,7 +59,7 @@ export function parseRoutedParams(raw: Record<string, unknown>, config: LabConfi
   const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, '10.90.0.0/24');
   const v6 = checkHostSubPrefix(p.ipv6Subnet, config, ROUTED_DEFAULTS.ipv6Subnet);
   const probe = checkProbe(p.probeName, p.probePort, config);
-  return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, ndpProxy: p.ndpProxy };
+  return { networkName, ipv4Subnet: v4.text, ipv6Subnet: v6.text, ...probe, ndpProxy: p.ndpProxy, acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config) };
 }
 
 /** The probe's fixed address: host ::100 of the sub-prefix (known in advance for the proxy entry). */
@@ -99,6 +102,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
   const exempt = `ip6tables -w -t nat -C POSTROUTING -s ${p.ipv6Subnet} -j ACCEPT 2>/dev/null || ip6tables -w -t nat -I POSTROUTING 1 -s ${p.ipv6Subnet} -j ACCEPT`;
   const proxied = p.ndpProxy === 'proxy_ndp';
   const units = [
+    ...dockerUserUnits(p.acceptPodmanInDockerUser),
     // `podman network create` refuses a sub-prefix of the host's on-link /64: install the definition.
     networkEnsureUnit(
       p.networkName,
@@ -157,6 +161,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
     egressSource: 'container',
     expectations: proxied
       ? {
+          ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // Reachable from the internet on every port it listens on, and inside the host /64.
           'no-inbound': 'fail',
           // proxy_ndp and a proxy entry on the uplink: the host's own interface changes
@@ -167,6 +172,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
           ...NOT_FOR_ROUTED,
         }
       : {
+          ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // The router's neighbour solicitations for the container address go unanswered.
           'egress-nat66': 'fail',
           'inbound-reachability': 'fail',

@@ -9,6 +9,7 @@ import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, p
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
+import { checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits } from './dockerEngine.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
@@ -31,9 +32,8 @@ export interface V6egressParams {
    */
   reloadNetworksAfterFirewall: boolean;
   /**
-   * With dockerd beside podman: accept podman's bridges in dockerd's DOCKER-USER chain, so the
-   * FORWARD policy DROP dockerd sets in iptables' filter table (a table netavark's nftables
-   * driver does not use) lets their traffic through. Re-ensured after every docker start.
+   * With dockerd beside podman: accept podman's bridges in dockerd's DOCKER-USER chain (see
+   * dockerEngine.ts). Default: on where dockerd runs.
    */
   acceptPodmanInDockerUser: boolean;
 }
@@ -46,6 +46,7 @@ export const V6EGRESS_DEFAULTS: V6egressParams = {
   probePort: 8080,
   strictEnsure: false,
   reloadNetworksAfterFirewall: false,
+  // Filled in per lab: on where dockerd runs (see checkDockerUserFix).
   acceptPodmanInDockerUser: false,
 };
 
@@ -60,7 +61,7 @@ export function parseV6egressParams(raw: Record<string, unknown>, config: LabCon
   const v6 = checkUlaSubnet(p.ipv6Subnet, config, V6EGRESS_DEFAULTS.ipv6Subnet);
 
   const probe = checkProbe(p.probeName, p.probePort, config);
-  for (const flag of ['strictEnsure', 'reloadNetworksAfterFirewall', 'acceptPodmanInDockerUser'] as const) {
+  for (const flag of ['strictEnsure', 'reloadNetworksAfterFirewall'] as const) {
     if (typeof p[flag] !== 'boolean') {
       throw new ConfigError(field(flag), p[flag], 'is not a boolean', `write --set design.params.${flag}=true or false`);
     }
@@ -72,56 +73,7 @@ export function parseV6egressParams(raw: Record<string, unknown>, config: LabCon
     ...probe,
     strictEnsure: p.strictEnsure as boolean,
     reloadNetworksAfterFirewall: p.reloadNetworksAfterFirewall as boolean,
-    acceptPodmanInDockerUser: checkDockerUserFix(p.acceptPodmanInDockerUser as boolean, config),
-  };
-}
-
-function checkDockerUserFix(enabled: boolean, config: LabConfig): boolean {
-  if (enabled && !dockerdRuns(config)) {
-    throw new ConfigError(field('acceptPodmanInDockerUser'), true, "needs dockerd's DOCKER-USER chain, and dockerd runs only on the qemu tier's Debian guest with webArm.docker.enabled", 'use --host qemu, or leave it false');
-  }
-  return enabled;
-}
-
-/** Whether web-arm runs a real dockerd (the qemu tier's Debian guest, docker enabled). */
-export function dockerdRuns(config: LabConfig): boolean {
-  return config.lab.tier === 'qemu' && config.lab.guest === 'debian' && config.webArm.docker.enabled;
-}
-
-/** The DOCKER-USER rules that let podman's bridges through dockerd's FORWARD DROP (IPv4). */
-export const DOCKER_USER_RULES: readonly string[] = [
-  '-i podman+ -j ACCEPT',
-  '-o podman+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
-];
-
-export function dockerUserUnit(): ReturnType<typeof defineService> {
-  const ensure = DOCKER_USER_RULES.map((r) => `iptables -w -C DOCKER-USER ${r} 2>/dev/null || iptables -w -I DOCKER-USER ${r}`).join('; ');
-  return defineService({
-    name: 'podman-docker-user.service',
-    description: "Let podman's bridges through dockerd's FORWARD policy DROP (DOCKER-USER accepts)",
-    after: ['docker.service'],
-    requires: ['docker.service'],
-    partOf: ['docker.service'],
-    wantedBy: ['multi-user.target', 'docker.service'],
-    type: 'oneshot',
-    remainAfterExit: true,
-    execStart: [`/bin/sh -c '${ensure}'`],
-    execStop: DOCKER_USER_RULES.map((r) => `-iptables -w -D DOCKER-USER ${r}`),
-  });
-}
-
-/**
- * What dockerd beside podman does to this design: with netavark's nftables driver, dockerd's
- * iptables FORWARD policy DROP drops what netavark accepts in its own table (podman issue
- * 24486): IPv4 from podman's bridges (egress, published ports) dies unless DOCKER-USER accepts it.
- */
-export function dockerCoexistenceExpectations(p: V6egressParams, config: LabConfig): Record<string, 'fail'> {
-  if (!dockerdRuns(config) || config.webArm.podman.firewallDriver !== 'nftables' || p.acceptPodmanInDockerUser) return {};
-  return {
-    'docker-coexistence': 'fail',
-    'egress-v4': 'fail',
-    'isolation-default': 'fail',
-    'idempotent-reboot': 'fail',
+    acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config),
   };
 }
 
@@ -188,7 +140,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     files,
     units: [
       ...(p.reloadNetworksAfterFirewall ? [reloadHook] : []),
-      ...(p.acceptPodmanInDockerUser ? [dockerUserUnit()] : []),
+      ...dockerUserUnits(p.acceptPodmanInDockerUser),
       networkEnsureUnit(
         p.networkName,
         `Ensure the ${p.networkName} podman network (dual-stack, NAT66 egress)`,
@@ -209,7 +161,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     sysctls,
     egressSource: 'host',
     // NAT66 is egress-only by design: nothing on the internet reaches the container.
-    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p, config) },
+    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config) },
   };
 }
 

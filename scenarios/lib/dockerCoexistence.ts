@@ -41,43 +41,68 @@ function probes(t: ScenarioRun): Probe[] {
   return list;
 }
 
-/** Runs every probe, records each without stopping at the first failure; returns how many failed. */
-async function probeAll(t: ScenarioRun, when: string): Promise<number> {
-  let failed = 0;
-  for (const p of probes(t)) {
-    const machine = p.node === 'web-arm' ? t.lab.webArm : t.lab.internetClient;
-    const r = await machine.execute(p.command, { timeoutMs: 30_000 });
+interface ProbeOutcome {
+  probe: Probe;
+  ok: boolean;
+  seen: string;
+}
+
+async function runProbes(t: ScenarioRun): Promise<ProbeOutcome[]> {
+  const outcomes: ProbeOutcome[] = [];
+  for (const probe of probes(t)) {
+    const machine = probe.node === 'web-arm' ? t.lab.webArm : t.lab.internetClient;
+    const r = await machine.execute(probe.command, { timeoutMs: 30_000 });
     const out = r.stdout.trim();
-    const ok = r.exitCode === 0 && p.test(out);
-    if (!ok) failed++;
-    t.record(`${when}: ${p.check}`, p.node, p.command, p.expected, `exit ${r.exitCode}: ${(out || r.stderr.trim()).split('\n')[0]}`, ok);
+    outcomes.push({ probe, ok: r.exitCode === 0 && probe.test(out), seen: `exit ${r.exitCode}: ${(out || r.stderr.trim()).split('\n')[0]}` });
   }
-  return failed;
+  return outcomes;
 }
 
 /** The FORWARD chain of iptables' filter table (dockerd's), with policy and counters. */
 async function forwardChain(t: ScenarioRun): Promise<string> {
-  return (await t.lab.webArm.execute('iptables -w -L FORWARD -v -n -x --line-numbers')).stdout.trim();
+  return (await t.lab.webArm.execute('iptables -w -L FORWARD -v -n -x')).stdout.trim();
 }
 
-/** The drop that a failure ran into: the chain's policy line with its packet counter. */
+/** The chain's policy when it is DROP, with its packet counter. */
 export function policyDrop(chain: string): { policy: string; packets: number } | undefined {
   const m = /^Chain FORWARD \(policy (DROP|ACCEPT) (\d+) packets, (\d+) bytes\)/m.exec(chain);
   return m && m[1] === 'DROP' ? { policy: m[0], packets: Number(m[2]) } : undefined;
 }
 
-async function recordDropEvidence(t: ScenarioRun, when: string): Promise<void> {
+/**
+ * Runs every probe and records each (without stopping at the first failure), with the packets
+ * dockerd's FORWARD policy dropped meanwhile; returns the number of failed probes.
+ */
+async function probeAll(t: ScenarioRun, when: string): Promise<number> {
+  const before = policyDrop(await forwardChain(t))?.packets ?? 0;
+  const outcomes = await runProbes(t);
   const chain = await forwardChain(t);
   const drop = policyDrop(chain);
-  const nft = (await t.lab.webArm.execute('nft list chain inet netavark forward 2>/dev/null | head -n 20')).stdout.trim();
-  t.record(
-    `${when}: the packets die in dockerd's iptables FORWARD policy DROP, not in netavark's accepts`,
-    'web-arm',
-    'iptables -L FORWARD -v -n -x; nft list chain inet netavark forward',
-    'the rule that drops them, with counters',
-    `${drop ? `${drop.policy} (table ip filter, set by dockerd)` : 'no policy DROP'}; netavark: ${nft ? `table inet netavark accepts them first (${nft.split('\n').length} lines)` : 'rules in the iptables FORWARD chain (NETAVARK_FORWARD)'}`,
-    false,
-  );
+  for (const o of outcomes) t.record(`${when}: ${o.probe.check}`, o.probe.node, o.probe.command, o.probe.expected, o.seen, o.ok);
+  const failed = outcomes.filter((o) => !o.ok).length;
+  if (failed) {
+    t.record(
+      `${when}: the rule that drops them`,
+      'web-arm',
+      'iptables -L FORWARD -v -n -x (before and after the probes)',
+      'no drop of podman traffic',
+      drop ? `${drop.policy} (table ip filter, set by dockerd): ${drop.packets - before} packet(s) dropped by it during the probes` : `${chain.split('\n')[0]}: not dockerd's policy`,
+      false,
+    );
+  }
+  return failed;
+}
+
+/**
+ * dockerd sets the DROP policy when it starts with IPv4 forwarding off (at boot when it comes
+ * before any podman container). Made to happen here: stop dockerd, forwarding off, start it.
+ */
+async function dockerdFirst(t: ScenarioRun, when: string): Promise<void> {
+  await t.check(`${when}: dockerd starts while IPv4 forwarding is off (as when it wins the race at boot)`, t.lab.webArm, 'systemctl stop docker.socket docker.service && sysctl -q -w net.ipv4.ip_forward=0 && systemctl start docker.service && systemctl start multi-user.target && sysctl -n net.ipv4.ip_forward && iptables -w -S FORWARD | head -n 1', {
+    expected: 'forwarding back on (by dockerd) and -P FORWARD DROP',
+    test: (out) => out.startsWith('1') && out.includes('-P FORWARD DROP'),
+  });
+  await waitForDockerd(t);
 }
 
 async function dockerFacts(t: ScenarioRun): Promise<void> {
@@ -86,65 +111,76 @@ async function dockerFacts(t: ScenarioRun): Promise<void> {
     expected: 'active and a server version',
     test: (out) => out.startsWith('active'),
   });
-  await t.check(`netavark's firewall driver is ${config.webArm.podman.firewallDriver}`, t.lab.webArm, 'cat /etc/containers/containers.conf.d/60-v6lab-firewall-driver.conf | grep firewall_driver', {
+  await t.check(`netavark's firewall driver is ${config.webArm.podman.firewallDriver}`, t.lab.webArm, 'grep firewall_driver /etc/containers/containers.conf.d/60-v6lab-firewall-driver.conf', {
     expected: `firewall_driver = "${config.webArm.podman.firewallDriver}"`,
     test: (out) => out.includes(`"${config.webArm.podman.firewallDriver}"`),
   });
-  const chain = await forwardChain(t);
-  const forwarding = (await t.lab.webArm.execute('sysctl -n net.ipv4.ip_forward')).stdout.trim();
-  // dockerd sets DROP only when it finds IPv4 forwarding off and turns it on itself: which of
-  // dockerd and netavark came first this boot decides it.
-  t.record(
-    "iptables' FORWARD policy as dockerd left it",
-    'web-arm',
-    'iptables -L FORWARD; sysctl net.ipv4.ip_forward',
-    'DROP when dockerd turned IPv4 forwarding on itself, ACCEPT when it found it on',
-    `${chain.split('\n')[0] ?? ''}; ip_forward=${forwarding}`,
-    forwarding === '1',
-  );
 }
 
 async function waitForDockerd(t: ScenarioRun): Promise<void> {
-  await waitUntil('dockerd and the containers after the restart', async () => {
+  await waitUntil('dockerd and the units after it settled', async () => {
     const r = await t.lab.webArm.execute('systemctl is-active -q docker.service && [ -z "$(systemctl list-jobs --no-legend)" ] && echo settled');
     return r.stdout.includes('settled') ? true : undefined;
   }, { timeoutMs: 180_000, intervalMs: 1000 });
 }
 
+/** The design's option, on or off, applied like a nixos-rebuild switch. */
+async function withDockerUserAccepts(t: ScenarioRun, on: boolean): Promise<void> {
+  await applyVariant(t, (c) => {
+    c.design.params = { ...c.design.params, acceptPodmanInDockerUser: on };
+  });
+}
+
 export async function storyDockerCoexistence(t: ScenarioRun): Promise<void> {
   const design = t.lab.design;
+  const driver = t.lab.state.config.webArm.podman.firewallDriver;
+  const hasOption = 'acceptPodmanInDockerUser' in design.params;
+  const accepts = design.params.acceptPodmanInDockerUser === true;
   await dockerFacts(t);
-  let failures = await probeAll(t, 'as brought up');
-  if (failures) await recordDropEvidence(t, 'as brought up');
 
+  await dockerdFirst(t, 'dockerd first');
+  let failures = await probeAll(t, 'dockerd first');
   await t.check('restart docker.service', t.lab.webArm, 'systemctl restart docker.service', { expected: 'exit 0' });
   await waitForDockerd(t);
-  const afterRestart = await probeAll(t, 'after docker.service restarted');
-  if (afterRestart) await recordDropEvidence(t, 'after docker.service restarted');
-  failures += afterRestart;
-
+  failures += await probeAll(t, 'after docker.service restarted');
   const reboot = await rebootWebArm(t.lab.plan.name, silentProgress);
-  t.record('web-arm rebooted (real)', 'lab', 'lab reboot', 'multi-user.target again', `${Math.round(reboot.durationMs / 1000)} s, ${reboot.realism}`, true);
-  const afterReboot = await probeAll(t, 'after a reboot');
-  if (afterReboot) await recordDropEvidence(t, 'after a reboot');
-  failures += afterReboot;
+  const policy = (await forwardChain(t)).split('\n')[0] ?? '';
+  t.record('web-arm rebooted (real)', 'lab', 'lab reboot; iptables -L FORWARD', 'multi-user.target again', `${Math.round(reboot.durationMs / 1000)} s, ${reboot.realism}; ${policy}`, true);
+  failures += await probeAll(t, 'after a reboot');
 
-  const fixable = design.design === 'v6egress' && design.params.acceptPodmanInDockerUser !== true;
-  if (failures && fixable) {
-    // The design's option: DOCKER-USER accepts for podman's bridges, re-ensured with dockerd.
-    await applyVariant(t, (c) => {
-      c.design.params = { ...c.design.params, acceptPodmanInDockerUser: true };
-    });
+  if (hasOption && accepts) {
+    // Why the option is there: the same probes without it, dockerd first.
+    await withDockerUserAccepts(t, false);
+    await dockerdFirst(t, 'without acceptPodmanInDockerUser');
+    const outcomes = await runProbes(t);
+    const broken = outcomes.filter((o) => !o.ok);
+    const drop = policyDrop(await forwardChain(t));
+    t.record(
+      'without acceptPodmanInDockerUser (evidence of why it is on): what dockerd\'s DROP breaks',
+      'web-arm',
+      'the same probes, dockerd first; iptables -L FORWARD -v -n -x',
+      `${driver} driver: published ports${driver === 'nftables' ? ' and IPv4 egress' : ''} die in iptables' FORWARD policy DROP`,
+      `${broken.length} of ${outcomes.length} probes fail${broken.length ? ` (${broken.map((o) => o.probe.check).join('; ')})` : ''}; ${drop ? `${drop.policy}` : 'no DROP policy'}`,
+      broken.length > 0 && drop !== undefined,
+    );
+    await restoreConfig(t);
+    await dockerdFirst(t, 'with acceptPodmanInDockerUser again');
+    failures += await probeAll(t, 'with acceptPodmanInDockerUser again');
+  } else if (hasOption && failures) {
+    // The design's fix, proven by the same probes (also across a docker restart), then taken back.
+    await withDockerUserAccepts(t, true);
     const rules = (await t.lab.webArm.execute('iptables -w -S DOCKER-USER')).stdout.trim();
-    t.record('fix: v6egress acceptPodmanInDockerUser=true puts accepts for podman+ in DOCKER-USER', 'web-arm', 'iptables -S DOCKER-USER', '-i podman+ -j ACCEPT and -o podman+ … RELATED,ESTABLISHED,DNAT', rules.replace(/\n/g, '; '), rules.includes('-i podman+ -j ACCEPT'));
-    const fixed = await probeAll(t, 'with the fix');
+    t.record('fix: acceptPodmanInDockerUser=true puts accepts for podman+ in DOCKER-USER', 'web-arm', 'iptables -S DOCKER-USER', '-i podman+ -j ACCEPT and -o podman+ … RELATED,ESTABLISHED,DNAT', rules.replace(/\n/g, '; '), rules.includes('-i podman+ -j ACCEPT'));
+    await dockerdFirst(t, 'with the fix');
+    const fixed = (await runProbes(t)).filter((o) => !o.ok);
     await t.check('with the fix: restart docker.service', t.lab.webArm, 'systemctl restart docker.service', { expected: 'exit 0' });
     await waitForDockerd(t);
-    const fixedAfterRestart = await probeAll(t, 'with the fix, after docker.service restarted');
-    t.record('the fix holds (the same probes pass, also after a docker restart)', 'web-arm', 'all probes again', '0 failures', `${fixed + fixedAfterRestart} failures`, fixed + fixedAfterRestart === 0);
+    const fixedAfterRestart = (await runProbes(t)).filter((o) => !o.ok);
+    const left = [...fixed, ...fixedAfterRestart];
+    t.record('with the fix every probe passes, also after a docker restart', 'web-arm', 'all probes again (dockerd first; then docker restarted)', '0 failures', left.length ? left.map((o) => `${o.probe.check}: ${o.seen}`).join('; ') : '0 failures', left.length === 0);
     await restoreConfig(t);
   }
   t.summary = failures
-    ? `${failures} probe(s) failed with dockerd beside podman (${t.lab.state.config.webArm.podman.firewallDriver} driver)${fixable ? '; acceptPodmanInDockerUser=true fixes it (proven)' : ''}`
-    : `podman's containers work beside dockerd (${t.lab.state.config.webArm.podman.firewallDriver} driver): as brought up, after a docker restart, after a reboot`;
+    ? `${failures} probe(s) failed beside dockerd (${driver} driver, DOCKER-USER accepts ${accepts ? 'on' : 'off'})${hasOption && !accepts ? '; acceptPodmanInDockerUser=true fixes it (proven)' : ''}`
+    : `podman's containers work beside dockerd (${driver} driver, DOCKER-USER accepts ${accepts ? 'on' : 'off'}): dockerd first, after a docker restart, after a reboot${accepts ? '; without the accepts published ports break (shown)' : ''}`;
 }

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { planDesign } from '../../lab/designs/registry.ts';
 import { dockerMacAddress, PROBE_MAC, renderNdppdConf } from '../../lab/designs/dockerRoutedNdp.ts';
-import { dockerContainerUnit } from '../../lab/designs/dockerEngine.ts';
-import { dockerCoexistenceExpectations, parseV6egressParams } from '../../lab/designs/v6egress.ts';
+import { dockerCoexistenceExpectations, dockerContainerUnit } from '../../lab/designs/dockerEngine.ts';
+import { parseV6egressParams } from '../../lab/designs/v6egress.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { renderUnit } from '../../lab/units/render.ts';
 import { policyDrop } from '../../scenarios/lib/dockerCoexistence.ts';
@@ -30,7 +30,7 @@ describe('docker-routed-ndp', () => {
     expect(JSON.parse(plan.files['docker/daemon.json']!)).toEqual({ 'log-driver': 'journald', 'live-restore': true, ipv6: true, 'fixed-cidr-v6': '2a01:4f8:c012:43b:2::/80', ip6tables: false });
     expect(plan.files['ndppd.conf']).toBe(renderNdppdConf('enp1s0', '2a01:4f8:c012:43b:2::/80'));
     expect(plan.files['ndppd.conf']).toContain('rule 2a01:4f8:c012:43b:2::/80 {\n        iface docker0');
-    expect(plan.units.map((u) => u.name)).toEqual(['ndppd.service', 'docker-v6probe.service']);
+    expect(plan.units.map((u) => u.name)).toEqual(['podman-docker-user.service', 'ndppd.service', 'docker-v6probe.service']);
     expect(plan.probe).toMatchObject({ exec: 'docker exec v6probe', unit: 'docker-v6probe.service', ipv6: '2a01:4f8:c012:43b:2:242:ac11:64' });
     expect(plan.egressSource).toBe('container');
     expect(plan.expectations['no-inbound']).toBe('fail');
@@ -39,7 +39,7 @@ describe('docker-routed-ndp', () => {
   it('without the NDP proxy, declares that egress and inbound fail', () => {
     const plan = planDesign(qemuConfig('docker-routed-ndp', { ndpProxy: 'none' }), layout);
     expect(plan.files['ndppd.conf']).toBeUndefined();
-    expect(plan.units.map((u) => u.name)).toEqual(['docker-v6probe.service']);
+    expect(plan.units.map((u) => u.name)).toEqual(['podman-docker-user.service', 'docker-v6probe.service']);
     expect(plan.expectations).toMatchObject({ 'egress-nat66': 'fail', 'inbound-reachability': 'fail' });
   });
 });
@@ -48,7 +48,7 @@ describe('docker-ula-portfwd', () => {
   it("turns on Docker's NAT66, ensures its network like the podman idiom and publishes the probe's port", () => {
     const plan = planDesign(qemuConfig('docker-ula-portfwd'), layout);
     expect(JSON.parse(plan.files['docker/daemon.json']!)).toMatchObject({ experimental: true, ip6tables: true });
-    const [network, probe] = plan.units;
+    const [, network, probe] = plan.units;
     expect(network!.service.execStart[0]).toContain('docker network inspect v6nat >/dev/null 2>&1 || docker network create --ipv6 --subnet 10.91.0.0/24 --subnet fdaa:bbcc:dd0c::/64 v6nat');
     expect(probe!.service.execStart[0]).toContain('-p=8443:8080/tcp');
     expect(probe!.service.execStart[0]).toContain('--ip6=fdaa:bbcc:dd0c::100');
@@ -68,16 +68,29 @@ describe('docker container units', () => {
 });
 
 describe('v6egress beside dockerd', () => {
-  it('declares the nftables driver breakage only where it happens, and not with the fix', () => {
+  it('takes the DOCKER-USER accepts by default where dockerd runs, and only there', () => {
+    expect(parseV6egressParams({}, qemuConfig('v6egress')).acceptPodmanInDockerUser).toBe(true);
+    expect(parseV6egressParams({}, defaultConfig()).acceptPodmanInDockerUser).toBe(false);
+    const off = qemuConfig('v6egress');
+    off.webArm.docker.enabled = false;
+    expect(parseV6egressParams({}, off).acceptPodmanInDockerUser).toBe(false);
+    for (const design of ['v6egress', 'routed-subprefix-ndp', 'docker-routed-ndp', 'docker-ula-portfwd']) {
+      const plan = planDesign(qemuConfig(design), layout);
+      const unit = plan.units.find((u) => u.name === 'podman-docker-user.service');
+      expect(unit, design).toBeDefined();
+      expect(unit!.partOf).toEqual(['docker.service']);
+      expect(unit!.service.execStart[0]).toContain('iptables -w -C DOCKER-USER -o podman+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT 2>/dev/null || iptables -w -I DOCKER-USER');
+    }
+  });
+  it('declares what breaks without them: published ports, and with nftables IPv4 egress', () => {
+    const ipt = qemuConfig('v6egress');
+    expect(dockerCoexistenceExpectations(false, ipt)).toEqual({ 'docker-coexistence': 'fail', 'isolation-default': 'fail' });
+    expect(dockerCoexistenceExpectations(true, ipt)).toEqual({});
     const nft = qemuConfig('v6egress');
     nft.webArm.podman.firewallDriver = 'nftables';
-    expect(dockerCoexistenceExpectations(parseV6egressParams({}, nft), nft)).toMatchObject({ 'docker-coexistence': 'fail', 'egress-v4': 'fail' });
-    expect(dockerCoexistenceExpectations(parseV6egressParams({ acceptPodmanInDockerUser: true }, nft), nft)).toEqual({});
-    const ipt = qemuConfig('v6egress');
-    expect(dockerCoexistenceExpectations(parseV6egressParams({}, ipt), ipt)).toEqual({});
-    const off = structuredClone(nft);
-    off.webArm.docker.enabled = false;
-    expect(dockerCoexistenceExpectations(parseV6egressParams({}, off), off)).toEqual({});
+    expect(dockerCoexistenceExpectations(false, nft)).toMatchObject({ 'egress-v4': 'fail' });
+    expect(dockerCoexistenceExpectations(false, defaultConfig())).toEqual({});
+    expect(planDesign(qemuConfig('v6egress', { acceptPodmanInDockerUser: false }), layout).expectations).toMatchObject({ 'docker-coexistence': 'fail' });
   });
   it('reads the drop from iptables -L output', () => {
     expect(policyDrop('Chain FORWARD (policy DROP 7 packets, 420 bytes)\nnum pkts')).toEqual({ policy: 'Chain FORWARD (policy DROP 7 packets, 420 bytes)', packets: 7 });
