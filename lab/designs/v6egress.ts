@@ -14,6 +14,7 @@ import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
+import { variantExpectations } from './variant.ts';
 
 export interface V6egressParams {
   networkName: string;
@@ -163,7 +164,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     sysctls,
     egressSource: 'host',
     // NAT66 is egress-only by design: nothing on the internet reaches the container.
-    expectations: { 'inbound-reachability': 'fail' },
+    expectations: { 'inbound-reachability': 'fail', ...variantExpectations(config, { clat: false }) },
   };
 }
 

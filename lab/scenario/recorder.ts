@@ -9,6 +9,7 @@ import { VerdictError } from '../errors.ts';
 import type { LabContext } from '../lifecycle/context.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '../report/model.ts';
+import type { LabConfig } from '../topology/config.ts';
 
 export interface ScenarioMeta {
   id: string;
@@ -18,6 +19,11 @@ export interface ScenarioMeta {
    * tier). On another tier the verdict is "skipped" with that reason, never "pass".
    */
   tiers?: { only: Tier[]; why: string };
+  /**
+   * The topology variants the story applies to (e.g. only an IPv6-only web-arm): where `test`
+   * says no, the verdict is "skipped" with `why`, never "pass".
+   */
+  variant?: { test: (config: LabConfig) => boolean; why: string };
 }
 
 export interface Expectation {

@@ -83,6 +83,19 @@ export const labConfigSchema = z
         mx: z.object({ name: z.string(), ipv6: z.string(), ipv4: z.string() }).strict(),
       })
       .strict(),
+    /**
+     * Topology variants. `ipv4: false` makes web-arm IPv6-only (no IPv4 on its uplink); the
+     * upstream router then adds DNS64 (unbound) and NAT64 (tayga) toward the IPv4 internet.
+     */
+    topology: z
+      .object({
+        ipv4: z.boolean(),
+        /** The NAT64 prefix (a /96; RFC 6052's well-known 64:ff9b::/96 by default). */
+        nat64Prefix: z.string(),
+        /** The router's private IPv4 pool for NAT64 mappings (masqueraded to its internet address). */
+        nat64Pool: z.string(),
+      })
+      .strict(),
     design: z
       .object({
         name: z.string(),
@@ -147,6 +160,7 @@ export function defaultConfig(): LabConfig {
       client: { ipv6: '2001:db8:ffff::100', ipv4: '198.51.100.100' },
       mx: { name: 'mx.example', ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25' },
     },
+    topology: { ipv4: true, nat64Prefix: '64:ff9b::/96', nat64Pool: '192.168.255.0/24' },
     design: {
       name: 'v6egress',
       params: {},
