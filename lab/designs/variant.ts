@@ -16,6 +16,8 @@ export function variantExpectations(config: LabConfig, options: { clat: boolean 
   if (!isV6Only(config)) return {};
   return {
     'isolation-default': 'fail',
+    // The reboot scenario runs isolation-default's checks again.
+    'idempotent-reboot': 'fail',
     'mail-path': 'fail',
     ...(options.clat ? {} : { 'xlat-default-v4': 'fail' as const }),
   };

@@ -10,6 +10,9 @@ import { ConfigError } from '../errors.ts';
 import { cidrOf, cidrsOverlap, isPrivateIpv4, parseCidr } from './addresses.ts';
 import type { LabConfig } from './config.ts';
 
+export const WELL_KNOWN_PREFIX = '64:ff9b::/96';
+const RFC8215_LOCAL_USE = cidrOf(ipaddr.parse('64:ff9b:1::'), 48);
+
 export function isV6Only(config: LabConfig): boolean {
   return !config.topology.ipv4;
 }
@@ -17,14 +20,30 @@ export function isV6Only(config: LabConfig): boolean {
 /** topology.* is checked whatever the variant, so a bad prefix fails before anything is created. */
 export function checkTopology(config: LabConfig): void {
   const t = config.topology;
-  const prefix = parseCidr('topology.nat64Prefix', t.nat64Prefix, 6, '64:ff9b::/96');
+  const prefix = parseCidr('topology.nat64Prefix', t.nat64Prefix, 6, '2001:db8:64::/96');
   if (prefix.prefixLength !== 96) {
     throw new ConfigError(
       'topology.nat64Prefix',
       t.nat64Prefix,
       `is a /${prefix.prefixLength}; this lab's NAT64 (tayga) and DNS64 (unbound) embed the IPv4 address in the last 32 bits of a /96`,
-      'use a /96 such as 64:ff9b::/96 (RFC 6052) or a /96 of your own prefix, e.g. 2001:db8:64::/96',
+      'use a /96 such as 2001:db8:64::/96 (the default) or a /96 of your own prefix',
     );
+  }
+  if (prefix.text === WELL_KNOWN_PREFIX) {
+    // RFC 6052 §3.1: the well-known prefix must not carry non-global IPv4; tayga drops such traffic
+    // (seen: ICMPv6 "unreachable route" for 64:ff9b::198.51.100.80).
+    const nonGlobal = [config.internet.v4OnlyTarget.ipv4, config.internet.dns.ipv4, config.internet.mx.ipv4].find((a) => ipaddr.parse(a).range() !== 'unicast');
+    if (nonGlobal) {
+      throw new ConfigError(
+        'topology.nat64Prefix',
+        t.nat64Prefix,
+        `is the well-known prefix, which must not carry the non-global IPv4 ${nonGlobal} of the lab's internet (RFC 6052 §3.1; tayga drops it)`,
+        'use a network-specific /96 of the operator\'s space such as 2001:db8:64::/96, the default',
+      );
+    }
+  }
+  if (cidrsOverlap(prefix, RFC8215_LOCAL_USE)) {
+    throw new ConfigError('topology.nat64Prefix', t.nat64Prefix, 'lies in 64:ff9b:1::/48 (RFC 8215), which tayga 0.9.2 refuses as reserved', 'use a network-specific /96 of the operator\'s space such as 2001:db8:64::/96, the default');
   }
   const hostNet = cidrOf(ipaddr.parse(config.webArm.ipv6.address), config.webArm.ipv6.prefixLength);
   const internet6 = cidrFromInterface(config.upstream.internetIpv6);
@@ -33,7 +52,7 @@ export function checkTopology(config: LabConfig): void {
     ['the internet segment', internet6],
   ] as const) {
     if (cidrsOverlap(prefix, net)) {
-      throw new ConfigError('topology.nat64Prefix', t.nat64Prefix, `overlaps ${what} ${net.text}`, 'use a prefix of its own, e.g. 64:ff9b::/96');
+      throw new ConfigError('topology.nat64Prefix', t.nat64Prefix, `overlaps ${what} ${net.text}`, 'use a prefix of its own, e.g. 2001:db8:64::/96');
     }
   }
   const pool = parseCidr('topology.nat64Pool', t.nat64Pool, 4, '192.168.255.0/24');
