@@ -62,7 +62,8 @@ export function planClat(p: V6egressParams, config: LabConfig, layout: HostLayou
     design: 'clat-464xlat',
     files: { ...base.files, 'clatd.conf': renderClatdConf(config) },
     units: [clatd, ready, ...units],
-    expectations: { ...base.expectations, ...variantExpectations(config, { clat: true }) },
+    // NAT66 stays egress-only; the CLAT gives the default network IPv4 (xlat-default-v4 passes).
+    expectations: { 'inbound-reachability': 'fail', ...variantExpectations(config, { clat: true }) },
   };
 }
 
