@@ -34,7 +34,7 @@ export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<v
       return;
     }
     if (meta.variant && !meta.variant.test(lab.state.config)) {
-      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply to this topology: ${meta.variant.why}` });
+      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply here: ${meta.variant.why}` });
       ctx.skip('not on this topology variant');
       return;
     }

@@ -149,3 +149,53 @@ describe('clat-464xlat', () => {
     expect(planClat).toBeTypeOf('function');
   });
 });
+
+describe('nspawn designs', () => {
+  const QEMU = ['lab.tier=qemu'];
+  it('run on the qemu tier only', () => {
+    const e = thrown(() => validateDesign(config('design.name=nspawn-ula-nat')));
+    expect(e.field).toBe('lab.tier');
+    expect(e.message).toMatch(/systemd-nspawn needs a real systemd/);
+  });
+  it.each([
+    ['nspawn-delegated', 'design.params.ipv6Prefix="2a01:4f8:c012:43c:2::/80"', 'design.params.ipv6Prefix', /outside the host's 2a01:4f8:c012:43b::\/64/, /delegate a sub-prefix of 2a01:4f8:c012:43b::\/64/],
+    ['nspawn-delegated', 'design.params.ipv6Prefix="2a01:4f8:c012:43b::/80"', 'design.params.ipv6Prefix', /contains the host address/, /away from it/],
+    ['nspawn-delegated', 'design.params.ipv6Prefix="2a01:4f8:c012:43b::/64"', 'design.params.ipv6Prefix', /outside the host's/, /sub-prefix/],
+    ['nspawn-delegated', 'design.params.ipv6ProxyNdp="yes"', 'design.params.ipv6ProxyNdp', /boolean/, /true or false/],
+    ['nspawn-ula-nat', 'design.params.ipv6Prefix="2a01:4f8:c012:43b:2::/80"', 'design.params.ipv6Prefix', /not a ULA/, /fd42:4242:4242::\/64/],
+    ['nspawn-ula-nat', 'design.params.ipv6ProxyNdp=true', 'design.params.ipv6ProxyNdp', /not a parameter of the nspawn-ula-nat design/, /use one of/],
+    ['nspawn-ula-nat', 'design.params.machine="a-very-long-machine"', 'design.params.machine', /ve-<name>/, /nsprobe/],
+    ['nspawn-ula-nat', 'design.params.hostPort=22', 'design.params.hostPort', /already open/, /8181/],
+  ])('%s %s → ConfigError on %s', (design, set, field, problem, fix) => {
+    const e = thrown(() => validateDesign(config(...QEMU, `design.name=${design}`, set)));
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(problem);
+    expect(e.fix).toMatch(fix);
+  });
+  it('ula-nat: networkd ULA + masquerade on ve-nsprobe, ve-+ trusted, the port forward, nsenter as the probe\'s exec', () => {
+    const plan = planDesign(config(...QEMU, 'design.name=nspawn-ula-nat'), LAYOUT);
+    const link = plan.files['systemd/network/10-ve-nsprobe.network']!;
+    expect(link).toContain('Address=fd42:4242:4242::1/64');
+    expect(link).toContain('IPMasquerade=both');
+    expect(plan.egressSource).toBe('host');
+    const nspawn = plan.units.find((u) => u.name === 'nspawn-nsprobe.service')!;
+    expect(nspawn.service.execStart[0]).toMatch(/^systemd-nspawn .*--network-veth --port=tcp:8181:8080 /);
+    expect(nspawn.service.execStart[0]).toContain('ip -6 addr add fd42:4242:4242::100/64 dev host0');
+    expect(plan.units.find((u) => u.name === 'firewall-trust-ve.service')!.service.execStart[0]).toContain('-i ve-+ -j nixos-fw-accept');
+    expect(plan.probe).toMatchObject({ name: 'nsprobe', unit: 'nspawn-nsprobe.service', ipv6: 'fd42:4242:4242::100' });
+    expect(plan.probe.exec).toBe('nsenter -t $(machinectl show -p Leader --value nsprobe) -a');
+    expect(plan.expectations['inbound-reachability']).toBe('fail');
+    expect(plan.expectations['idempotent-redeploy']).toBe('skipped');
+  });
+  it('delegated: the sub-prefix routed (IPv4 masqueraded only), proxy NDP for the container on enp1s0', () => {
+    const plan = planDesign(config(...QEMU, 'design.name=nspawn-delegated'), LAYOUT);
+    expect(plan.files['systemd/network/10-ve-nsprobe.network']).toContain('IPMasquerade=ipv4');
+    expect(plan.files['systemd/network/10-enp1s0.network.d/60-nspawn-delegated-proxy-ndp.conf']).toContain('IPv6ProxyNDPAddress=2a01:4f8:c012:43b:2::100');
+    expect(plan.egressSource).toBe('container');
+    expect(plan.units.find((u) => u.name === 'networkd-v6lab-reload.service')!.service.execStart).toEqual(['networkctl reload', 'networkctl reconfigure enp1s0']);
+    expect(plan.expectations).toMatchObject({ 'no-inbound': 'fail', 'host-64-touched': 'fail' });
+    const without = planDesign(config(...QEMU, 'design.name=nspawn-delegated', 'design.params.ipv6ProxyNdp=false'), LAYOUT);
+    expect(Object.keys(without.files).some((f) => f.includes('proxy-ndp'))).toBe(false);
+    expect(without.expectations['egress-nat66']).toBe('fail');
+  });
+});
