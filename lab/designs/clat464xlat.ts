@@ -76,4 +76,5 @@ export const clat464xlat: Design<V6egressParams> = {
     return parseV6egressParams(raw, config);
   },
   plan: planClat,
+  topology: { ipv4: false },
 };
