@@ -55,13 +55,31 @@ export function planClat(p: V6egressParams, config: LabConfig, layout: HostLayou
     timeoutStartSec: 120,
     execStart: [`/bin/sh -c 'for i in $(seq 100); do ip -4 route show default | grep -q "dev ${CLAT_DEVICE}" && exit 0; sleep 1; done; echo "no IPv4 default route via ${CLAT_DEVICE}" >&2; exit 1'`],
   });
+  // Seen on the trixie guest: Docker (beside podman, as on production) sets the IPv4 FORWARD
+  // policy to DROP, so podman0 → clat was dropped silently (the write-up's "allow masquerade,
+  // otherwise the packets are silently dropped"). Accept the CLAT path, like a firewall rule would.
+  const rules: Array<[string, string]> = [
+    ['-i podman+ -o ' + CLAT_DEVICE + ' -j ACCEPT', 'to the CLAT'],
+    ['-i ' + CLAT_DEVICE + ' -o podman+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', 'replies'],
+  ];
+  const forward = defineService({
+    name: 'clat-forward.service',
+    description: 'Forward podman bridges to the CLAT (the IPv4 FORWARD policy may be DROP)',
+    after: ['firewall.service', 'docker.service', 'clatd.service'],
+    partOf: ['firewall.service'],
+    wantedBy: ['multi-user.target'],
+    type: 'oneshot',
+    remainAfterExit: true,
+    execStart: [`/bin/sh -c '${rules.map(([r]) => `iptables -w -C FORWARD ${r} 2>/dev/null || iptables -w -I FORWARD 1 ${r}`).join('; ')}'`],
+    execStop: [`-/bin/sh -c '${rules.map(([r]) => `iptables -w -D FORWARD ${r}`).join('; ')}'`],
+  });
   const probeUnit = `podman-${p.probeName}.service`;
   const units = base.units.map((u) => (u.name === probeUnit ? { ...u, wants: [...u.wants, ready.name], after: [...u.after, ready.name] } : u));
   return {
     ...base,
     design: 'clat-464xlat',
     files: { ...base.files, 'clatd.conf': renderClatdConf(config) },
-    units: [clatd, ready, ...units],
+    units: [clatd, ready, forward, ...units],
     // NAT66 stays egress-only; the CLAT gives the default network IPv4 (xlat-default-v4 passes).
     expectations: { 'inbound-reachability': 'fail', ...variantExpectations(config, { clat: true }) },
   };

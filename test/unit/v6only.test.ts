@@ -141,7 +141,7 @@ describe('clat-464xlat', () => {
     expect(plan.files['clatd.conf']).toContain('clat-v6-addr=shared\n');
     expect(plan.files['clatd.conf']).toContain('plat-dev=enp1s0\n');
     const names = plan.units.map((u) => u.name);
-    expect(names).toEqual(expect.arrayContaining(['clatd.service', 'clat-ready.service', 'v6egress-network.service', 'podman-v6probe.service']));
+    expect(names).toEqual(expect.arrayContaining(['clatd.service', 'clat-ready.service', 'clat-forward.service', 'v6egress-network.service', 'podman-v6probe.service']));
     expect(plan.units.find((u) => u.name === 'clatd.service')!.service.execStart).toEqual(['/usr/sbin/clatd -c /etc/clatd.conf']);
     expect(plan.units.find((u) => u.name === 'podman-v6probe.service')!.after).toContain('clat-ready.service');
     expect(plan.expectations['xlat-default-v4']).toBeUndefined();
