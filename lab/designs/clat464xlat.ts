@@ -81,7 +81,12 @@ export function planClat(p: V6egressParams, config: LabConfig, layout: HostLayou
     files: { ...base.files, 'clatd.conf': renderClatdConf(config) },
     units: [clatd, ready, forward, ...units],
     // NAT66 stays egress-only; the CLAT gives the default network IPv4 (xlat-default-v4 passes).
-    expectations: { 'inbound-reachability': 'fail', ...variantExpectations(config, { clat: true }) },
+    expectations: {
+      'inbound-reachability': 'fail',
+      // The CLAT is a change of the host itself: an IPv4 default route via the clat device (seen).
+      'host-unchanged': 'fail',
+      ...variantExpectations(config, { clat: true }),
+    },
   };
 }
 

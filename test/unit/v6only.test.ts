@@ -145,7 +145,7 @@ describe('clat-464xlat', () => {
     expect(plan.units.find((u) => u.name === 'clatd.service')!.service.execStart).toEqual(['/usr/sbin/clatd -c /etc/clatd.conf']);
     expect(plan.units.find((u) => u.name === 'podman-v6probe.service')!.after).toContain('clat-ready.service');
     expect(plan.expectations['xlat-default-v4']).toBeUndefined();
-    expect(plan.expectations).toMatchObject({ 'isolation-default': 'fail', 'mail-path': 'fail', 'inbound-reachability': 'fail' });
+    expect(plan.expectations).toMatchObject({ 'isolation-default': 'fail', 'mail-path': 'fail', 'inbound-reachability': 'fail', 'host-unchanged': 'fail' });
     expect(planClat).toBeTypeOf('function');
   });
 });
