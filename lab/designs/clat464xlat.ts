@@ -39,6 +39,10 @@ export function planClat(p: V6egressParams, config: LabConfig, layout: HostLayou
     description: '464XLAT CLAT daemon (clatd driving tayga)',
     wants: ['network-online.target'],
     after: ['network-online.target', 'systemd-sysctl.service', 'firewall.service'],
+    // clatd's nftables table (the ct mark that routes replies into the CLAT) is gone after a firewall
+    // reload that flushes the ruleset (seen: the firewall-reload story broke the CLAT's return path):
+    // restarting with the firewall re-creates it.
+    partOf: ['firewall.service'],
     wantedBy: ['multi-user.target'],
     type: 'simple',
     restart: 'on-failure',
