@@ -7,7 +7,7 @@ import type { Verb } from './verbs.ts';
 
 export const compareVerb: Verb = {
   summary: 'run several designs, each on its own lab, and print the design × scenario matrix',
-  usage: 'pnpm lab compare <design> <design> … [--only id,id] [--parallel N] [--set path=value …] [--json]',
+  usage: 'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--only id,id] [--parallel N] [--set path=value …] [--json]',
   async run(args) {
     const options = parseCommon(args, { only: { type: 'string' }, parallel: { type: 'string' } });
     const designs = options.positionals;

@@ -28,6 +28,19 @@ export interface CompareResult {
   outputDir: string;
 }
 
+/**
+ * One column of a comparison: `<design>` or `<design>@v6only` (the IPv6-only variant). A design
+ * made for the variant (clat-464xlat) gets it without asking and is labelled so.
+ */
+export function compareEntry(arg: string): { label: string; design: string; sets: string[] } {
+  const [design, variant, ...rest] = arg.split('@');
+  if (rest.length || (variant !== undefined && variant !== 'v6only')) {
+    throw new UsageError(`lab compare: "${arg}" is not <design> or <design>@v6only`);
+  }
+  const v6only = variant === 'v6only' || getDesign(design!).topology?.ipv4 === false;
+  return { label: v6only ? `${design}@v6only` : design!, design: design!, sets: v6only ? ['--set', 'topology.ipv4=false'] : [] };
+}
+
 /** Lab names for a comparison: short, unique per run and design, no dashes. */
 export function compareLabNames(designs: string[], runId: number): string[] {
   return designs.map((_, i) => `cmp${runId % 100000}x${i}`);
@@ -49,17 +62,17 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
 export async function runCompare(designs: string[], options: CompareOptions): Promise<CompareResult> {
   if (designs.length < 2) throw new UsageError('lab compare needs at least two designs, e.g. `pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp`');
   if (new Set(designs).size !== designs.length) throw new UsageError('lab compare: each design at most once');
-  for (const d of designs) getDesign(d);
+  const entries = designs.map(compareEntry);
   const names = compareLabNames(designs, process.pid);
   const parallel = options.parallel ?? Math.max(1, Math.min(2, availableParallelism()));
   const sets = (options.sets ?? []).flatMap((s) => ['--set', s]);
-  const reports = await mapLimit(designs, parallel, async (design, i) => {
+  const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i) => {
     const name = names[i]!;
     const cli = (...args: string[]) => run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' } });
     return options.progress.step(`${design} on lab ${name}`, async () => {
       const started = performance.now();
       try {
-        const up = await cli('up', '--set', `design.name=${design}`, ...sets);
+        const up = await cli('up', '--set', `design.name=${designName}`, ...variantSets, ...sets);
         if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
         const test = await cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : []));
         if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {

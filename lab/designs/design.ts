@@ -91,4 +91,6 @@ export interface Design<P> {
   /** Validates raw params (defaults filled in); ConfigError names `design.params.<field>`. */
   parseParams(raw: Record<string, unknown>, config: LabConfig): P;
   plan(params: P, config: LabConfig, layout: HostLayout): DesignPlan;
+  /** The topology variant the design is made for (`lab compare` sets it for the design's lab). */
+  topology?: { ipv4: false };
 }

@@ -8,10 +8,12 @@ import { dockerRoutedNdp } from './dockerRoutedNdp.ts';
 import { dockerUlaPortfwd } from './dockerUlaPortfwd.ts';
 import { routedSubprefix, routedSubprefixNdp } from './routedSubprefix.ts';
 import { v6egress } from './v6egress.ts';
+import { clat464xlat } from './clat464xlat.ts';
+import { nspawnDelegated, nspawnUlaNat } from './nspawn.ts';
 
 // Each design validates its own params type; the registry only needs parse → plan.
 const designs = new Map<string, Design<unknown>>(
-  [v6egress, routedSubprefix, routedSubprefixNdp, dockerRoutedNdp, dockerUlaPortfwd].map((d) => [d.name, d as Design<unknown>]),
+  [v6egress, routedSubprefix, routedSubprefixNdp, dockerRoutedNdp, dockerUlaPortfwd, clat464xlat, nspawnUlaNat, nspawnDelegated].map((d) => [d.name, d as Design<unknown>]),
 );
 
 export function knownDesigns(): string[] {

@@ -13,6 +13,7 @@ import { checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits } fr
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { networkEnsureUnit } from './networkUnit.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from './ociContainer.ts';
+import { variantExpectations } from './variant.ts';
 
 export interface V6egressParams {
   networkName: string;
@@ -161,7 +162,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     sysctls,
     egressSource: 'host',
     // NAT66 is egress-only by design: nothing on the internet reaches the container.
-    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config) },
+    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config), ...variantExpectations(config, { clat: false }) },
   };
 }
 

@@ -37,6 +37,8 @@ export function nodeImageRecipe(suite: string, mirror: string, arch: ImageArch):
     packages: [
       'iproute2', 'iputils-ping', 'curl', 'netcat-openbsd', 'socat', 'python3', 'dnsmasq-base',
       'tcpdump', 'nftables', 'procps', 'ca-certificates', 'dnsutils', 'radvd',
+      // The router's NAT64 and DNS64 on the IPv6-only variant (topology.ipv4=false).
+      'tayga', 'unbound',
     ],
     excludes: ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/locale/*', '/usr/share/info/*'],
     files: [[RESPONDER_PATH, '/usr/local/bin']],

@@ -24,6 +24,8 @@ import { checkTierPrerequisites } from './tierPrerequisites.ts';
 import { assertStarted } from '../nodes/webArm/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
+import { startRouterXlat } from '../nodes/routerXlat.ts';
+import { isV6Only } from '../topology/v6only.ts';
 import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
@@ -117,6 +119,12 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     await configureUpstream(plan);
     await Promise.all(plan.internet.map((h) => wireInternetHost(plan, h)));
   });
+  if (isV6Only(config)) {
+    const router = state.containers.find((c) => c.node === plan.upstream.node)!;
+    await step('upstream router: DNS64 (unbound) and NAT64 (tayga) for the IPv6-only web-arm', () =>
+      startRouterXlat(plan, hostContainerMachine(router.node, router.pid, router.netnsName)),
+    );
+  }
 
   await step(`boot web-arm as production runs it (before the change; ${config.lab.tier} tier)`, async () => {
     if (config.lab.tier === 'vagrant' && prerequisites.vagrant) {

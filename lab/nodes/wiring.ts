@@ -88,10 +88,12 @@ export async function configureRouterPort(plan: LabPlan): Promise<void> {
   const u = plan.config.upstream;
   await succeed(ipIn(upstream, '-6', 'addr', 'flush', 'dev', port, 'scope', 'link'));
   await succeed(ipIn(upstream, '-6', 'addr', 'add', `${u.linkLocal}/64`, 'dev', port, 'nodad'));
-  await succeed(ipIn(upstream, '-4', 'addr', 'replace', `${u.ipv4Gateway}/32`, 'dev', port));
+  const ipv4 = plan.config.topology.ipv4;
+  // The IPv6-only variant: no IPv4 on web-arm's link at all.
+  if (ipv4) await succeed(ipIn(upstream, '-4', 'addr', 'replace', `${u.ipv4Gateway}/32`, 'dev', port));
   // On-link: the whole /64 is resolved on the port by neighbour discovery, address by address.
   await succeed(ipIn(upstream, '-6', 'route', 'replace', cidrOf(ipaddr.parse(w.ipv6.address), w.ipv6.prefixLength).text, 'dev', port));
-  await succeed(ipIn(upstream, '-4', 'route', 'replace', `${w.ipv4.address}/32`, 'dev', port));
+  if (ipv4) await succeed(ipIn(upstream, '-4', 'route', 'replace', `${w.ipv4.address}/32`, 'dev', port));
   // Hetzner drops frames from any MAC but the server's own.
   const rules = [
     'table netdev v6lab_upstream {',

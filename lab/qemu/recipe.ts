@@ -18,7 +18,8 @@ export const GUEST_ARCHES: readonly GuestArch[] = ['amd64', 'arm64'];
 export interface GuestNetwork {
   uplink: string;
   ipv6: { address: string; prefixLength: number; gateway: string };
-  ipv4: { address: string; gateway: string };
+  /** Absent on the IPv6-only variant (topology.ipv4=false). */
+  ipv4?: { address: string; gateway: string };
 }
 
 export interface GuestFile {
@@ -108,7 +109,7 @@ export function guestSpecFromConfig(config: LabConfig, arch: GuestArch = 'amd64'
     network: {
       uplink: w.uplink,
       ipv6: { ...w.ipv6 },
-      ipv4: { ...w.ipv4 },
+      ...(config.topology.ipv4 ? { ipv4: { ...w.ipv4 } } : {}),
     },
   };
 }
@@ -125,7 +126,7 @@ export function renderNetworkdUplink(net: GuestNetwork): string {
     '',
     '[Network]',
     `Address=${net.ipv6.address}/${net.ipv6.prefixLength}`,
-    `Address=${net.ipv4.address}/32`,
+    ...(net.ipv4 ? [`Address=${net.ipv4.address}/32`] : []),
     'IPv6AcceptRA=no',
     'LinkLocalAddressing=ipv6',
     'DHCP=no',
@@ -134,10 +135,7 @@ export function renderNetworkdUplink(net: GuestNetwork): string {
     `Gateway=${net.ipv6.gateway}`,
     'GatewayOnLink=yes',
     '',
-    '[Route]',
-    `Gateway=${net.ipv4.gateway}`,
-    'GatewayOnLink=yes',
-    '',
+    ...(net.ipv4 ? ['[Route]', `Gateway=${net.ipv4.gateway}`, 'GatewayOnLink=yes', ''] : []),
   ].join('\n');
 }
 
@@ -176,6 +174,9 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       ['sh', '-c', 'systemctl enable qemu-guest-agent.service || systemctl add-wants multi-user.target qemu-guest-agent.service'],
       // Postfix's postinst took the build machine's hostname for myhostname.
       ['postconf', '-e', `myhostname=${spec.hostname}`],
+      // Debian enables clatd.service on install; production runs no CLAT unless a design says so
+      // (on an IPv6-only guest it would start one for every design).
+      ['systemctl', 'disable', 'clatd.service'],
     ],
     diskSizeMiB: 4096,
     containerImages: [...(spec.containerImages ?? [])],

@@ -39,6 +39,11 @@ export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<v
       ctx.skip(notApplicable);
       return;
     }
+    if (meta.variant && !meta.variant.test(lab.state.config)) {
+      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply here: ${meta.variant.why}` });
+      ctx.skip('not on this topology variant');
+      return;
+    }
     if (expected === 'skipped') {
       write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
       ctx.skip(`does not apply to design ${lab.design.design}`);

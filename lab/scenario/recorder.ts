@@ -9,6 +9,7 @@ import { VerdictError } from '../errors.ts';
 import type { LabContext } from '../lifecycle/context.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '../report/model.ts';
+import type { LabConfig } from '../topology/config.ts';
 
 export interface ScenarioMeta {
   id: string;
@@ -22,6 +23,11 @@ export interface ScenarioMeta {
   timeoutMs?: number;
   /** Whether the story can be told on this lab at all: a reason when not (verdict "skipped", never "pass"). */
   appliesTo?: (lab: LabContext) => string | undefined;
+  /**
+   * The topology variants the story applies to (e.g. only an IPv6-only web-arm): where `test`
+   * says no, the verdict is "skipped" with `why`, never "pass".
+   */
+  variant?: { test: (config: LabConfig) => boolean; why: string };
 }
 
 export interface Expectation {

@@ -98,6 +98,23 @@ export const labConfigSchema = z
         mx: z.object({ name: z.string(), ipv6: z.string(), ipv4: z.string() }).strict(),
       })
       .strict(),
+    /**
+     * Topology variants. `ipv4: false` makes web-arm IPv6-only (no IPv4 on its uplink); the
+     * upstream router then adds DNS64 (unbound) and NAT64 (tayga) toward the IPv4 internet.
+     */
+    topology: z
+      .object({
+        ipv4: z.boolean(),
+        /**
+         * The NAT64 prefix (a /96), network-specific by default (the router operator's 2001:db8:64::/96):
+         * tayga refuses the well-known 64:ff9b::/96 for non-global IPv4 such as the lab's TEST-NET-2
+         * internet (RFC 6052 §3.1), and refuses RFC 8215's 64:ff9b:1::/48 as reserved.
+         */
+        nat64Prefix: z.string(),
+        /** The router's private IPv4 pool for NAT64 mappings (masqueraded to its internet address). */
+        nat64Pool: z.string(),
+      })
+      .strict(),
     design: z
       .object({
         name: z.string(),
@@ -163,6 +180,7 @@ export function defaultConfig(): LabConfig {
       client: { ipv6: '2001:db8:ffff::100', ipv4: '198.51.100.100' },
       mx: { name: 'mx.example', ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25' },
     },
+    topology: { ipv4: true, nat64Prefix: '2001:db8:64::/96', nat64Pool: '192.168.255.0/24' },
     design: {
       name: 'v6egress',
       params: {},

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
 import { labConfigSchema, type LabConfig } from './config.ts';
 import { cidrContains, cidrOf, parseAddress, parseCidr } from './addresses.ts';
+import { checkTopology } from './v6only.ts';
 
 export function validateConfig(input: unknown): LabConfig {
   const parsed = labConfigSchema.safeParse(input);
@@ -113,6 +114,8 @@ function checkSemantics(config: LabConfig): void {
     }
     seenNames.set(value, field);
   }
+
+  checkTopology(config);
 
   const names = new Set<string>();
   config.webArm.containers.forEach((c, i) => {

@@ -12,6 +12,7 @@ import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { diffSnapshots, loadSnapshot, takeHostSnapshot, type HostSnapshot } from '../../lab/state/hostSnapshot.ts';
 import { inspectContainers, latestWorkloadSnapshot, loadWorkloadSnapshot } from '../../lab/state/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
+import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
 
 export function facts(t: ScenarioRun) {
   const config = t.lab.state.config;
@@ -21,6 +22,12 @@ export function facts(t: ScenarioRun) {
   return {
     gua: normalizeAddress(config.webArm.ipv6.address),
     ipv4: config.webArm.ipv4.address,
+    /** The IPv6-only variant: web-arm has no IPv4; IPv4-only targets are reached through the router's NAT64. */
+    v6Only: isV6Only(config),
+    /** What an IPv4-only target sees for web-arm's IPv4 egress: its own IPv4, or on the v6-only variant the NAT64's. */
+    v4Seen: isV6Only(config) ? nat64PublicIpv4(config) : config.webArm.ipv4.address,
+    /** The AAAA DNS64 synthesizes for the v4-only target (v6-only variant). */
+    v4Synthesized: synthesize(config.topology.nat64Prefix, config.internet.v4OnlyTarget.ipv4),
     uplink: config.webArm.uplink,
     v6Name: config.internet.v6OnlyTarget.name,
     v6Target: normalizeAddress(config.internet.v6OnlyTarget.ipv6),
@@ -100,6 +107,7 @@ export async function checkEgressNat66(t: ScenarioRun, options: { capture: boole
 /** The probe reaches the v4-only target, seen as web-arm's IPv4. */
 export async function checkEgressV4(t: ScenarioRun): Promise<void> {
   const f = facts(t);
+  if (f.v6Only) return checkEgressV4ThroughNat64(t);
   await t.check(`curl -4 ${f.v4Name} by name from the probe`, t.lab.webArm, `${f.probeExec} curl -4 -sS -m 10 http://${f.v4Name}/`, {
     expected: `the target answers with the client address it saw: ${f.ipv4}`,
     test: (out) => out === f.ipv4,
@@ -109,6 +117,27 @@ export async function checkEgressV4(t: ScenarioRun): Promise<void> {
     test: (out) => loggedClients(out).includes(f.ipv4),
   });
   t.summary = `target saw ${f.ipv4}`;
+}
+
+/**
+ * The IPv6-only variant: the probe reaches the v4-only target by name over IPv6, the name
+ * resolving (DNS64) to an address in the NAT64 prefix; the target sees the NAT64's IPv4.
+ */
+async function checkEgressV4ThroughNat64(t: ScenarioRun): Promise<void> {
+  const f = facts(t);
+  await t.check(`${f.v4Name} resolves to a DNS64 address in the probe`, t.lab.webArm, `${f.probeExec} getent ahostsv6 ${f.v4Name} | awk '{print $1}' | sort -u`, {
+    expected: `${f.v4Synthesized} (synthesized by the router's DNS64)`,
+    test: (out) => out.split('\n').some((a) => normalizeAddress(a) === normalizeAddress(f.v4Synthesized)),
+  });
+  await t.check(`curl -6 ${f.v4Name} by name from the probe (NAT66 → NAT64)`, t.lab.webArm, `${f.probeExec} curl -6 -sS -m 10 http://${f.v4Name}/`, {
+    expected: `the target answers with the client address it saw: ${f.v4Seen} (the NAT64's IPv4)`,
+    test: (out) => out === f.v4Seen,
+  });
+  await t.check("the v4-only target logged the NAT64's IPv4 as client", t.lab.v4OnlyTarget, 'tail -n 100 /var/log/v6lab/seen.log', {
+    expected: `a request from ${f.v4Seen}`,
+    test: (out) => loggedClients(out).includes(f.v4Seen),
+  });
+  t.summary = `v6-only host: ${f.v4Name} via DNS64 (${f.v4Synthesized}) and NAT64; target saw ${f.v4Seen}`;
 }
 
 /**
@@ -147,14 +176,16 @@ export async function checkIsolationDefault(t: ScenarioRun): Promise<void> {
       exitZero: false,
     });
     await t.check(`${c.name} still reaches the v4 target`, webArm, `podman exec ${c.name} curl -4 -sS -m 10 http://${f.v4Name}/`, {
-      expected: `the target saw ${f.ipv4}`,
-      test: (out) => out === f.ipv4,
+      expected: `the target saw ${f.v4Seen}${f.v6Only ? " (the NAT64's IPv4: the host has no IPv4 of its own)" : ''}`,
+      test: (out) => out === f.v4Seen,
     });
+    // On the IPv6-only variant the host has no IPv4 to publish on: the ports are tried on its GUA.
+    const hostAddress = f.v6Only ? `${f.gua}` : f.ipv4;
     for (const p of c.publish) {
       const cmd =
         p.protocol === 'tcp'
-          ? `nc -w 3 ${f.ipv4} ${p.hostPort} </dev/null`
-          : `echo ping | nc -u -w 2 ${f.ipv4} ${p.hostPort}`;
+          ? `nc -w 3 ${hostAddress} ${p.hostPort} </dev/null`
+          : `echo ping | nc -u -w 2 ${hostAddress} ${p.hostPort}`;
       await t.check(`${c.name} answers on published ${p.hostPort}/${p.protocol} from the internet`, internetClient, cmd, {
         expected: `"${c.name} ${p.containerPort} …" from the stand-in`,
         test: (out) => out.startsWith(`${c.name} ${p.containerPort} `),
@@ -340,10 +371,18 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
     expected: 'a failure (nothing published, host firewall drops)',
     exitZero: false,
   });
-  await t.check(`the internet cannot reach the probe's port via the host IPv4`, internetClient, `curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`, {
-    expected: 'a failure',
-    exitZero: false,
-  });
+  if (f.v6Only) {
+    // Nothing to try over IPv4: say why with what the host shows, rather than a failure that proves nothing.
+    await t.check('web-arm has no IPv4 on its uplink (v6-only variant): no IPv4 path to the probe', webArm, `ip -4 -o addr show dev ${f.uplink}`, {
+      expected: 'no IPv4 address',
+      test: (out) => out === '',
+    });
+  } else {
+    await t.check(`the internet cannot reach the probe's port via the host IPv4`, internetClient, `curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`, {
+      expected: 'a failure',
+      exitZero: false,
+    });
+  }
   t.summary = `probe ${addr}:${f.probePort} unreachable from the internet (ULA, GUA, IPv4)`;
 }
 

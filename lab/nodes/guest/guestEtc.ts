@@ -4,10 +4,10 @@
  */
 import { postfixMainCfText, renderPostfixMainCf } from '../../mail/postfix.ts';
 import type { LabConfig } from '../../topology/config.ts';
+import { renderWebArmResolvConf } from '../../topology/v6only.ts';
 
 export function renderResolvConf(config: LabConfig): string {
-  const dns = config.internet.dns;
-  return `# web-arm's resolver: the lab's internet DNS (written by v6lab)\nnameserver ${dns.ipv6}\nnameserver ${dns.ipv4}\n`;
+  return renderWebArmResolvConf(config, ' (written by v6lab)');
 }
 
 /** netavark's firewall driver, as NixOS's virtualisation.containers.containersConf.settings would set it. */

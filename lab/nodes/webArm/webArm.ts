@@ -11,6 +11,7 @@ import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from '../../links
 import { killProcesses, nsInode } from '../../host/processes.ts';
 import { renderContainersConf, renderStorageConf, type PodmanHostSettings } from '../../podman/hostSettings.ts';
 import type { LabPlan } from '../../topology/plan.ts';
+import { renderWebArmResolvConf } from '../../topology/v6only.ts';
 import { waitUntil } from '../../wait.ts';
 import { createMachine, type Machine } from '../machine.ts';
 
@@ -55,8 +56,7 @@ export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings): voi
     renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir }),
   );
   writeFileSync(join(containersDir, 'storage.conf'), renderStorageConf(w.graphRoot, join(w.runDir, 'containers')));
-  const dns = plan.config.internet.dns;
-  writeFileSync(join(w.etcDir, 'resolv.conf'), `# web-arm's resolver: the lab's internet DNS\nnameserver ${dns.ipv6}\nnameserver ${dns.ipv4}\n`);
+  writeFileSync(join(w.etcDir, 'resolv.conf'), renderWebArmResolvConf(plan.config, ''));
   writeFileSync(join(w.etcDir, 'hosts'), `127.0.0.1 localhost\n::1 localhost\n127.0.1.1 ${plan.config.webArm.hostname}\n`);
   writeFileSync(join(w.etcDir, 'hostname'), `${plan.config.webArm.hostname}\n`);
 }
@@ -118,9 +118,11 @@ export async function configureWebArmNetwork(plan: LabPlan): Promise<void> {
     [`net.ipv6.conf.${up}.autoconf`]: 0,
   });
   await succeed(ipIn(ns, '-6', 'addr', 'replace', `${c.ipv6.address}/${c.ipv6.prefixLength}`, 'dev', up));
-  await succeed(ipIn(ns, '-4', 'addr', 'replace', `${c.ipv4.address}/32`, 'dev', up));
+  const ipv4 = plan.config.topology.ipv4;
+  if (ipv4) await succeed(ipIn(ns, '-4', 'addr', 'replace', `${c.ipv4.address}/32`, 'dev', up));
   await waitForDad(plan);
   await succeed(ipIn(ns, '-6', 'route', 'replace', 'default', 'via', c.ipv6.gateway, 'dev', up));
+  if (!ipv4) return; // the IPv6-only variant: no IPv4 address or route on the uplink
   await succeed(ipIn(ns, '-4', 'route', 'replace', c.ipv4.gateway, 'dev', up, 'scope', 'link'));
   await succeed(ipIn(ns, '-4', 'route', 'replace', 'default', 'via', c.ipv4.gateway, 'dev', up));
 }

@@ -1,0 +1,38 @@
+/**
+ * What a topology variant changes in a design's declared verdicts, and the checks that tie a
+ * design to a tier or a variant. Pure.
+ */
+import { ConfigError } from '../errors.ts';
+import type { VerdictStatus } from '../report/model.ts';
+import type { LabConfig } from '../topology/config.ts';
+import { isV6Only } from '../topology/v6only.ts';
+
+/**
+ * On the IPv6-only variant the live containers (podman's default network, IPv4 only) lose
+ * their published ports (no host IPv4 to publish on) and, without a CLAT, their IPv4 egress;
+ * postfix's mail cannot leave from web-arm's IPv4, which it no longer has.
+ */
+export function variantExpectations(config: LabConfig, options: { clat: boolean }): Record<string, VerdictStatus> {
+  if (!isV6Only(config)) return {};
+  return {
+    'isolation-default': 'fail',
+    // The reboot scenario runs isolation-default's checks again.
+    'idempotent-reboot': 'fail',
+    'mail-path': 'fail',
+    ...(options.clat ? {} : { 'xlat-default-v4': 'fail' as const }),
+  };
+}
+
+/** A design that runs on one tier only refuses the others before anything is created. */
+export function requireTier(config: LabConfig, design: string, tier: LabConfig['lab']['tier'], why: string): void {
+  if (config.lab.tier !== tier) {
+    throw new ConfigError('lab.tier', config.lab.tier, `design ${design} runs on the ${tier} tier only: ${why}`, `use --host ${tier}`);
+  }
+}
+
+/** A design for the IPv6-only variant refuses a dual-stack web-arm. */
+export function requireV6Only(config: LabConfig, design: string): void {
+  if (!isV6Only(config)) {
+    throw new ConfigError('topology.ipv4', config.topology.ipv4, `design ${design} is for an IPv6-only web-arm (with IPv4 on the uplink a CLAT has nothing to do)`, 'add --set topology.ipv4=false');
+  }
+}

@@ -1,0 +1,18 @@
+// A GUA sub-prefix delegated to an nspawn container's link, on Hetzner's on-link /64: the
+// router asks for the container's address by neighbour solicitation on web-arm's link. With
+// IPv6ProxyNDP=yes and the address on enp1s0 (networkd) it works; the entry removed, return
+// traffic never arrives; networkd restores it.
+import { scenario } from '../lab/scenario/define.ts';
+import { checkDelegatedNeedsProxyNdp } from './lib/nspawn.ts';
+
+scenario(
+  {
+    id: 'nspawn-proxy-ndp',
+    title: 'a delegated prefix needs IPv6ProxyNDP on the on-link /64',
+    tiers: { only: ['qemu'], why: 'systemd-nspawn and networkd need the guest\'s real systemd' },
+    variant: { test: (c) => c.design.name === 'nspawn-delegated', why: 'a story of nspawn-delegated (a GUA sub-prefix on the container link)' },
+  },
+  async (t) => {
+    await checkDelegatedNeedsProxyNdp(t);
+  },
+);
