@@ -2,7 +2,7 @@
  * The Docker family on the qemu tier (real dockerd beside podman in the guest), with netavark's
  * nftables driver (the default iptables driver runs in `lab compare --host qemu` and in
  * qemuLab.test.ts): docker-coexistence and inbound-portfwd on v6egress, then the running lab
- * switched to docker-ula-portfwd and docker-routed-ndp (`lab apply --set design.name=…`), each
+ * switched to docker-routed-ndp and docker-ula-portfwd (`lab apply --set design.name=…`), each
  * with the scenarios that tell its story; every verdict as its design declares. Needs root;
  * V6LAB_QEMU=0 turns it off.
  */
@@ -56,15 +56,17 @@ describe.runIf(enabled)(`the Docker family on the qemu tier (${ARCH} guest, nfta
     expect(without?.seen).toMatch(/reaches v4only\.example/);
     expect(without?.seen).toMatch(/published/);
 
-    const ula = await lab('apply', '--set', 'design.name=docker-ula-portfwd');
-    expect(ula.exitCode, ula.stderr.split('\n').slice(-20).join('\n')).toBe(0);
-    const ulaReport = await testOnly(['egress-nat66', 'egress-v4', 'inbound-portfwd', 'inbound-reachability']);
-    expect(ulaReport.scenarios.find((s) => s.id === 'inbound-portfwd')?.status).toBe('pass');
-
+    // Routed first: Docker's NAT design turns ip6tables on, whose FORWARD policy DROP stays when
+    // daemon.json turns it off again (a fresh host, as lab compare gives each design, has none).
     const routed = await lab('apply', '--set', 'design.name=docker-routed-ndp');
     expect(routed.exitCode, routed.stderr.split('\n').slice(-20).join('\n')).toBe(0);
     const routedReport = await testOnly(['egress-nat66', 'inbound-reachability', 'no-inbound']);
     expect(routedReport.scenarios.find((s) => s.id === 'inbound-reachability')?.status).toBe('pass');
+
+    const ula = await lab('apply', '--set', 'design.name=docker-ula-portfwd');
+    expect(ula.exitCode, ula.stderr.split('\n').slice(-20).join('\n')).toBe(0);
+    const ulaReport = await testOnly(['egress-nat66', 'egress-v4', 'inbound-portfwd', 'inbound-reachability']);
+    expect(ulaReport.scenarios.find((s) => s.id === 'inbound-portfwd')?.status).toBe('pass');
 
     const down = await lab('down');
     expect(down.exitCode, down.stderr).toBe(0);
