@@ -41,7 +41,13 @@ export async function guestSnapshotKey(plan: LabPlan, prepared: PreparedGuest): 
     mac: plan.config.webArm.mac,
     baseUnits: Object.fromEntries(base.units.map((u) => [u.name, renderUnit(u)])),
     baseFiles: base.files,
+    baseSettings: { dockerd: plan.config.webArm.docker.enabled ? 'on' : 'off' },
   });
+}
+
+/** The units a restored web-arm must have active: the base system's, and dockerd when it is on. */
+export function baseUnitsToCheck(plan: LabPlan, image: string): string[] {
+  return [...renderBase(plan, image).units.map((u) => u.name), ...(plan.config.webArm.docker.enabled ? ['docker.service'] : [])];
 }
 
 /**
@@ -65,7 +71,7 @@ export async function startWebArmGuest(
     if (found.snapshot) {
       const snapshot = found.snapshot;
       try {
-        const baseUnits = renderBase(plan, containerImage.tag).units.map((u) => u.name);
+        const baseUnits = baseUnitsToCheck(plan, containerImage.tag);
         const restored = await progress.step(`web-arm: restore the clean web-arm snapshot ${key} (saved ${snapshot.meta.savedAt} by lab ${snapshot.meta.savedBy})`, () =>
           restoreGuest(plan, prepared, snapshot, baseUnits, progress),
         );

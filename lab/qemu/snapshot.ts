@@ -6,7 +6,7 @@
  * read-only base); a new lab starts QEMU with `-incoming` on it instead of booting.
  *
  * The key is a hash of everything the saved state depends on: the guest image, the base system
- * installed in it (units and files, as rendered), the architecture and accelerator, QEMU's
+ * installed in it (units and files, as rendered, and dockerd on or off), the architecture and accelerator, QEMU's
  * version and the machine's command line with every path and name of one VM replaced by a
  * placeholder (memory, CPU, devices, MAC). The lab's name is not in it: labs differ only in
  * their namespaces, and the guest's wire (tap, MACs, addresses) is the same in every lab.
@@ -34,6 +34,8 @@ export interface SnapshotKeyInputs {
   /** The base system as installed: unit name → rendered unit, path → content. */
   baseUnits: Record<string, string>;
   baseFiles: Record<string, string>;
+  /** What the base install sets beyond units and files (e.g. dockerd: "on" or "off"). */
+  baseSettings: Record<string, string>;
 }
 
 /** The machine's command line with one VM's paths and names replaced by placeholders. */
@@ -71,6 +73,7 @@ export function snapshotKey(inputs: SnapshotKeyInputs): string {
     machine: snapshotMachineArgv(inputs.arch, inputs.accel, inputs.memoryMiB, inputs.mac),
     baseUnits: sorted(inputs.baseUnits),
     baseFiles: sorted(inputs.baseFiles),
+    baseSettings: sorted(inputs.baseSettings),
   });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }

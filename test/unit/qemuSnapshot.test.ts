@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommon } from '../../lab/cli/options.ts';
 import { renderBase } from '../../lab/lifecycle/apply.ts';
+import { baseUnitsToCheck } from '../../lab/lifecycle/guestStart.ts';
 import { AgentDecoder } from '../../lab/qemu/agentProtocol.ts';
 import { migrateFromFileUri, migrateToFileUri, qemuArgv, vmRunFiles, vmSpec, type VmSpecInputs } from '../../lab/qemu/argv.ts';
 import { encodeQmpCommand, migrationOutcome, parseMigrationInfo, QmpClient, QmpError, qmpMessageKind } from '../../lab/qemu/qmp.ts';
@@ -77,6 +78,7 @@ describe('snapshot key', () => {
     mac: '96:00:02:c0:12:43',
     baseUnits: { 'collabora.service': '[Unit]\n', 'rustdesk-server.service': '[Unit]\n' },
     baseFiles: { 'sysctl.d/50-v6lab.conf': 'net.ipv6.conf.all.forwarding = 1\n', 'postfix/main.cf': 'x\n' },
+    baseSettings: { dockerd: 'on' },
   };
 
   it('is 16 hex digits and the same for the same inputs, in any order', () => {
@@ -102,6 +104,7 @@ describe('snapshot key', () => {
       { baseUnits: { ...base.baseUnits, 'collabora.service': '[Unit]\nDescription=changed\n' } },
       { baseFiles: { ...base.baseFiles, 'postfix/main.cf': 'y\n' } },
       { baseFiles: { ...base.baseFiles, 'extra.conf': '' } },
+      { baseSettings: { dockerd: 'off' } },
     ];
     const keys = changed.map((c) => snapshotKey({ ...base, ...c }));
     expect(keys).not.toContain(key);
@@ -124,6 +127,15 @@ describe('snapshot key', () => {
       return renderBase(planLab(config), 'localhost/v6lab-node:abc');
     };
     expect(render('sna')).toEqual(render('other1'));
+  });
+
+  it('checks dockerd after a restore when the base system runs it', () => {
+    const plan = (enabled: boolean) =>
+      planLab(validateConfig({ ...defaultConfig(), lab: { ...defaultConfig().lab, tier: 'qemu' }, webArm: { ...defaultConfig().webArm, docker: { enabled } } }));
+    const on = baseUnitsToCheck(plan(true), 'img');
+    expect(on).toContain('docker.service');
+    expect(on).toContain('podman-collabora.service');
+    expect(baseUnitsToCheck(plan(false), 'img')).not.toContain('docker.service');
   });
 });
 
