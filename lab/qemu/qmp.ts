@@ -65,6 +65,14 @@ export function migrationOutcome(info: MigrationInfo): 'done' | 'failed' | 'runn
   return 'running';
 }
 
+/** The migration itself failed (QEMU said so): for an incoming one, the saved state cannot be loaded. */
+export class MigrationFailedError extends QmpError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationFailedError';
+  }
+}
+
 type Waiter = { id: string; resolve: (r: AgentResponse) => void; reject: (e: Error) => void };
 
 export class QmpClient implements AsyncDisposable {
@@ -194,7 +202,7 @@ export class QmpClient implements AsyncDisposable {
       { timeoutMs, intervalMs: 50 },
     );
     if (broken || info === 'gone') throw broken ?? new QmpError(`[${this.name}] ${what}: QMP closed`);
-    if (migrationOutcome(info) === 'failed') throw new QmpError(`[${this.name}] ${what}: migration ${info.status}${info.errorDesc ? `: ${info.errorDesc}` : ''}`);
+    if (migrationOutcome(info) === 'failed') throw new MigrationFailedError(`[${this.name}] ${what}: migration ${info.status}${info.errorDesc ? `: ${info.errorDesc}` : ''}`);
     return info;
   }
 

@@ -29,7 +29,7 @@ import {
 } from './argv.ts';
 import { hostArch } from './foreign.ts';
 import { createOverlay, type GuestImage } from './image.ts';
-import { QmpClient } from './qmp.ts';
+import { QmpClient, QmpError } from './qmp.ts';
 import type { GuestArch } from './recipe.ts';
 
 export interface VmNames {
@@ -238,9 +238,28 @@ export function vmRunning(names: VmNames): boolean {
   return qemuProcesses(names).length > 0;
 }
 
-/** A QMP client on the VM's monitor socket (close it when done: the socket serves one client). */
-export function vmMonitor(names: VmNames, timeoutMs = 10_000): Promise<QmpClient> {
-  return QmpClient.connect(names.name, vmRunFiles(names.runDir).qmpSocket, timeoutMs);
+/**
+ * A QMP client on the VM's monitor socket (close it when done: the socket serves one client).
+ * Retries while QEMU runs but does not listen yet; fails at once when QEMU is gone.
+ */
+export async function vmMonitor(names: VmNames, timeoutMs = 10_000): Promise<QmpClient> {
+  const socket = vmRunFiles(names.runDir).qmpSocket;
+  let gone: Error | undefined;
+  const client = await waitUntil(
+    `QMP of ${names.processMark} to answer on ${socket}`,
+    async () => {
+      try {
+        return await QmpClient.connect(names.name, socket, Math.min(timeoutMs, 5_000));
+      } catch (error) {
+        if (vmRunning(names)) throw error;
+        gone = new QmpError(`QEMU of ${names.processMark} is not running (${(error as Error).message})${qemuLogTail(names, 5) ? `:\n${qemuLogTail(names, 5)}` : ''}`);
+        return 'gone' as const;
+      }
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (client === 'gone') throw gone!;
+  return client;
 }
 
 /** The version QEMU reports for a guest architecture (`qemu-system-… --version`, first line). */

@@ -13,7 +13,7 @@ import { renderBase } from '../../lab/lifecycle/apply.ts';
 import { baseUnitsToCheck } from '../../lab/lifecycle/guestStart.ts';
 import { AgentDecoder } from '../../lab/qemu/agentProtocol.ts';
 import { migrateFromFileUri, migrateToFileUri, qemuArgv, vmRunFiles, vmSpec, type VmSpecInputs } from '../../lab/qemu/argv.ts';
-import { encodeQmpCommand, migrationOutcome, parseMigrationInfo, QmpClient, QmpError, qmpMessageKind } from '../../lab/qemu/qmp.ts';
+import { encodeQmpCommand, MigrationFailedError, migrationOutcome, parseMigrationInfo, QmpClient, QmpError, qmpMessageKind } from '../../lab/qemu/qmp.ts';
 import {
   parseSnapshotMeta,
   partialSnapshotDir,
@@ -299,7 +299,8 @@ describe('QMP client against a fake monitor', () => {
     const started = performance.now();
     try {
       const error = await qmp.waitForMigration('loading state.bin', 30_000).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(QmpError);
+      // A failed migration says the state cannot be loaded (the snapshot is discarded).
+      expect(error).toBeInstanceOf(MigrationFailedError);
       expect((error as Error).message).toBe('[web-arm] loading state.bin: migration failed: load of migration failed: Invalid argument');
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {
@@ -315,6 +316,7 @@ describe('QMP client against a fake monitor', () => {
     try {
       const error = await qmp.waitForMigration('loading state.bin', 30_000).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QmpError);
+      expect(error).not.toBeInstanceOf(MigrationFailedError);
       expect((error as Error).message).toMatch(/QMP socket .* closed \(QEMU exited\?\)/);
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {

@@ -9,7 +9,7 @@ import { ConfigError, LabBrokenError } from '../../errors.ts';
 import type { Progress } from '../../progress.ts';
 import { type AccelChoice, DEFAULT_GUEST_MEMORY_MIB } from '../../qemu/argv.ts';
 import { ensureGuestImage, ensureQemuHostPackages, type GuestImage } from '../../qemu/image.ts';
-import { QmpError, type QmpClient } from '../../qemu/qmp.ts';
+import { MigrationFailedError, type QmpClient } from '../../qemu/qmp.ts';
 import { GUEST_ARCHES, guestRecipe, guestSpecFromConfig, type GuestArch } from '../../qemu/recipe.ts';
 import { type CachedSnapshot, type SaveResult, saveVmSnapshot } from '../../qemu/snapshotCache.ts';
 import { chooseAccel, consoleTail, destroyVm, qemuLogTail, qemuVersion, startVm, vmMonitor, vmRunning, type RunningVm } from '../../qemu/vm.ts';
@@ -144,8 +144,14 @@ export async function restoreGuest(plan: LabPlan, prepared: PreparedGuest, snaps
       await qmp.waitForMigration('loading state.bin', 5 * 60_000);
       await qmp.execute('cont');
     } catch (error) {
-      const why = `${(error as Error).message}${vmRunning(names) ? '' : `\nQEMU exited:\n${qemuLogTail(names)}`}`;
-      throw error instanceof QmpError ? new SnapshotLoadError(why, { cause: error }) : new LabBrokenError(why, { cause: error });
+      // The snapshot is bad when QEMU could not load it (it exited, or said the migration
+      // failed); a slow machine or a lost connection says nothing about the snapshot.
+      if (!vmRunning(names)) {
+        const log = qemuLogTail(names, 5).trim();
+        throw new SnapshotLoadError(`QEMU exited while loading state.bin${log ? `: ${log.split('\n').join(' | ')}` : ''}`, { cause: error });
+      }
+      if (error instanceof MigrationFailedError) throw new SnapshotLoadError(error.message, { cause: error });
+      throw error;
     } finally {
       qmp?.close();
     }
