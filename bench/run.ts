@@ -80,9 +80,10 @@ async function main(argv: string[]): Promise<number> {
     };
   }
   if (values.host === 'qemu') {
-    // The qemu tier's own times: boot to ready (from lab up) and a real reboot.
+    // The qemu tier's own times: boot to ready (from lab up) and a real reboot. A cold boot
+    // always (--no-snapshot): a restored guest would not measure the boot.
     await progress.step(`make sure lab "${values.name}" is down (not measured)`, () => lab('down'));
-    const up = await progress.step('qemu: lab up --host qemu', () => lab('up', '--host', 'qemu', '--json'));
+    const up = await progress.step('qemu: lab up --host qemu --no-snapshot', () => lab('up', '--host', 'qemu', '--no-snapshot', '--json'));
     const guest = up.exitCode === 0 ? (JSON.parse(up.stdout) as { state: { guest?: { arch: string; accel: string; bootToReadyMs: number } } }).state.guest : undefined;
     const reboot = await progress.step('qemu: lab reboot', () => lab('reboot', '--json'));
     const rebootMs = reboot.exitCode === 0 ? (JSON.parse(reboot.stdout) as { durationMs: number }).durationMs : undefined;

@@ -7,17 +7,31 @@ import type { Verb } from './verbs.ts';
 
 export const compareVerb: Verb = {
   summary: 'run several designs, each on its own lab, and print the design × scenario matrix',
-  usage: 'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--only id,id] [--parallel N] [--set path=value …] [--json]',
+  usage:
+    'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--only id,id] [--parallel N] [--name PREFIX] [--set path=value …] [--json]',
   async run(args) {
-    const options = parseCommon(args, { only: { type: 'string' }, parallel: { type: 'string' } });
+    const options = parseCommon(args, { only: { type: 'string' }, parallel: { type: 'string' }, 'no-snapshot': { type: 'boolean' } });
     const designs = options.positionals;
     const parallel = typeof options.flags.parallel === 'string' ? Number(options.flags.parallel) : undefined;
     if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError('--parallel takes a whole number ≥ 1');
     const sets = ((options.flags.set as string[] | undefined) ?? []).filter((s) => !s.startsWith('design.') && !s.startsWith('lab.name='));
+    // --host, --guest, --arch and --no-snapshot go to every `lab up` as they are (--host vagrant implies --guest nixos there).
+    const upFlags = [
+      ...(['host', 'guest', 'arch'] as const).flatMap((f) => (typeof options.flags[f] === 'string' ? [`--${f}`, options.flags[f] as string] : [])),
+      ...(options.flags['no-snapshot'] === true ? ['--no-snapshot'] : []),
+    ];
+    // --name is the prefix of the labs' names (<prefix>x0, <prefix>x1, …).
+    const namePrefix = typeof options.flags.name === 'string' ? options.flags.name : undefined;
+    if (namePrefix !== undefined && `${namePrefix}x${designs.length - 1}`.length > 16) {
+      throw new UsageError(`--name ${namePrefix}: the labs are named ${namePrefix}x0 … ${namePrefix}x${designs.length - 1}, at most 16 characters: use a shorter prefix`);
+    }
     const { matrix, outputDir } = await runCompare(designs, {
       only: typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined,
       parallel,
       sets,
+      upFlags,
+      tier: options.config.lab.tier,
+      ...(namePrefix !== undefined ? { namePrefix } : {}),
       progress: createProgress(),
     });
     process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown and JSON: ${outputDir}/matrix.{md,json}\n`);

@@ -1,6 +1,7 @@
 /**
  * Flags shared by every verb: --set path=value (repeatable), --name, --host netns|qemu|vagrant,
- * --guest debian|nixos, --arch x86_64|aarch64, --json, --verbose.
+ * --guest debian|nixos, --arch x86_64|aarch64, --json, --verbose; and --no-snapshot where a
+ * verb declares it (up, compare).
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
@@ -53,6 +54,8 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   // The vagrant tier's box is NixOS: --host vagrant means --guest nixos unless told otherwise.
   else if (values.host === 'vagrant' && !overrides.some((o) => o.path === 'lab.guest')) overrides.unshift({ path: 'lab.guest', value: 'nixos' });
   if (typeof values.arch === 'string') overrides.unshift({ path: 'lab.arch', value: values.arch });
+  // --no-snapshot (only verbs that bring web-arm up declare it) is --set lab.snapshot=false.
+  if (values['no-snapshot'] === true) overrides.unshift({ path: 'lab.snapshot', value: false });
   const config = validateConfig(applyOverrides(defaultConfig(), overrides));
   return {
     config,

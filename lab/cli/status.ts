@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readState } from '../state/store.ts';
+import { describeGuestStart, readState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
 import { findProcesses } from '../host/processes.ts';
@@ -82,6 +82,11 @@ export const statusVerb: Verb = {
     if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else {
       process.stdout.write(`lab "${out.lab}": ${out.state} on ${out.tier}, design ${out.design ?? '-'}, engine ${out.engine ?? '-'}\n`);
+      if (state.guest) {
+        // States written before snapshots have no start: web-arm booted.
+        const guest = { ...state.guest, start: state.guest.start ?? 'boot' };
+        process.stdout.write(`  web-arm guest: ${guest.arch}, ${guest.accel}, ${describeGuestStart(guest)}${guest.restoreFailed ? `; restore failed: ${guest.restoreFailed}` : ''}\n`);
+      }
       for (const n of nodes) process.stdout.write(`  ${n.node.padEnd(16)} ${n.present ? 'up  ' : 'GONE'} ${n.netns.padEnd(34)} ${n.addresses.join(', ')}\n`);
     }
     return 0;

@@ -1,15 +1,15 @@
 import { labDown } from '../lifecycle/down.ts';
 import { labUp } from '../lifecycle/up.ts';
-import { readState } from '../state/store.ts';
+import { describeGuestStart, readState } from '../state/store.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
 export const upVerb: Verb = {
   summary: 'bring up the lab (--host netns, the default, qemu or vagrant) and apply the design',
-  usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--set path=value …] [--json] [--verbose]',
+  usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--set path=value …] [--json] [--verbose]',
   async run(args) {
-    const options = parseCommon(args);
+    const options = parseCommon(args, { 'no-snapshot': { type: 'boolean' } });
     const progress = createProgress();
     const abort = new AbortController();
     const onSignal = () => {
@@ -26,7 +26,7 @@ export const upVerb: Verb = {
       if (options.json) process.stdout.write(`${JSON.stringify({ lab: state.name, alreadyUp, durationMs: Math.round(performance.now() - started), state }, null, 2)}\n`);
       else if (!alreadyUp) {
         process.stdout.write(
-          `lab "${state.name}" is up on the ${state.tier} tier${state.guest ? ` (${state.guest.arch} guest, ${state.guest.accel}, booted in ${Math.round(state.guest.bootToReadyMs / 1000)} s)` : ''} in ${took}: design ${state.design?.name} applied.\n` +
+          `lab "${state.name}" is up on the ${state.tier} tier${state.guest ? ` (${state.guest.arch} guest, ${state.guest.accel}, ${describeGuestStart(state.guest)})` : ''} in ${took}: design ${state.design?.name} applied.\n` +
             `engine: ${state.engine?.description}\nNext: pnpm lab test${state.name === 'main' ? '' : ` --name ${state.name}`}\n`,
         );
       }

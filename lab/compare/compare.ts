@@ -1,7 +1,9 @@
 /**
  * `lab compare`: each design on its own isolated lab (its own name, so labs never share a
- * namespace, link, container or directory), several at once where the machine allows, then
- * the matrix. Every lab is taken down again, whatever happened.
+ * namespace, link, container or directory), several at once where the machine allows (one at
+ * a time on the qemu tier), then the matrix. On the qemu tier every design starts from the same
+ * clean web-arm: the first lab boots it and saves the snapshot, the others restore it; the
+ * matrix says which and how long. Every lab is taken down again, whatever happened.
  */
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,15 +13,23 @@ import { getDesign } from '../designs/registry.ts';
 import { LabBrokenError, UsageError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
-import type { RunReport } from '../report/model.ts';
-import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, type CompareMatrix } from './matrix.ts';
+import type { RunReport, Tier } from '../report/model.ts';
+import type { GuestRecord } from '../state/store.ts';
+import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 
 const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 
 export interface CompareOptions {
   only?: string[];
+  /** Labs at once; default 2 (at most the cores), 1 on the qemu tier (two TCG guests would share 2 cores). */
   parallel?: number;
   sets?: string[];
+  /** Flags for every `lab up` besides the design (--host, --guest, --arch, --no-snapshot). */
+  upFlags?: string[];
+  /** The tier the labs run on (decides the default parallelism). */
+  tier?: Tier;
+  /** Lab names are <prefix>x<i> (default cmp<pid>). */
+  namePrefix?: string;
   progress: Progress;
 }
 
@@ -42,8 +52,31 @@ export function compareEntry(arg: string): { label: string; design: string; sets
 }
 
 /** Lab names for a comparison: short, unique per run and design, no dashes. */
-export function compareLabNames(designs: string[], runId: number): string[] {
-  return designs.map((_, i) => `cmp${runId % 100000}x${i}`);
+export function compareLabNames(designs: string[], runId: number, prefix = `cmp${runId % 100000}`): string[] {
+  return designs.map((_, i) => `${prefix}x${i}`);
+}
+
+/** One lab at a time on the qemu tier (each TCG guest wants a core; the first one saves the snapshot the others restore). */
+export function defaultParallelism(tier: Tier | undefined, cores: number): number {
+  return tier === 'qemu' ? 1 : Math.max(1, Math.min(2, cores));
+}
+
+/** How web-arm came up, from `lab up --json` (absent without a guest: the netns tier). */
+export function webArmStartOf(upJson: string): WebArmStart | undefined {
+  let guest: GuestRecord | undefined;
+  try {
+    guest = (JSON.parse(upJson) as { state?: { guest?: GuestRecord } }).state?.guest;
+  } catch {
+    return undefined;
+  }
+  if (!guest) return undefined;
+  const start = guest.start ?? 'boot';
+  return {
+    start,
+    ms: (start === 'restore' ? guest.restoreMs : guest.bootToReadyMs) ?? 0,
+    ...(guest.snapshotSaveMs !== undefined ? { snapshotSaveMs: guest.snapshotSaveMs } : {}),
+    ...(guest.restoreFailed ? { restoreFailed: guest.restoreFailed } : {}),
+  };
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -63,28 +96,31 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   if (designs.length < 2) throw new UsageError('lab compare needs at least two designs, e.g. `pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp`');
   if (new Set(designs).size !== designs.length) throw new UsageError('lab compare: each design at most once');
   const entries = designs.map(compareEntry);
-  const names = compareLabNames(designs, process.pid);
-  const parallel = options.parallel ?? Math.max(1, Math.min(2, availableParallelism()));
-  const sets = (options.sets ?? []).flatMap((s) => ['--set', s]);
-  const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i) => {
+  const names = compareLabNames(designs, process.pid, options.namePrefix);
+  const parallel = options.parallel ?? defaultParallelism(options.tier, availableParallelism());
+  const sets = [...(options.upFlags ?? []), ...(options.sets ?? []).flatMap((s) => ['--set', s])];
+  const compareStarted = performance.now();
+  const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i): Promise<DesignRun> => {
     const name = names[i]!;
     const cli = (...args: string[]) => run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' } });
     return options.progress.step(`${design} on lab ${name}`, async () => {
       const started = performance.now();
       try {
-        const up = await cli('up', '--set', `design.name=${designName}`, ...variantSets, ...sets);
+        const up = await cli('up', '--json', '--set', `design.name=${designName}`, ...variantSets, ...sets);
         if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
+        const webArm = webArmStartOf(up.stdout);
+        if (webArm) options.progress.note(`${design}: web-arm ${webArmStartText(webArm)}`);
         const test = await cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : []));
         if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {
           throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
         }
-        return { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started) };
+        return { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started), ...(webArm ? { webArm } : {}) };
       } finally {
         await cli('down');
       }
     });
   });
-  const matrix = buildMatrix(reports);
+  const matrix = buildMatrix(reports, { totalMs: Math.round(performance.now() - compareStarted) });
   const outputDir = resolve('.lab', 'compare', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(outputDir, { recursive: true });
   writeFileSync(join(outputDir, 'matrix.md'), renderMatrixMarkdown(matrix));

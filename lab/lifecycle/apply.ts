@@ -13,6 +13,7 @@ import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
+import type { UnitSpec } from '../units/model.ts';
 import { guestEtcFiles } from '../nodes/guest/guestEtc.ts';
 
 /** Installs the production system as it is before the change (no design). */
@@ -22,11 +23,20 @@ export async function installBaseSystem(
   progress: Progress,
   options: { startUnits?: boolean } = {},
 ): Promise<SwitchResult> {
+  const base = renderBase(plan, image);
   const host = webArmSystem(plan);
-  const system = renderSystem(plan.config, host.layout(image));
-  const result = await host.switch(system.units, { ...extraFiles(plan), ...system.files }, progress, { start: options.startUnits ?? true });
+  const result = await host.switch(base.units, base.files, progress, { start: options.startUnits ?? true });
   if (plan.config.lab.tier === 'qemu' && plan.config.lab.guest === 'debian') await setDockerd(host.machine, plan.config.webArm.docker.enabled, progress);
   return result;
+}
+
+/**
+ * The production system before the change as installBaseSystem installs it: units and files
+ * (relative to the layout's etc). What else the install sets (dockerd on or off) is in the config.
+ */
+export function renderBase(plan: LabPlan, image: string): { units: UnitSpec[]; files: Record<string, string> } {
+  const system = renderSystem(plan.config, webArmSystem(plan).layout(image));
+  return { units: system.units, files: { ...extraFiles(plan), ...system.files } };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `lab up`: validate (the tier's prerequisites too), then build the topology (router and
  * internet hosts as containers, web-arm as namespaces with podman inside, as a QEMU guest
- * (Debian or NixOS) on the qemu tier, or a Vagrant NixOS VM), boot web-arm as production runs it, record
+ * (Debian or NixOS) on the qemu tier, or a Vagrant NixOS VM), boot web-arm as production runs it
+ * (on the qemu tier: or restore the cached clean web-arm snapshot instead), record
  * its host state, and apply the design. Everything created carries the lab's mark; a failure
  * or Ctrl-C part-way leaves state that `down` removes (the CLI runs it at once).
  */
@@ -17,11 +18,10 @@ import { nodeImageRecipe, type ImageArch } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
 import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
-import { bootGuest, guestArchOf } from '../nodes/guest/guestPower.ts';
+import { guestArchOf } from '../nodes/guest/guestPower.ts';
 import { bootNixosGuest } from '../nixos/nixosGuest.ts';
 import { bootVagrant } from '../vagrant/vagrantPower.ts';
 import { checkTierPrerequisites } from './tierPrerequisites.ts';
-import { assertStarted } from '../nodes/webArm/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
 import { startRouterXlat } from '../nodes/routerXlat.ts';
@@ -29,13 +29,14 @@ import { isV6Only } from '../topology/v6only.ts';
 import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
 import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
-import { readState, writeState, type LabState } from '../state/store.ts';
+import { readState, writeState, type GuestRecord, type LabState } from '../state/store.ts';
 import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../state/workloadSnapshot.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { planLab, planLinks } from '../topology/plan.ts';
 import { assertSafePlan } from '../topology/safety.ts';
 import { listRootLinks } from '../links/veth.ts';
 import { applyDesign, installBaseSystem } from './apply.ts';
+import { startWebArmGuest } from './guestStart.ts';
 import { powerOnWebArm } from './webArmPower.ts';
 
 export interface UpResult {
@@ -142,12 +143,13 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
       return;
     }
     if (config.lab.tier === 'qemu') {
-      const boot = await bootGuest(plan, webArmImage, progress);
-      state.guest = boot.record;
-      writeState(state);
-      progress.note(`web-arm booted in ${Math.round(boot.record.bootToReadyMs / 1000)} s (${boot.record.accel}: ${boot.record.accelWhy})`);
-      // Real systemd: the base system is installed like a first `nixos-rebuild switch` and started.
-      assertStarted({ started: [], failed: (await installBaseSystem(plan, webArmImage.tag, progress)).failed }, 'web-arm base system');
+      // Booted (then the base system installed and started, and saved as the clean web-arm
+      // snapshot), or restored from that snapshot: lifecycle/guestStart.ts.
+      const record = (guest: GuestRecord) => {
+        state.guest = guest;
+        writeState(state);
+      };
+      record(await startWebArmGuest(plan, webArmImage, progress, record));
       return;
     }
     writeWebArmEtc(plan, settings);

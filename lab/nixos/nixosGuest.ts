@@ -76,6 +76,8 @@ export async function bootNixosGuest(plan: LabPlan, nixpkgs: NixpkgsSource, imag
     accelWhy: "the NixOS VM runner's choice (KVM where it works, else TCG)",
     imageHash: vm.split('/').at(-1)!.slice(0, 12),
     kernelVersion: 'NixOS',
+    // No snapshot for the NixOS guest: always a boot.
+    start: 'boot',
     bootToReadyMs: Math.round(performance.now() - started),
   };
 }

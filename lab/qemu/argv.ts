@@ -46,6 +46,65 @@ export interface QemuVmSpec {
   qmpSocket: string;
   consoleLog: string;
   pidFile: string;
+  /**
+   * Start from a saved state instead of booting (`-incoming <uri>`, e.g. migrateFromFileUri):
+   * QEMU loads the state and stays paused until QMP `cont`. Every other argument must be what
+   * the saved VM ran with, but for paths and names.
+   */
+  incoming?: string;
+}
+
+/** web-arm's memory when nothing else is asked for. */
+export const DEFAULT_GUEST_MEMORY_MIB = 1024;
+
+/** The files of a VM in its run directory. */
+export function vmRunFiles(runDir: string): { disk: string; agentSocket: string; qmpSocket: string; qemuLog: string; pidFile: string; consoleLog: string } {
+  return {
+    disk: `${runDir}/disk.qcow2`,
+    agentSocket: `${runDir}/qga.sock`,
+    qmpSocket: `${runDir}/qmp.sock`,
+    qemuLog: `${runDir}/qemu.log`,
+    pidFile: `${runDir}/qemu.pid`,
+    consoleLog: `${runDir}/console.log`,
+  };
+}
+
+export interface VmSpecInputs {
+  name: string;
+  processName: string;
+  arch: GuestArch;
+  accel: Accel;
+  memoryMiB: number;
+  kernel: string;
+  initrd: string;
+  runDir: string;
+  tap: string;
+  mac: string;
+  /** Default: console.log in the run directory. */
+  consoleLog?: string;
+  incoming?: string;
+}
+
+/** A VM's spec from its names and files (every VM of the lab is made this way; the snapshot key too). */
+export function vmSpec(v: VmSpecInputs): QemuVmSpec {
+  const files = vmRunFiles(v.runDir);
+  return {
+    name: v.name,
+    processName: v.processName,
+    accel: v.accel,
+    memoryMiB: v.memoryMiB,
+    kernel: v.kernel,
+    initrd: v.initrd,
+    append: guestKernelAppend(v.arch),
+    disk: files.disk,
+    tap: v.tap,
+    mac: v.mac,
+    agentSocket: files.agentSocket,
+    qmpSocket: files.qmpSocket,
+    consoleLog: v.consoleLog ?? files.consoleLog,
+    pidFile: files.pidFile,
+    ...(v.incoming ? { incoming: v.incoming } : {}),
+  };
 }
 
 /** The guest agent's virtio-serial port name (its udev rule starts the agent when it appears). */
@@ -80,7 +139,22 @@ function sharedDevices(spec: QemuVmSpec, nic: string): string[] {
     '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
     '-serial', `file:${spec.consoleLog}`,
     '-pidfile', spec.pidFile,
+    ...(spec.incoming ? ['-incoming', spec.incoming] : []),
   ];
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A migration URI that writes a VM's state to a file (QEMU 7.2 has no `file:` URI; `exec:` runs /bin/sh -c). */
+export function migrateToFileUri(file: string): string {
+  return `exec:cat > ${shellQuote(file)}`;
+}
+
+/** The `-incoming` URI that loads a state written by migrateToFileUri. */
+export function migrateFromFileUri(file: string): string {
+  return `exec:cat ${shellQuote(file)}`;
 }
 
 export function qemuX86Argv(spec: QemuVmSpec): string[] {

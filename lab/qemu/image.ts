@@ -167,9 +167,9 @@ async function bakeConfiguration(recipe: GuestRecipe, rootfs: string, wrap: (arg
   }
 }
 
-/** A fresh qcow2 overlay on the read-only base for one VM (replaces an old one). */
-export async function createOverlay(image: GuestImage, overlay: string): Promise<void> {
+/** A fresh qcow2 overlay for one VM (replaces an old one) on a read-only qcow2: the image's base, or a snapshot's disk. */
+export async function createOverlay(backing: string, overlay: string): Promise<void> {
   mkdirSync(dirname(overlay), { recursive: true });
   rmSync(overlay, { force: true });
-  await succeed(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', image.base, overlay]);
+  await succeed(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backing, overlay]);
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { CommandError, LabBrokenError, TeardownError } from '../errors.ts';
 import { nsenterArgv, run, spawnDaemon, succeed } from '../exec.ts';
 import { findProcesses, killProcesses } from '../host/processes.ts';
@@ -15,9 +15,21 @@ import { createNetns, deleteNetns, ipIn, netnsPath } from '../links/netns.ts';
 import type { Progress } from '../progress.ts';
 import { waitUntil } from '../wait.ts';
 import { GuestAgent } from './agent.ts';
-import { type Accel, type AccelChoice, accelWithoutProbe, guestKernelAppend, kvmProbeArgv, kvmProbeWorked, qemuArgv } from './argv.ts';
+import {
+  type Accel,
+  type AccelChoice,
+  accelWithoutProbe,
+  DEFAULT_GUEST_MEMORY_MIB,
+  kvmProbeArgv,
+  kvmProbeWorked,
+  migrateFromFileUri,
+  qemuArgv,
+  vmRunFiles,
+  vmSpec,
+} from './argv.ts';
 import { hostArch } from './foreign.ts';
 import { createOverlay, type GuestImage } from './image.ts';
+import { QmpClient, QmpError } from './qmp.ts';
 import type { GuestArch } from './recipe.ts';
 
 export interface VmNames {
@@ -73,6 +85,10 @@ export interface VmOptions {
   consoleLog?: string;
   /** The tap's MAC (the router's MAC as the guest sees it) when no peer is given. */
   tapMac?: string;
+  /** The accelerator, when already chosen (else chosen here). */
+  accel?: AccelChoice;
+  /** Start from a saved state: the disk as it was then (the overlay's backing file) and the state file. */
+  restoreFrom?: { disk: string; state: string };
 }
 
 export interface RunningVm {
@@ -159,53 +175,97 @@ function qemuProcesses(names: VmNames): number[] {
   return findProcesses({ cmdlineContains: `process=${names.processMark}` });
 }
 
-/** Starts the guest (returns once QEMU runs and its agent socket exists; the guest still boots). */
+/**
+ * Starts the guest (returns once QEMU runs and its agent socket exists). Booting, the guest
+ * still boots; restoring (`restoreFrom`), QEMU loads the saved state and waits paused for QMP
+ * `cont` (resumeRestoredVm).
+ */
 export async function startVm(options: VmOptions, progress: Progress): Promise<RunningVm> {
   const { names, image } = options;
   if (qemuProcesses(names).length) throw new LabBrokenError(`a QEMU for ${names.processMark} is already running: remove it first (destroyVm)`);
-  const { accel, why } = await chooseAccel(image.arch, image.kernel, progress);
+  const { accel, why } = options.accel ?? (await chooseAccel(image.arch, image.kernel, progress));
   progress.note(`accelerator: ${accel} (${why})`);
   rmSync(names.runDir, { recursive: true, force: true });
   mkdirSync(names.runDir, { recursive: true });
-  const consoleLog = options.consoleLog ?? join(names.runDir, 'console.log');
+  const files = vmRunFiles(names.runDir);
+  const consoleLog = options.consoleLog ?? files.consoleLog;
   rmSync(consoleLog, { force: true });
-  const disk = join(names.runDir, 'disk.qcow2');
-  const agentSocket = join(names.runDir, 'qga.sock');
-  const qemuLog = join(names.runDir, 'qemu.log');
   await progress.step(`uplink: tap ${names.tap} in ${names.netns}`, () => createUplink(names, options.peer, options.tapMac));
-  await createOverlay(image, disk);
-  const argv = qemuArgv(image.arch, {
-    name: names.name,
-    processName: names.processMark,
-    accel,
-    memoryMiB: options.memoryMiB ?? 1024,
-    kernel: image.kernel,
-    initrd: image.initrd,
-    append: guestKernelAppend(image.arch),
-    disk,
-    tap: names.tap,
-    mac: options.mac,
-    agentSocket,
-    qmpSocket: join(names.runDir, 'qmp.sock'),
-    consoleLog,
-    pidFile: join(names.runDir, 'qemu.pid'),
-  });
+  // A thin overlay: on the read-only base image, or on the disk as it was when the state was saved.
+  await createOverlay(options.restoreFrom?.disk ?? image.base, files.disk);
+  const argv = qemuArgv(
+    image.arch,
+    vmSpec({
+      name: names.name,
+      processName: names.processMark,
+      arch: image.arch,
+      accel,
+      memoryMiB: options.memoryMiB ?? DEFAULT_GUEST_MEMORY_MIB,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      runDir: names.runDir,
+      tap: names.tap,
+      mac: options.mac,
+      consoleLog,
+      ...(options.restoreFrom ? { incoming: migrateFromFileUri(options.restoreFrom.state) } : {}),
+    }),
+  );
   const startedAt = performance.now();
-  const pid = spawnDaemon(nsenterArgv({ net: netnsPath(names.netns) }, argv), { logFile: qemuLog });
+  const pid = spawnDaemon(nsenterArgv({ net: netnsPath(names.netns) }, argv), { logFile: files.qemuLog });
   await waitUntil(
     `QEMU of ${names.processMark} to open its agent socket`,
     async () => {
-      if (existsSync(agentSocket)) return true;
+      if (existsSync(files.agentSocket)) return true;
       if (qemuProcesses(names).length === 0) {
-        throw new LabBrokenError(`QEMU exited at start:\n${tail(qemuLog)}`);
+        throw new LabBrokenError(`QEMU exited at start:\n${tail(files.qemuLog)}`);
       }
       return undefined;
     },
     { timeoutMs: 15_000, intervalMs: 100 },
   ).catch((error: unknown) => {
-    throw new LabBrokenError(`QEMU for ${names.processMark} did not start: ${(error as Error).message}\n${tail(qemuLog)}`, { cause: error });
+    throw new LabBrokenError(`QEMU for ${names.processMark} did not start: ${(error as Error).message}\n${tail(files.qemuLog)}`, { cause: error });
   });
-  return { names, pid, accel, accelWhy: why, agent: new GuestAgent(names.name, agentSocket), consoleLog, startedAt };
+  return { names, pid, accel, accelWhy: why, agent: new GuestAgent(names.name, files.agentSocket), consoleLog, startedAt };
+}
+
+/** The last lines QEMU itself wrote (its stderr: why a migration or a start failed). */
+export function qemuLogTail(names: VmNames, lines = 20): string {
+  return tail(vmRunFiles(names.runDir).qemuLog, lines);
+}
+
+/** Whether a QEMU of this VM runs. */
+export function vmRunning(names: VmNames): boolean {
+  return qemuProcesses(names).length > 0;
+}
+
+/**
+ * A QMP client on the VM's monitor socket (close it when done: the socket serves one client).
+ * Retries while QEMU runs but does not listen yet; fails at once when QEMU is gone.
+ */
+export async function vmMonitor(names: VmNames, timeoutMs = 10_000): Promise<QmpClient> {
+  const socket = vmRunFiles(names.runDir).qmpSocket;
+  let gone: Error | undefined;
+  const client = await waitUntil(
+    `QMP of ${names.processMark} to answer on ${socket}`,
+    async () => {
+      try {
+        return await QmpClient.connect(names.name, socket, Math.min(timeoutMs, 5_000));
+      } catch (error) {
+        if (vmRunning(names)) throw error;
+        gone = new QmpError(`QEMU of ${names.processMark} is not running (${(error as Error).message})${qemuLogTail(names, 5) ? `:\n${qemuLogTail(names, 5)}` : ''}`);
+        return 'gone' as const;
+      }
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (client === 'gone') throw gone!;
+  return client;
+}
+
+/** The version QEMU reports for a guest architecture (`qemu-system-… --version`, first line). */
+export async function qemuVersion(arch: GuestArch): Promise<string> {
+  const argv = qemuArgv(arch, vmSpec({ name: '', processName: '', arch, accel: 'tcg', memoryMiB: 0, kernel: '', initrd: '', runDir: '', tap: '', mac: '' }));
+  return (await succeed([argv[0]!, '--version'])).split('\n')[0]!.trim();
 }
 
 /** Powers the guest off through its agent and waits for QEMU to exit; kills it if it does not. */

@@ -57,8 +57,32 @@ export interface GuestRecord {
   accelWhy: string;
   imageHash: string;
   kernelVersion: string;
-  /** QEMU start to multi-user.target, ms. */
-  bootToReadyMs: number;
+  /**
+   * How web-arm came up: a cold boot, or a restore of the clean web-arm snapshot (the guest as
+   * it was right after its base system started, saved by another lab). States written before
+   * snapshots have none: a boot.
+   */
+  start: 'boot' | 'restore';
+  /** A boot: QEMU start to multi-user.target, ms. */
+  bootToReadyMs?: number;
+  /** A restore: overlay and QEMU start to a verified web-arm (state loaded, clock set, base units active), ms. */
+  restoreMs?: number;
+  /** When this lab saved the snapshot: how long the guest was paused for it, ms. */
+  snapshotSaveMs?: number;
+  /** The snapshot restored or saved. */
+  snapshot?: { key: string; savedAt: string; stateBytes: number };
+  /** Why a restore was given up (web-arm then booted cold). */
+  restoreFailed?: string;
+}
+
+/** "booted in 62 s", "restored from snapshot 1a2b… in 4.1 s", with the save when there was one. */
+export function describeGuestStart(guest: GuestRecord): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const how =
+    guest.start === 'restore'
+      ? `restored from snapshot ${guest.snapshot?.key ?? '?'} in ${s(guest.restoreMs ?? 0)}`
+      : `booted in ${s(guest.bootToReadyMs ?? 0)}${guest.restoreFailed ? ' (the restore failed)' : ''}`;
+  return guest.snapshotSaveMs !== undefined ? `${how}, snapshot ${guest.snapshot?.key ?? '?'} saved in ${s(guest.snapshotSaveMs)}` : how;
 }
 
 export function stateFile(name: string): string {

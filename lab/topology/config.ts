@@ -36,6 +36,11 @@ export const labConfigSchema = z
         arch: z.enum(['x86_64', 'aarch64']),
         /** Where reports, persistent podman state and captures go (default: ./.lab/<name>). */
         stateDir: z.string(),
+        /**
+         * qemu tier: restore a saved clean web-arm instead of booting when one is cached (and
+         * save one after a cold boot). false (`lab up --no-snapshot`): always a cold boot.
+         */
+        snapshot: z.boolean(),
       })
       .strict(),
     image: z
@@ -137,7 +142,7 @@ const rustdeskTcp = [21115, 21116, 21117, 21118, 21119];
 
 export function defaultConfig(): LabConfig {
   return {
-    lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '' },
+    lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '', snapshot: true },
     image: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
     webArm: {
       hostname: 'web-arm',

@@ -46,7 +46,7 @@ describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
     }
     const status = JSON.parse((await lab('status', '--json')).stdout) as {
       tier: string;
-      guest: { arch: string; accel: string; bootToReadyMs: number };
+      guest: { arch: string; accel: string; start: 'boot' | 'restore'; bootToReadyMs?: number; restoreMs?: number };
       nodes: Array<{ node: string; kind: string; present: boolean }>;
     };
     expect(status.tier).toBe('qemu');
@@ -71,6 +71,6 @@ describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
     expect((await lab('down')).exitCode).toBe(0);
     expect(existsSync(stateFile(LAB))).toBe(false);
     expect(findLeaks(before, await snapshotMachine(), { ignorePids: own, lab: LAB })).toEqual([]);
-    process.stderr.write(`qemu tier: up ${Math.round(upMs / 1000)} s (boot to ready ${Math.round(status.guest.bootToReadyMs / 1000)} s, ${status.guest.accel}), test ${Math.round(report.durationMs / 1000)} s\n`);
+    process.stderr.write(`qemu tier: up ${Math.round(upMs / 1000)} s (${status.guest.start === 'restore' ? `restored from the snapshot in ${Math.round((status.guest.restoreMs ?? 0) / 1000)} s` : `boot to ready ${Math.round((status.guest.bootToReadyMs ?? 0) / 1000)} s`}, ${status.guest.accel}), test ${Math.round(report.durationMs / 1000)} s\n`);
   }, 60 * 60_000);
 });
