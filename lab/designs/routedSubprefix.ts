@@ -108,7 +108,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
       p.networkName,
       `Ensure the ${p.networkName} podman network (routed GUA sub-prefix)`,
       [probeUnit],
-      `/bin/sh -c 'podman network exists ${p.networkName} || install -m 0644 ${layout.etc}/${p.networkName}/network.json ${layout.networkConfigDir}/${p.networkName}.json'`,
+      `/bin/sh -c 'podman network exists ${p.networkName} || install -D -m 0644 ${layout.etc}/${p.networkName}/network.json ${layout.networkConfigDir}/${p.networkName}.json'`,
     ),
     defineService({
       name: noNatUnit,

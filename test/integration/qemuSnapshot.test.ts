@@ -2,7 +2,7 @@
  * The clean web-arm snapshot of the qemu tier (a guest of this machine's architecture): a first
  * lab comes up (booting cold and saving the snapshot, or restoring one already cached) and goes
  * down; a second lab of another name MUST restore it, in a fraction of a boot, with a guest
- * that works (its clock set, NAT66 and IPv4 egress pass), and goes down
+ * that works (its clock set; NAT66 and IPv4 egress and the default isolation pass), and goes down
  * leaving nothing of itself but the snapshot cache. Needs root; V6LAB_QEMU=0 turns it off.
  */
 import { existsSync } from 'node:fs';
@@ -18,8 +18,9 @@ import { runLab } from './labCli.ts';
 const FIRST = `sn${process.pid % 10000}a`;
 const SECOND = `sn${process.pid % 10000}b`;
 const ARCH = nativeArch();
-// NAT66 from a design's network and IPv4 from a default-network container: both cross the restored guest's kernel and the new router.
-const SCENARIOS = ['egress-nat66', 'egress-v4'];
+// NAT66 from a design's network, IPv4 from a default-network container, the default containers
+// untouched and reachable on their published ports: all cross the restored guest's kernel and the new router.
+const SCENARIOS = ['egress-nat66', 'egress-v4', 'isolation-default'];
 const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
 
 const lab = (name: string, ...args: string[]) => runLab(name, args, { timeoutMs: 40 * 60_000 });
