@@ -69,7 +69,9 @@ export async function storyInboundPortfwd(t: ScenarioRun): Promise<void> {
   const pub = await publisher(t);
   const { hostPort, unpublishedPort } = pub.ports;
   try {
-    await t.check(`control: ${pub.what} listens on ${unpublishedPort} too`, t.lab.webArm, `${pub.exec} sh -c 'ss -ltn | grep -c ":${unpublishedPort} "'`, { expected: 'a listening socket', test: (out) => Number(out) > 0 });
+    // A container just started may not listen yet: wait up to 10 s for both ports.
+    const listening = `for i in $(seq 1 50); do [ $(ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) ") -ge 2 ] && break; sleep 0.2; done; ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) "`;
+    await t.check(`control: ${pub.what} listens on ${pub.ports.containerPort} and ${unpublishedPort}`, t.lab.webArm, `${pub.exec} sh -c '${listening}'`, { expected: 'two listening sockets', test: (out) => Number(out) >= 2 });
     await t.check(`the internet reaches [${f.gua}]:${hostPort} over IPv6`, t.lab.internetClient, `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`, {
       expected: `an answer from the container, which saw the client's own address ${client.ipv6}`,
       test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6),
