@@ -52,10 +52,11 @@ describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
     expect(status.tier).toBe('qemu');
     expect(status.guest.arch).toBe(ARCH);
     expect(status.nodes.find((n) => n.node === 'web-arm')).toMatchObject({ kind: 'qemu', present: true });
-    // The guest's only NIC is enp1s0 (the tap), and it is real systemd.
+    // The guest's only NIC is enp1s0 (the tap); docker0 is dockerd's bridge (dockerd runs
+    // beside podman, as on production); and it is real systemd.
     const links = await lab('exec', 'web-arm', '--', 'ls /sys/class/net');
     expect(links.exitCode, links.stderr).toBe(0);
-    expect(links.stdout.split(/\s+/).filter((l) => l && !l.startsWith('podman') && !l.startsWith('veth')).sort()).toEqual(['enp1s0', 'lo']);
+    expect(links.stdout.split(/\s+/).filter((l) => l && !l.startsWith('podman') && !l.startsWith('veth')).sort()).toEqual(['docker0', 'enp1s0', 'lo']);
     expect((await lab('exec', 'web-arm', '--', 'readlink /proc/1/exe')).stdout.trim()).toMatch(/systemd$/);
 
     const test = await lab('test', '--host', 'qemu', '--only', FOUNDATION.join(','), '--json');
