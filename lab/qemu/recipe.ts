@@ -177,6 +177,9 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       // Debian enables clatd.service on install; production runs no CLAT unless a design says so
       // (on an IPv6-only guest it would start one for every design).
       ['systemctl', 'disable', 'clatd.service'],
+      // tayga's own service starts a NAT64 (tun nat64, 64:ff9b::/96) on install: production runs
+      // none; clatd starts its own tayga when a design asks for a CLAT.
+      ['sh', '-c', 'systemctl disable tayga.service || update-rc.d tayga disable'],
     ],
     diskSizeMiB: 4096,
     containerImages: [...(spec.containerImages ?? [])],
