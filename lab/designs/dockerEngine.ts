@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { cidrsOverlap, type Cidr, parseCidr } from '../topology/addresses.ts';
-import type { LabConfig } from '../topology/config.ts';
+import type { LabConfig, PortMapping } from '../topology/config.ts';
 import { joinExecLine } from '../units/exec-line.ts';
 import { defineService, type UnitSpec } from '../units/model.ts';
 import { paramField } from './params.ts';
@@ -13,7 +13,7 @@ import { paramField } from './params.ts';
 /** docker0, Docker's default bridge (bip 172.17.0.1/16). */
 export const DOCKER0_SUBNET = '172.17.0.0/16';
 
-/** The base settings (what production's virtualisation.docker writes) plus a design's own. */
+/** The base settings (what production's virtualisation.docker writes: journald logs, live restore) plus a design's own. */
 export function renderDaemonJson(settings: Record<string, unknown>): string {
   return `${JSON.stringify({ 'log-driver': 'journald', 'live-restore': true, ...settings }, null, 2)}\n`;
 }
@@ -118,7 +118,7 @@ export interface DockerContainer {
   ipv6?: string;
   /** A fixed MAC (on docker0, dockerd derives the IPv6 address from it). */
   mac?: string;
-  publish: Array<{ hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }>;
+  publish: PortMapping[];
   command: string[];
   dependsOn: string[];
 }

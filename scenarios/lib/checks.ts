@@ -307,7 +307,7 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
   const networkBefore = await networkIdentity(t);
   const rulesBefore = await firewallRules(webArm);
   const containersBefore = await inspectContainers(t.lab.webArm);
-  const probeStart = `${cli === 'docker' ? 'docker' : 'podman'} inspect ${f.probe} --format '{{.Id}} {{.State.StartedAt}}'`;
+  const probeStart = `${cli} inspect ${f.probe} --format '{{.Id}} {{.State.StartedAt}}'`;
   const probeBefore = cli === 'docker' ? await webArm.succeed(probeStart) : '';
   const ensure = t.lab.design.networks[0]?.ensureCommand ?? (cli === 'podman' ? `podman network exists ${f.network} || podman network create --ipv6 --subnet ${t.lab.design.networks[0]!.subnets.join(' --subnet ')} ${f.network}` : undefined);
   if (ensure) {

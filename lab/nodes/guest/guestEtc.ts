@@ -4,6 +4,7 @@
  */
 import { postfixMainCfText, renderPostfixMainCf } from '../../mail/postfix.ts';
 import type { LabConfig } from '../../topology/config.ts';
+import { DAEMON_JSON, renderDaemonJson } from '../../designs/dockerEngine.ts';
 import { renderWebArmResolvConf } from '../../topology/v6only.ts';
 
 export function renderResolvConf(config: LabConfig): string {
@@ -15,18 +16,10 @@ export function renderFirewallDriverConf(config: LabConfig): string {
   return `# web-arm's netavark firewall driver (written by v6lab)\n[network]\nfirewall_driver = "${config.webArm.podman.firewallDriver}"\n`;
 }
 
-/**
- * dockerd's daemon.json as NixOS's virtualisation.docker writes it by default (journald logs,
- * live restore); a Docker design's own daemon.json replaces it.
- */
-export function renderBaseDockerDaemonJson(): string {
-  return `${JSON.stringify({ 'log-driver': 'journald', 'live-restore': true }, null, 2)}\n`;
-}
-
 export function guestEtcFiles(config: LabConfig): Record<string, string> {
   return {
     'containers/containers.conf.d/60-v6lab-firewall-driver.conf': renderFirewallDriverConf(config),
-    ...(config.webArm.docker.enabled ? { 'docker/daemon.json': renderBaseDockerDaemonJson() } : {}),
+    ...(config.webArm.docker.enabled ? { [DAEMON_JSON]: renderDaemonJson({}) } : {}),
     'resolv.conf': renderResolvConf(config),
     'postfix/main.cf': `# web-arm's postfix (written by v6lab; postfix's defaults for everything else)\n${postfixMainCfText(renderPostfixMainCf(config))}`,
   };
