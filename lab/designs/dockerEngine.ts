@@ -58,18 +58,21 @@ export function checkDockerUserFix(value: unknown, config: LabConfig): boolean {
  * These DOCKER-USER accepts for podman's bridges fix both; dockerd keeps DOCKER-USER and jumps
  * to it first, and the unit re-ensures them after every docker start.
  */
-export const DOCKER_USER_RULES: readonly string[] = [
-  '-i podman+ -j ACCEPT',
-  '-o podman+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT',
-];
+export const DOCKER_USER_RULES: readonly string[] = dockerUserRules(['podman+']);
 
-export function dockerUserUnits(enabled: boolean): UnitSpec[] {
+/** The DOCKER-USER accepts for these interface patterns (podman's bridges; nspawn's ve- links too). */
+export function dockerUserRules(interfaces: readonly string[]): string[] {
+  return interfaces.flatMap((i) => [`-i ${i} -j ACCEPT`, `-o ${i} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`]);
+}
+
+export function dockerUserUnits(enabled: boolean, interfaces: readonly string[] = ['podman+']): UnitSpec[] {
   if (!enabled) return [];
-  const ensure = DOCKER_USER_RULES.map((r) => `iptables -w -C DOCKER-USER ${r} 2>/dev/null || iptables -w -I DOCKER-USER ${r}`).join('; ');
+  const rules = dockerUserRules(interfaces);
+  const ensure = rules.map((r) => `iptables -w -C DOCKER-USER ${r} 2>/dev/null || iptables -w -I DOCKER-USER ${r}`).join('; ');
   return [
     defineService({
       name: 'podman-docker-user.service',
-      description: "Let podman's bridges through dockerd's FORWARD policy DROP (DOCKER-USER accepts)",
+      description: `Let ${interfaces.join(', ')} through dockerd's FORWARD policy DROP (DOCKER-USER accepts)`,
       after: ['docker.service'],
       requires: ['docker.service'],
       partOf: ['docker.service'],
@@ -77,7 +80,7 @@ export function dockerUserUnits(enabled: boolean): UnitSpec[] {
       type: 'oneshot',
       remainAfterExit: true,
       execStart: [`/bin/sh -c '${ensure}'`],
-      execStop: DOCKER_USER_RULES.map((r) => `-iptables -w -D DOCKER-USER ${r}`),
+      execStop: rules.map((r) => `-iptables -w -D DOCKER-USER ${r}`),
     }),
   ];
 }

@@ -25,6 +25,7 @@ import { cidrContains, cidrOf, cidrsOverlap, hostInSubnet, isUniqueLocal, parseC
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
+import { checkDockerUserFix, dockerCoexistenceExpectations, dockerdRuns, dockerUserUnits } from './dockerEngine.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 import { requireTier, variantExpectations } from './variant.ts';
@@ -39,13 +40,15 @@ export interface NspawnParams {
   hostPort: number;
   /** delegated only: answer neighbour solicitations for the container's GUA on the uplink. */
   ipv6ProxyNdp: boolean;
+  /** Where dockerd runs: DOCKER-USER accepts for podman's bridges and the ve- links (its FORWARD DROP stops them otherwise). */
+  acceptPodmanInDockerUser: boolean;
 }
 
 type Kind = 'ula-nat' | 'delegated';
 
 const DEFAULTS: Record<Kind, NspawnParams> = {
-  'ula-nat': { machine: 'nsprobe', ipv6Prefix: 'fd42:4242:4242::/64', ipv4Subnet: '10.91.0.0/24', probePort: 8080, hostPort: 8181, ipv6ProxyNdp: false },
-  delegated: { machine: 'nsprobe', ipv6Prefix: '2a01:4f8:c012:43b:2::/80', ipv4Subnet: '10.91.0.0/24', probePort: 8080, hostPort: 8181, ipv6ProxyNdp: true },
+  'ula-nat': { machine: 'nsprobe', ipv6Prefix: 'fd42:4242:4242::/64', ipv4Subnet: '10.91.0.0/24', probePort: 8080, hostPort: 8181, ipv6ProxyNdp: false, acceptPodmanInDockerUser: false },
+  delegated: { machine: 'nsprobe', ipv6Prefix: '2a01:4f8:c012:43b:2::/80', ipv4Subnet: '10.91.0.0/24', probePort: 8080, hostPort: 8181, ipv6ProxyNdp: true, acceptPodmanInDockerUser: false },
 };
 
 const MACHINE = /^[a-z][a-z0-9-]{0,11}$/;
@@ -90,7 +93,15 @@ export function parseNspawnParams(kind: Kind, raw: Record<string, unknown>, conf
   if (taken.includes(hostPort)) {
     throw new ConfigError(paramField('hostPort'), hostPort, 'is already open or published on web-arm', 'forward a port the host firewall does not open, e.g. 8181 (the point of the io.systemd.nat scenario)');
   }
-  return { machine: p.machine, ipv6Prefix: v6.text, ipv4Subnet: v4.text, probePort: probe.probePort, hostPort, ipv6ProxyNdp: kind === 'delegated' && (p.ipv6ProxyNdp as boolean) };
+  return {
+    machine: p.machine,
+    ipv6Prefix: v6.text,
+    ipv4Subnet: v4.text,
+    probePort: probe.probePort,
+    hostPort,
+    ipv6ProxyNdp: kind === 'delegated' && (p.ipv6ProxyNdp as boolean),
+    acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config),
+  };
 }
 
 function nth(cidr: string, n: number): string {
@@ -181,6 +192,7 @@ export function planNspawn(kind: Kind, p: NspawnParams, config: LabConfig, layou
   // NixOS's trustedInterfaces = [ "ve-+" ]: accepted ahead of the refusing rules; PartOf the firewall so a restart re-adds it.
   const trust = ['iptables', 'ip6tables'].map((t) => `${t} -w -C nixos-fw -i ve-+ -j nixos-fw-accept 2>/dev/null || ${t} -w -I nixos-fw 1 -i ve-+ -j nixos-fw-accept`).join('; ');
   const units = [
+    ...dockerUserUnits(p.acceptPodmanInDockerUser, ['podman+', 've-+']),
     defineService({
       name: reloadUnit,
       description: 'systemd-networkd picks up the design\'s .network files (restarted when they change)',
@@ -236,6 +248,11 @@ export function planNspawn(kind: Kind, p: NspawnParams, config: LabConfig, layou
     'firewall-reload': 'skipped',
     drift: 'skipped',
     'subnet-collision': 'skipped',
+    // Its port forward is nspawn's own (--port), proven by nspawn-port-forward; no podman network to publish on.
+    'inbound-portfwd': 'skipped',
+    ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
+    // dockerd's FORWARD DROP also stops the ve- link's IPv4 whatever netavark's driver (nspawn has no accepts of its own).
+    ...(dockerdRuns(config) && !p.acceptPodmanInDockerUser ? { 'egress-v4': 'fail' as const } : {}),
     ...variantExpectations(config, { clat: false }),
   };
   if (kind === 'ula-nat') {

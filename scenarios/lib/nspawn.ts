@@ -38,8 +38,8 @@ export async function checkPortForwardBypassesFirewall(t: ScenarioRun): Promise<
     await webArm.execute('podman rm -f --ignore v6lab-fw-control', { timeoutMs: 60_000 });
   }
   const tables = await t.check('nspawn installed the forward in the io.systemd.nat table, ahead of the firewall', webArm, 'nft list table ip io.systemd.nat; nft list table ip6 io.systemd.nat', {
-    expected: `a dnat for dport ${params.hostPort} in a prerouting chain at priority dstnat + 1 (-99)`,
-    test: (out) => out.includes(`dport ${params.hostPort}`) && /dnat/.test(out) && /priority dstnat \+ 1|priority -99/.test(out),
+    expected: `a dnat for port ${params.hostPort} (its map or a dport match) in a prerouting chain at priority dstnat + 1 (-99)`,
+    test: (out) => new RegExp(`(dport|tcp \\.) ${params.hostPort}\\b`).test(out) && /dnat/.test(out) && /priority dstnat \+ 1|priority -99/.test(out),
   });
   const v6Forwarded = tables.includes('table ip6') && /ip6[\s\S]*dnat/.test(tables.slice(tables.indexOf('table ip6')));
   const answered: string[] = [];

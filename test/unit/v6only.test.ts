@@ -186,6 +186,18 @@ describe('nspawn designs', () => {
     expect(plan.probe.exec).toBe('nsenter -t $(machinectl show -p Leader --value nsprobe) -a');
     expect(plan.expectations['inbound-reachability']).toBe('fail');
     expect(plan.expectations['idempotent-redeploy']).toBe('skipped');
+    expect(plan.expectations['inbound-portfwd']).toBe('skipped');
+  });
+  it('beside dockerd: DOCKER-USER accepts for podman+ and ve-+ by default (dockerd\'s FORWARD DROP stops the ve- links\' IPv4 too)', () => {
+    const plan = planDesign(config(...QEMU, 'design.name=nspawn-ula-nat'), LAYOUT);
+    expect(plan.params.acceptPodmanInDockerUser).toBe(true);
+    const accepts = plan.units.find((u) => u.name === 'podman-docker-user.service')!.service.execStart[0]!;
+    expect(accepts).toContain('iptables -w -I DOCKER-USER -i ve-+ -j ACCEPT');
+    expect(accepts).toContain('iptables -w -I DOCKER-USER -o ve-+ -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT');
+    expect(accepts).toContain('-i podman+ -j ACCEPT');
+    const off = planDesign(config(...QEMU, 'design.name=nspawn-ula-nat', 'design.params.acceptPodmanInDockerUser=false'), LAYOUT);
+    expect(off.units.some((u) => u.name === 'podman-docker-user.service')).toBe(false);
+    expect(off.expectations).toMatchObject({ 'docker-coexistence': 'fail', 'isolation-default': 'fail', 'egress-v4': 'fail' });
   });
   it('delegated: the sub-prefix routed (IPv4 masqueraded only), proxy NDP for the container on enp1s0', () => {
     const plan = planDesign(config(...QEMU, 'design.name=nspawn-delegated'), LAYOUT);
