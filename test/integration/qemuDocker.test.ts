@@ -6,47 +6,19 @@
  * with the scenarios that tell its story; every verdict as its design declares. Needs root;
  * V6LAB_QEMU=0 turns it off.
  */
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
-import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
-import { stateFile } from '../../lab/state/store.ts';
+import { describe, expect, it } from 'vitest';
 import { nativeArch } from '../../lab/topology/config.ts';
-import { runLab } from './labCli.ts';
+import { qemuStory, qemuTestsEnabled } from './qemuStory.ts';
 
-const LAB = `qd${process.pid % 10000}`;
 const ARCH = nativeArch();
-const enabled = process.getuid?.() === 0 && process.env.V6LAB_QEMU !== '0';
 
-const lab = (...args: string[]) => runLab(LAB, args, { timeoutMs: 40 * 60_000 });
-
-async function testOnly(ids: string[]): Promise<RunReport> {
-  const test = await lab('test', '--host', 'qemu', '--only', ids.join(','), '--json');
-  expect(test.stdout.trim().startsWith('{'), test.stderr.split('\n').slice(-20).join('\n')).toBe(true);
-  const report = JSON.parse(test.stdout) as RunReport;
-  expect(report.scenarios.map((s) => s.id).sort()).toEqual([...ids].sort());
-  expect(report.scenarios.filter(isUnexpected).map((s) => `${s.design} ${s.id}: ${s.status}: ${s.summary}`)).toEqual([]);
-  for (const s of report.scenarios) expect(`${s.id} ${s.tier} ${s.realism}`).toBe(`${s.id} qemu real`);
-  return report;
-}
-
-describe.runIf(enabled)(`the Docker family on the qemu tier (${ARCH} guest, nftables driver)`, () => {
-  let before: MachineSnapshot;
-
-  beforeAll(async () => {
-    await lab('down');
-    before = await snapshotMachine();
-  });
-
-  afterAll(async () => {
-    await lab('down');
-  });
+describe.runIf(qemuTestsEnabled)(`the Docker family on the qemu tier (${ARCH} guest, nftables driver)`, () => {
+  const story = qemuStory(`qd${process.pid % 10000}`);
+  const { lab, testOnly } = story;
 
   it('v6egress beside dockerd, then docker-ula-portfwd and docker-routed-ndp, each as declared', async () => {
     const up = await lab('up', '--host', 'qemu', '--arch', ARCH, '--set', 'webArm.podman.firewallDriver=nftables');
     expect(up.exitCode, up.stderr.split('\n').slice(-30).join('\n')).toBe(0);
-    const own = ownProcessTree(String(process.ppid));
-
     const v6egress = await testOnly(['docker-coexistence', 'inbound-portfwd']);
     const coexistence = v6egress.scenarios.find((s) => s.id === 'docker-coexistence')!;
     expect(coexistence.status).toBe('pass');
@@ -68,9 +40,6 @@ describe.runIf(enabled)(`the Docker family on the qemu tier (${ARCH} guest, nfta
     const ulaReport = await testOnly(['egress-nat66', 'egress-v4', 'inbound-portfwd', 'inbound-reachability']);
     expect(ulaReport.scenarios.find((s) => s.id === 'inbound-portfwd')?.status).toBe('pass');
 
-    const down = await lab('down');
-    expect(down.exitCode, down.stderr).toBe(0);
-    expect(existsSync(stateFile(LAB))).toBe(false);
-    expect(findLeaks(before, await snapshotMachine(), { ignorePids: own, lab: LAB })).toEqual([]);
+    await story.downClean();
   }, 80 * 60_000);
 });

@@ -9,9 +9,11 @@ import {
   parseUnitDump,
   renderHashScript,
   renderInstallScript,
+  renderManifest,
   renderRemoveScript,
   renderUnitDumpScript,
   sha256,
+  staleFiles,
 } from '../../lab/nodes/guest/guestFiles.ts';
 import { ConfigError } from '../../lab/errors.ts';
 
@@ -62,5 +64,15 @@ describe('guest file scripts (run here with sh, as the guest runs them)', () => 
     for (const bad of ['etc/x', "/etc/it's", '/etc/../root/x', '/etc/a\nb']) {
       expect(() => renderInstallScript({ [bad]: '' })).toThrow(ConfigError);
     }
+  });
+});
+
+describe('the file manifest (files the lab wrote; a switch removes those the next configuration lacks)', () => {
+  it('lists the stale paths, ignoring blank and relative lines', () => {
+    const manifest = renderManifest({ '/etc/a.conf': 'a', '/etc/systemd/network/10-enp1s0.network.d/60-x.conf': 'x' });
+    expect(manifest).toBe('/etc/a.conf\n/etc/systemd/network/10-enp1s0.network.d/60-x.conf\n');
+    expect(staleFiles(`${manifest}\nrelative\n`, { '/etc/a.conf': 'a' })).toEqual(['/etc/systemd/network/10-enp1s0.network.d/60-x.conf']);
+    expect(staleFiles('', { '/etc/a.conf': 'a' })).toEqual([]);
+    expect(renderManifest({})).toBe('');
   });
 });

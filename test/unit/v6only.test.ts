@@ -207,7 +207,8 @@ describe('nspawn designs', () => {
     expect(plan.units.find((u) => u.name === 'networkd-v6lab-reload.service')!.service.execStart).toEqual(['networkctl reload', 'networkctl reconfigure enp1s0']);
     expect(plan.expectations).toMatchObject({ 'no-inbound': 'fail', 'host-64-touched': 'fail' });
     const without = planDesign(config(...QEMU, 'design.name=nspawn-delegated', 'design.params.ipv6ProxyNdp=false'), LAYOUT);
-    expect(Object.keys(without.files).some((f) => f.includes('proxy-ndp'))).toBe(false);
+    expect(without.files['systemd/network/10-enp1s0.network.d/60-nspawn-delegated-proxy-ndp.conf']).toMatch(/^IPv6ProxyNDP=no$/m);
+    expect(without.units.find((u) => u.name === 'networkd-v6lab-reload.service')!.service.execStart).toEqual(['networkctl reload', '-ip -6 neigh del proxy 2a01:4f8:c012:43b:2::100 dev enp1s0']);
     expect(without.expectations['egress-nat66']).toBe('fail');
   });
 });

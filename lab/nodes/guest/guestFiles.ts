@@ -68,6 +68,25 @@ export function changedFiles(files: Record<string, string>, guestHashes: Readonl
     .sort();
 }
 
+/** Where the guest keeps the list of the files the lab wrote (its next switch removes those it no longer has). */
+export const FILE_MANIFEST = '/var/lib/v6lab/etc-files';
+
+/** The lab's files of the previous switch (the manifest's lines) that the next one no longer has, as switch-to-configuration removes /etc entries. */
+export function staleFiles(manifest: string, next: Record<string, string>): string[] {
+  return manifest
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((p) => p.startsWith('/') && !(p in next))
+    .sort();
+}
+
+/** The manifest for these files (one absolute path a line). */
+export function renderManifest(files: Record<string, string>): string {
+  const paths = Object.keys(files).sort();
+  for (const p of paths) assertAbsolute(p);
+  return paths.length ? `${paths.join('\n')}\n` : '';
+}
+
 const DUMP_MARK = '=== v6lab-unit ';
 
 /** A script printing every unit file in dir that starts with the generated header, each after a marker line. */

@@ -12,7 +12,7 @@ import { GENERATED_HEADER, renderUnit } from '../../units/render.ts';
 import type { Machine } from '../machine.ts';
 import type { StartResult, SwitchResult, UnitFailure } from '../webArm/unitRunner.ts';
 import { RESTART_ON_CHANGE } from './guestEtc.ts';
-import { changedFiles, parseHashes, parseUnitDump, renderHashScript, renderInstallScript, renderRemoveScript, renderUnitDumpScript } from './guestFiles.ts';
+import { changedFiles, FILE_MANIFEST, parseHashes, parseUnitDump, renderHashScript, renderInstallScript, renderManifest, renderRemoveScript, renderUnitDumpScript, staleFiles } from './guestFiles.ts';
 
 export const GUEST_UNIT_DIR = '/etc/systemd/system';
 /** systemctl start of podman units under TCG can take a while (the first `podman run` ~15 s). */
@@ -121,6 +121,8 @@ export async function switchGuest(
   const allFiles = { ...files, ...unitFiles };
   const paths = Object.keys(allFiles).sort();
   const changed = changedFiles(allFiles, parseHashes(await machine.succeed(renderHashScript(paths))));
+  const manifest = await machine.execute(`cat ${FILE_MANIFEST}`);
+  const stale = staleFiles(manifest.exitCode === 0 ? manifest.stdout : '', files);
 
   const activeBefore = await unitStates(machine, [...sw.removed, ...sw.changed]);
   const toStop = [...sw.removed, ...sw.changed].filter((n) => activeBefore.get(n) === 'active');
@@ -129,16 +131,20 @@ export async function switchGuest(
     await machine.execute(`systemctl disable ${quoteAll(sw.removed)}`);
     await machine.succeed(renderRemoveScript(sw.removed.map((n) => `${GUEST_UNIT_DIR}/${n}`)));
   }
+  if (stale.length) await progress.step(`remove ${stale.join(', ')} (no longer in the configuration)`, () => machine.succeed(renderRemoveScript(stale)));
   if (changed.length) {
     const changedContent = Object.fromEntries(changed.map((p) => [p, allFiles[p]!]));
     await progress.step(`write ${changed.length} file(s)`, () => machine.succeed('sh -s', { input: renderInstallScript(changedContent) }));
   }
-  if (changed.length || sw.removed.length) await machine.succeed('systemctl daemon-reload');
+  if (changed.length || stale.length || manifest.exitCode !== 0) {
+    await machine.succeed('sh -s', { input: renderInstallScript({ [FILE_MANIFEST]: renderManifest(files) }) });
+  }
+  if (changed.length || sw.removed.length || stale.length) await machine.succeed('systemctl daemon-reload');
   const wanted = next.filter((u) => u.wantedBy.length).map((u) => u.name);
   if (wanted.length) await machine.succeed(`systemctl enable ${quoteAll(wanted)}`);
   // Services follow their files (kernel settings, the MTA's config), as switch-to-configuration restarts them.
   for (const { prefix, unit } of RESTART_ON_CHANGE) {
-    if (changed.some((p) => p.startsWith(prefix))) {
+    if ([...changed, ...stale].some((p) => p.startsWith(prefix))) {
       await progress.step(`systemctl restart ${unit}`, () => machine.succeed(`systemctl restart ${unit}`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS }));
     }
   }
