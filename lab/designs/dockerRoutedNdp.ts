@@ -18,7 +18,7 @@ import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits, DAEMON_JSON, DOCKER0_SUBNET, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
 import { responderCommand } from './ociContainer.ts';
-import { checkHostSubPrefix, checkProbe, paramField, rejectUnknownParams } from './params.ts';
+import { checkHostSubPrefix, checkPort, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 
 export interface DockerRoutedParams {
   ipv6Subnet: string;
@@ -55,9 +55,9 @@ export function parseDockerRoutedParams(raw: Record<string, unknown>, config: La
     throw new ConfigError(paramField('ndpProxy'), p.ndpProxy, 'is not an NDP proxy this design runs', 'use ndppd (answers for the /80 on the uplink) or none (shows why it is needed)');
   }
   const probe = checkProbe(p.probeName, p.probePort, config);
-  const extra = p.unpublishedPort;
-  if (typeof extra !== 'number' || !Number.isInteger(extra) || extra < 1 || extra > 65535 || extra === probe.probePort) {
-    throw new ConfigError(paramField('unpublishedPort'), extra, 'is not a TCP port other than probePort', 'use e.g. 5432');
+  const extra = checkPort('unpublishedPort', p.unpublishedPort, 5432);
+  if (extra === probe.probePort) {
+    throw new ConfigError(paramField('unpublishedPort'), extra, 'equals probePort (the port the probe listens on for the proof)', 'use another port, e.g. 5432');
   }
   return { ipv6Subnet: v6.text, ndpProxy: p.ndpProxy, ...probe, unpublishedPort: extra, acceptPodmanInDockerUser: checkDockerUserFix(raw.acceptPodmanInDockerUser, config) };
 }

@@ -17,7 +17,7 @@ import { renderSysctlFile } from './baseSystem.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { checkClearOfDocker0, checkDockerUserFix, dockerCoexistenceExpectations, dockerUserUnits, DAEMON_JSON, dockerContainerUnit, dockerExec, dockerUnitName, renderDaemonJson, requireDockerd } from './dockerEngine.ts';
 import { responderCommand } from './ociContainer.ts';
-import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, paramField, rejectUnknownParams } from './params.ts';
+import { checkNetworkName, checkPort, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, paramField, rejectUnknownParams } from './params.ts';
 
 export interface DockerUlaParams {
   networkName: string;
@@ -45,13 +45,6 @@ export const DOCKER_ULA_DEFAULTS: DockerUlaParams = {
 };
 
 const DESIGN = 'docker-ula-portfwd';
-
-function checkPort(name: keyof DockerUlaParams, value: unknown, example: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new ConfigError(paramField(name), value, 'not a TCP port', `use a number from 1 to 65535, e.g. ${example}`);
-  }
-  return value;
-}
 
 export function parseDockerUlaParams(raw: Record<string, unknown>, config: LabConfig): DockerUlaParams {
   rejectUnknownParams(raw, Object.keys(DOCKER_ULA_DEFAULTS), DESIGN);

@@ -27,7 +27,7 @@ import { defineService } from '../units/model.ts';
 import { renderSysctlFile } from './baseSystem.ts';
 import { checkDockerUserFix, dockerCoexistenceExpectations, dockerdRuns, dockerUserUnits } from './dockerEngine.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
-import { checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
+import { checkPort, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
 import { requireTier, variantExpectations } from './variant.ts';
 
 export interface NspawnParams {
@@ -88,7 +88,7 @@ export function parseNspawnParams(kind: Kind, raw: Record<string, unknown>, conf
   }
   const v4 = checkPrivateIpv4Subnet(p.ipv4Subnet, config, DEFAULTS[kind].ipv4Subnet);
   const probe = checkProbe(p.machine, p.probePort, config);
-  const hostPort = checkProbe(p.machine, p.hostPort, config).probePort;
+  const hostPort = checkPort('hostPort', p.hostPort, DEFAULTS[kind].hostPort);
   const taken = [...config.webArm.firewall.allowedTcpPorts, ...config.webArm.containers.flatMap((c) => c.publish.map((x) => x.hostPort))];
   if (taken.includes(hostPort)) {
     throw new ConfigError(paramField('hostPort'), hostPort, 'is already open or published on web-arm', 'forward a port the host firewall does not open, e.g. 8181 (the point of the io.systemd.nat scenario)');

@@ -61,10 +61,15 @@ export function checkProbe(name: unknown, port: unknown, config: LabConfig): { p
   if (config.webArm.containers.some((c) => c.name === name)) {
     throw new ConfigError(paramField('probeName'), name, 'is already the name of a live container', 'give the probe its own name, e.g. v6probe');
   }
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigError(paramField('probePort'), port, 'not a TCP port', 'use a number from 1 to 65535, e.g. 8080');
+  return { probeName: name, probePort: checkPort('probePort', port, 8080) };
+}
+
+/** A design parameter that is a TCP port (1–65535); the error names the parameter and an example. */
+export function checkPort(param: string, value: unknown, example: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(paramField(param), value, 'not a TCP port', `use a number from 1 to 65535, e.g. ${example}`);
   }
-  return { probeName: name, probePort: port };
+  return value;
 }
 
 /**

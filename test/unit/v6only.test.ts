@@ -166,6 +166,7 @@ describe('nspawn designs', () => {
     ['nspawn-ula-nat', 'design.params.ipv6ProxyNdp=true', 'design.params.ipv6ProxyNdp', /not a parameter of the nspawn-ula-nat design/, /use one of/],
     ['nspawn-ula-nat', 'design.params.machine="a-very-long-machine"', 'design.params.machine', /ve-<name>/, /nsprobe/],
     ['nspawn-ula-nat', 'design.params.hostPort=22', 'design.params.hostPort', /already open/, /8181/],
+    ['nspawn-ula-nat', 'design.params.hostPort=70000', 'design.params.hostPort', /not a TCP port/, /e\.g\. 8181/],
   ])('%s %s → ConfigError on %s', (design, set, field, problem, fix) => {
     const e = thrown(() => validateDesign(config(...QEMU, `design.name=${design}`, set)));
     expect(e.field).toBe(field);
