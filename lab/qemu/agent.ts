@@ -5,10 +5,11 @@
  * before the next one. Commands read like the NixOS test driver's: execute, succeed, fail,
  * waitUntilSucceeds, waitForUnit.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { CommandError, LabBrokenError } from '../errors.ts';
 import { formatArgv, recordRemote, type RunResult } from '../exec.ts';
 import { waitUntil } from '../wait.ts';
+import { connectUnixSocket } from './unixSocket.ts';
 import { expectedFailure, waitUntilCommandSucceeds } from '../nodes/machine.ts';
 import {
   AgentDecoder,
@@ -60,21 +61,7 @@ export class GuestAgent {
     if (this.#socket && !this.#socket.destroyed) return this.#socket;
     this.#decoder = new AgentDecoder();
     this.#synced = false;
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = createConnection(this.socketPath);
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new AgentError(`[${this.name}] could not connect to the guest agent socket ${this.socketPath} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      s.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new AgentError(`[${this.name}] guest agent socket ${this.socketPath}: ${error.message}`));
-      });
-    });
+    const socket = await connectUnixSocket(this.socketPath, timeoutMs, (problem) => new AgentError(`[${this.name}] guest agent: ${problem}`));
     socket.on('data', (chunk: Buffer) => {
       for (const message of this.#decoder.push(chunk)) {
         if (message.kind !== 'response') continue;

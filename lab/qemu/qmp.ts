@@ -8,9 +8,10 @@
  * The framing is the agent's (whole JSON objects in a byte stream: AgentDecoder); QMP's first
  * message is a greeting, and `qmp_capabilities` leaves negotiation mode.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { LabBrokenError } from '../errors.ts';
 import { waitUntil } from '../wait.ts';
+import { connectUnixSocket } from './unixSocket.ts';
 import { AgentDecoder, type AgentResponse, describeAgentError } from './agentProtocol.ts';
 
 export class QmpError extends LabBrokenError {
@@ -116,21 +117,7 @@ export class QmpClient implements AsyncDisposable {
 
   /** Connects, reads the greeting and leaves negotiation mode. */
   static async connect(name: string, socketPath: string, timeoutMs = 10_000): Promise<QmpClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = createConnection(socketPath);
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new QmpError(`[${name}] could not connect to QMP on ${socketPath} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      s.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new QmpError(`[${name}] QMP socket ${socketPath}: ${error.message}`));
-      });
-    });
+    const socket = await connectUnixSocket(socketPath, timeoutMs, (problem) => new QmpError(`[${name}] QMP: ${problem}`));
     const client = new QmpClient(name, socketPath, socket);
     try {
       await Promise.race([
