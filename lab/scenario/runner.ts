@@ -40,7 +40,7 @@ function vitestBin(): string {
   return join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 }
 
-export async function runScenarios(lab: string, options: { json: boolean; only?: string[] }): Promise<number> {
+export async function runScenarios(lab: string, options: { json: boolean; only?: string[]; verbose?: boolean }): Promise<number> {
   const state = requireUpState(lab);
   const plan = planLab(state.config);
   let files = listScenarioFiles();
@@ -59,7 +59,7 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
       allowFailure: true,
       echo: true,
       timeoutMs: 60 * 60_000,
-      env: { V6LAB_LAB: lab, V6LAB_RUN_DIR: runDir, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { V6LAB_LAB: lab, V6LAB_RUN_DIR: runDir, NO_COLOR: '1', FORCE_COLOR: '0', ...(options.verbose ? { V6LAB_VERBOSE: '1' } : {}) },
     },
   );
 
