@@ -68,20 +68,27 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const gw = gateways(t);
   const { webArm } = t.lab;
-  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
-    expected: `nameserver ${gw.v4}`,
-    test: (out) => out.trim() === `nameserver ${gw.v4}`,
-  });
-  for (const server of [gw.v4, gw.v6]) {
-    await t.check(`aardvark-dns (${server}) answers AAAA for ${f.v6Name}`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`, {
-      expected: f.v6Target,
-      test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
-    });
-  }
-  await t.check(`${f.v6Name} has no A record (v6-only)`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`, {
-    expected: 'an empty answer',
-    test: (out) => out === '',
-  });
+  // Read-only lookups, independent of each other: side by side, recorded in this order.
+  await t.checkAll([
+    {
+      check: "the probe's first resolver is aardvark-dns on the bridge",
+      machine: webArm,
+      command: `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`,
+      expect: { expected: `nameserver ${gw.v4}`, test: (out) => out.trim() === `nameserver ${gw.v4}` },
+    },
+    ...[gw.v4, gw.v6].map((server) => ({
+      check: `aardvark-dns (${server}) answers AAAA for ${f.v6Name}`,
+      machine: webArm,
+      command: `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`,
+      expect: { expected: f.v6Target, test: (out: string) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target) },
+    })),
+    {
+      check: `${f.v6Name} has no A record (v6-only)`,
+      machine: webArm,
+      command: `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`,
+      expect: { expected: 'an empty answer', test: (out) => out === '' },
+    },
+  ]);
   // The NixOS firewall without the podman module's rule for the bridge (nixpkgs#272480).
   const blocked = await applyVariant(t, (c) => {
     c.webArm.firewall.allowDnsOnPodmanBridges = false;
