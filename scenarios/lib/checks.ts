@@ -177,7 +177,8 @@ export async function checkIsolationDefault(t: ScenarioRun): Promise<void> {
       t.start(
         `${c.name} answers on published ${p.hostPort}/${p.protocol} from the internet`,
         internetClient,
-        p.protocol === 'tcp' ? `nc -w 3 ${hostAddress} ${p.hostPort} </dev/null` : `echo ping | nc -u -w 2 ${hostAddress} ${p.hostPort}`,
+        // UDP: -W 1 ends nc on the first answer (it used to sit out -w 2 even after it); no answer still waits 2 s.
+        p.protocol === 'tcp' ? `nc -w 3 ${hostAddress} ${p.hostPort} </dev/null` : `echo ping | nc -u -W 1 -w 2 ${hostAddress} ${p.hostPort}`,
         { expected: `"${c.name} ${p.containerPort} …" from the stand-in`, test: (out) => out.startsWith(`${c.name} ${p.containerPort} `) },
       ),
     ),
