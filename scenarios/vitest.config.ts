@@ -28,9 +28,10 @@ const changing = files.filter((f) => !isObserving(scenarioIdOf(f)));
 const root = new URL('..', import.meta.url).pathname;
 const common = {
   root,
-  // One module graph per worker for every scenario file (they share the lab's modules and
-  // keep no state of their own between files): imported once, not once per file.
-  isolate: false,
+  // netns tier: one module graph per worker for every scenario file (they share the lab's
+  // modules and keep no state of their own between files), imported once, not once per file.
+  // Other tiers keep a fresh process per file (a guest's agent client is per process).
+  isolate: !sideBySide,
   testTimeout: 600_000,
   hookTimeout: 600_000,
 };
