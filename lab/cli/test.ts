@@ -29,7 +29,7 @@ export const testVerb: Verb = {
     assertRunningTier(options.config.lab.name, options.flags);
     const label = only ? only.join(', ') : 'every scenario';
     return createProgress().step(`run ${label} against lab "${options.config.lab.name}" (vitest)`, () =>
-      runScenarios(options.config.lab.name, { json: options.json, only }),
+      runScenarios(options.config.lab.name, { json: options.json, only, verbose: options.verbose }),
     );
   },
 };

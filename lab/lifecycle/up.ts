@@ -18,6 +18,7 @@ import { nodeImageRecipe, type ImageArch } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
 import { observeMailPath, saveMailObservation } from '../mail/mailPath.ts';
 import { writeWebArmEtc } from '../nodes/webArm/webArm.ts';
+import { ensureSharedImageStore } from '../podman/sharedImageStore.ts';
 import { guestArchOf } from '../nodes/guest/guestPower.ts';
 import { bootNixosGuest } from '../nixos/nixosGuest.ts';
 import { bootVagrant } from '../vagrant/vagrantPower.ts';
@@ -101,6 +102,17 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   state.image = { tag: webArmImage.tag, tarball: webArmImage.tarball, arch: webArmImage.arch };
   writeState(state);
 
+  // netns tier: web-arm's podman sees the node image in a shared read-only store, imported
+  // once per image (podman/sharedImageStore.ts); made side by side with the router and hosts.
+  // Should it fail, web-arm imports the image into its own storage as before.
+  const sharedStore =
+    config.lab.tier === 'netns'
+      ? ensureSharedImageStore(webArmImage.tag, webArmImage.tarball, settings).catch((error: unknown) => {
+          progress.note(`shared image store unavailable (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): web-arm imports the image itself`);
+          return undefined;
+        })
+      : undefined;
+
   const engine = await step('container engine', () => ensureEngine({ socketPath: plan.engineSocket, runtimeDir: plan.runtimeDir }, progress));
   progress.note(`engine: ${engine.description}`);
   state.engine = { description: engine.description, kind: engine.kind, socketPath: engine.socketPath };
@@ -152,7 +164,12 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
       record(await startWebArmGuest(plan, webArmImage, progress, record));
       return;
     }
-    writeWebArmEtc(plan, settings);
+    const store = await step("web-arm: node image in the shared read-only image store (once per image)", async () => {
+      const shared = await sharedStore;
+      if (shared?.created) progress.note(`imported ${webArmImage.tag} into ${shared.dir}`);
+      return shared;
+    });
+    writeWebArmEtc(plan, settings, store ? [store.dir] : []);
     // Install the base system's units and files; they start at boot.
     await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
     await powerOnWebArm(plan, webArmImage, progress);

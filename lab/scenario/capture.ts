@@ -19,7 +19,10 @@ export async function startCapture(netnsPath: string, iface: string, file: strin
   mkdirSync(dirname(file), { recursive: true });
   const log = `${file}.log`;
   const pid = spawnDaemon(
-    ['nsenter', `--net=${netnsPath}`, '--', 'tcpdump', '-i', iface, '-nn', '-U', '-Z', 'root', '-w', file, ...filter],
+    // --immediate-mode: each packet is handed to tcpdump as it arrives. Without it the kernel
+    // hands them over in blocks (up to 1 s late), and packets still in a block when the capture
+    // is stopped were counted ("received by filter") but never written.
+    ['nsenter', `--net=${netnsPath}`, '--', 'tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-w', file, ...filter],
     { logFile: log },
   );
   await waitUntil(

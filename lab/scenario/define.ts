@@ -4,10 +4,18 @@
  */
 import { test } from 'vitest';
 import { VerdictError } from '../errors.ts';
+import { onCommand } from '../exec.ts';
 import { openLab } from '../lifecycle/context.ts';
 import { createScenarioRun, verdictOf, writeVerdict, type ScenarioMeta, type ScenarioRun } from './recorder.ts';
 
 export const SCENARIO_TIMEOUT_MS = 10 * 60_000;
+
+// `lab test --verbose`: every command a scenario runs, with its exit code and duration (once per worker).
+const VERBOSE_KEY = Symbol.for('v6lab.scenario.verbose');
+if (process.env.V6LAB_VERBOSE === '1' && !(globalThis as Record<symbol, unknown>)[VERBOSE_KEY]) {
+  (globalThis as Record<symbol, unknown>)[VERBOSE_KEY] = true;
+  onCommand((e) => process.stderr.write(`  $ ${e.command}  [exit ${e.exitCode ?? 'bg'}, ${e.durationMs} ms]\n`));
+}
 
 export function labName(): string {
   return process.env.V6LAB_LAB ?? 'main';

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VerdictError } from '../errors.ts';
 import type { LabContext } from '../lifecycle/context.ts';
+import type { RunResult } from '../exec.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '../report/model.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -39,6 +40,20 @@ export interface Expectation {
   test?: (stdout: string) => boolean;
 }
 
+export interface CheckSpec {
+  check: string;
+  machine: Machine;
+  command: string;
+  expect: Expectation;
+}
+
+export interface PendingCheck {
+  /** Settles when the command has ended. */
+  readonly done: Promise<unknown>;
+  /** Waits for the command and records it like check (throws VerdictError unless it meets expect). */
+  record(): Promise<string>;
+}
+
 export interface ScenarioRun {
   readonly meta: ScenarioMeta;
   readonly lab: LabContext;
@@ -48,6 +63,14 @@ export interface ScenarioRun {
   emulated(step: string): void;
   /** Runs a command on a machine and records it; throws VerdictError unless it meets expect. */
   check(check: string, machine: Machine, command: string, expect: Expectation): Promise<string>;
+  /**
+   * Starts a check's command now; `record()` later turns its result into evidence like check,
+   * in the story's order (the evidence reads the same whatever finished first). For
+   * independent probes run side by side, above all negative ones that wait out a timeout.
+   */
+  start(check: string, machine: Machine, command: string, expect: Expectation): PendingCheck;
+  /** Independent checks run side by side and recorded in the order given; throws like check at the first that does not hold. */
+  checkAll(checks: CheckSpec[]): Promise<string[]>;
   /**
    * Records an observation without throwing (the story goes on to show why and how to fix it);
    * returns ok. A scenario that recorded a failing observation fails at its end.
@@ -72,6 +95,15 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
   const evidence: Evidence[] = [];
   const emulatedSteps: string[] = [];
   const attachmentDir = join(runDir, 'attachments', meta.id);
+  const judge = (check: string, machine: Machine, command: string, expect: Expectation, result: RunResult): string => {
+    const stdout = result.stdout.trim();
+    const wantZero = expect.exitZero ?? true;
+    const exitOk = wantZero ? result.exitCode === 0 : result.exitCode !== 0;
+    const ok = exitOk && (expect.test ? expect.test(stdout) : true);
+    const seen = `exit ${result.exitCode}${stdout ? `: ${firstLines(stdout)}` : ''}${!stdout && result.stderr.trim() ? `: ${firstLines(result.stderr)}` : ''}`;
+    run.observe(check, machine.name, command, expect.expected, seen, ok);
+    return stdout;
+  };
   const run: ScenarioRun = {
     meta,
     lab,
@@ -82,15 +114,22 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
     emulated(step) {
       emulatedSteps.push(step);
     },
-    async check(check, machine, command, expect) {
-      const result = await machine.execute(command, { timeoutMs: 60_000 });
-      const stdout = result.stdout.trim();
-      const wantZero = expect.exitZero ?? true;
-      const exitOk = wantZero ? result.exitCode === 0 : result.exitCode !== 0;
-      const ok = exitOk && (expect.test ? expect.test(stdout) : true);
-      const seen = `exit ${result.exitCode}${stdout ? `: ${firstLines(stdout)}` : ''}${!stdout && result.stderr.trim() ? `: ${firstLines(result.stderr)}` : ''}`;
-      run.observe(check, machine.name, command, expect.expected, seen, ok);
-      return stdout;
+    check(check, machine, command, expect) {
+      return run.start(check, machine, command, expect).record();
+    },
+    start(check, machine, command, expect) {
+      const pending = machine.execute(command, { timeoutMs: 60_000 });
+      // Not looked at until record(): keep an early rejection from counting as unhandled.
+      pending.catch(() => undefined);
+      return { done: pending, record: async () => judge(check, machine, command, expect, await pending) };
+    },
+    async checkAll(checks) {
+      const pending = checks.map((c) => run.start(c.check, c.machine, c.command, c.expect));
+      // Every command has ended before the first verdict can throw: none outlives the story.
+      await Promise.allSettled(pending.map((p) => p.done));
+      const outputs: string[] = [];
+      for (const p of pending) outputs.push(await p.record());
+      return outputs;
     },
     record(check, node, command, expected, seen, ok, attachments) {
       const realism: Realism = emulatedSteps.length ? 'emulated' : 'real';

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
+import { SCENARIO_IDS_ENV, SIDE_BY_SIDE_ENV } from './groups.ts';
 import { run } from '../exec.ts';
 import { renderJsonReport } from '../report/json.ts';
 import { renderJUnit } from '../report/junit.ts';
@@ -40,7 +41,7 @@ function vitestBin(): string {
   return join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 }
 
-export async function runScenarios(lab: string, options: { json: boolean; only?: string[] }): Promise<number> {
+export async function runScenarios(lab: string, options: { json: boolean; only?: string[]; verbose?: boolean }): Promise<number> {
   const state = requireUpState(lab);
   const plan = planLab(state.config);
   let files = listScenarioFiles();
@@ -54,12 +55,21 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
   mkdirSync(runDir, { recursive: true });
 
   const vitest = await run(
-    [process.execPath, vitestBin(), 'run', '--config', join(SCENARIO_DIR, 'vitest.config.ts'), ...files.map((f) => f.file)],
+    [process.execPath, vitestBin(), 'run', '--config', join(SCENARIO_DIR, 'vitest.config.ts')],
     {
       allowFailure: true,
       echo: true,
       timeoutMs: 60 * 60_000,
-      env: { V6LAB_LAB: lab, V6LAB_RUN_DIR: runDir, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: {
+        V6LAB_LAB: lab,
+        V6LAB_RUN_DIR: runDir,
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        [SCENARIO_IDS_ENV]: files.map((f) => f.id).join(','),
+        ...(options.verbose ? { V6LAB_VERBOSE: '1' } : {}),
+        // Observing scenarios side by side: on the netns tier only (a guest's agent serves one process at a time).
+        ...(state.tier === 'netns' ? { [SIDE_BY_SIDE_ENV]: '1' } : {}),
+      },
     },
   );
 

@@ -68,20 +68,27 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const gw = gateways(t);
   const { webArm } = t.lab;
-  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
-    expected: `nameserver ${gw.v4}`,
-    test: (out) => out.trim() === `nameserver ${gw.v4}`,
-  });
-  for (const server of [gw.v4, gw.v6]) {
-    await t.check(`aardvark-dns (${server}) answers AAAA for ${f.v6Name}`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`, {
-      expected: f.v6Target,
-      test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
-    });
-  }
-  await t.check(`${f.v6Name} has no A record (v6-only)`, webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`, {
-    expected: 'an empty answer',
-    test: (out) => out === '',
-  });
+  // Read-only lookups, independent of each other: side by side, recorded in this order.
+  await t.checkAll([
+    {
+      check: "the probe's first resolver is aardvark-dns on the bridge",
+      machine: webArm,
+      command: `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`,
+      expect: { expected: `nameserver ${gw.v4}`, test: (out) => out.trim() === `nameserver ${gw.v4}` },
+    },
+    ...[gw.v4, gw.v6].map((server) => ({
+      check: `aardvark-dns (${server}) answers AAAA for ${f.v6Name}`,
+      machine: webArm,
+      command: `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`,
+      expect: { expected: f.v6Target, test: (out: string) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target) },
+    })),
+    {
+      check: `${f.v6Name} has no A record (v6-only)`,
+      machine: webArm,
+      command: `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`,
+      expect: { expected: 'an empty answer', test: (out) => out === '' },
+    },
+  ]);
   // The NixOS firewall without the podman module's rule for the bridge (nixpkgs#272480).
   const blocked = await applyVariant(t, (c) => {
     c.webArm.firewall.allowDnsOnPodmanBridges = false;
@@ -100,8 +107,56 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   t.summary = `aardvark-dns answers AAAA ${f.v6Target}; dropping 53/udp on podman+ breaks it (fix: allow it on the bridge)`;
 }
 
-function outageRules(port: string): string {
-  return ['table netdev v6lab_outage {', '  chain cut {', `    type filter hook ingress device "${port}" priority -500; policy drop;`, '  }', '}'].join('\n');
+/** The cut: every frame arriving on the port is dropped; `count`: a rule that first counts the frames it matches. */
+function outageRules(port: string, count?: string): string {
+  return ['table netdev v6lab_outage {', '  chain cut {', `    type filter hook ingress device "${port}" priority -500; policy drop;`, ...(count ? [`    ${count} counter`] : []), '  }', '}'].join('\n');
+}
+
+/**
+ * Egress during the cut must fail. The probe's curl has its own 3 s limit, but it need not be
+ * waited out once the router's cut has counted the probe's own SYN to the target as dropped:
+ * that port is the only way out and the cut stays until this check is over, so no answer can
+ * come; the curl is then stopped (killed inside the probe, by the pid it wrote). Should the
+ * SYN never be counted (it never left, for want of a neighbour), curl's own limit decides.
+ */
+async function egressFailsAtCut(t: ScenarioRun, check: string, probeSyn: string): Promise<void> {
+  const f = facts(t);
+  const { webArm, upstream } = t.lab;
+  const pidFile = '/tmp/v6lab-outage-probe.pid';
+  const curl = `curl -6 -sS -m 3 http://[${f.v6Target}]/`;
+  const command = `${f.probeExec} sh -c 'echo $$ > ${pidFile}; exec ${curl}'`;
+  const counted = async () => {
+    const out = await upstream.succeed('nft list chain netdev v6lab_outage cut');
+    const n = /counter packets (\d+)/.exec(out)?.[1];
+    if (n === undefined) throw new Error(`the cut's counter is missing from: ${out.trim()}`);
+    return Number(n);
+  };
+  const before = await counted();
+  const started = performance.now();
+  const probe = webArm.execute(command);
+  let finished = false;
+  void probe.then(() => (finished = true), () => (finished = true));
+  let after = before;
+  while (!finished && after <= before) {
+    await new Promise((r) => setTimeout(r, 50));
+    after = await counted();
+  }
+  const stopped = !finished;
+  if (stopped) await webArm.execute(`${f.probeExec} sh -c 'kill $(cat ${pidFile})'`);
+  const result = await probe;
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  const output = (result.stdout || result.stderr).trim().split('\n')[0] ?? '';
+  const seen = stopped
+    ? `no answer: the router's cut dropped the probe's SYN (counter ${before} → ${after}); curl stopped after ${secs} s (exit ${result.exitCode})`
+    : `exit ${result.exitCode}${output ? `: ${output}` : ''} after ${secs} s (the cut counted ${after - before} of the probe's SYNs)`;
+  t.observe(
+    check,
+    'web-arm',
+    `${command}; meanwhile on the router: nft list chain netdev v6lab_outage cut (${probeSyn} counter)`,
+    "no answer: curl fails, or the router's cut drops the probe's SYN (then curl is stopped)",
+    seen,
+    result.exitCode !== 0 && (!stopped || after > before),
+  );
 }
 
 /** router-outage: the link between web-arm and the router is cut and restored; egress comes back without re-applying. */
@@ -111,9 +166,12 @@ export async function storyRouterOutage(t: ScenarioRun): Promise<void> {
   const uplink = t.lab.state.config.webArm.uplink;
   await egressByAddress(t, 'egress works before the outage', true);
   // A cut cable: every frame in both directions is dropped at both ends; no configuration changes.
-  await t.check("cut: drop every frame on the router's web-arm port", upstream, `printf '%s\\n' '${outageRules(port)}' | nft -f -`, { expected: 'exit 0' });
+  const f = facts(t);
+  // The router's side also counts the probe's own connection attempts as they are dropped.
+  const probeSyn = `ip6 saddr ${f.egress} ip6 daddr ${f.v6Target} tcp dport 80`;
+  await t.check("cut: drop every frame on the router's web-arm port", upstream, `printf '%s\\n' '${outageRules(port, probeSyn)}' | nft -f -`, { expected: 'exit 0' });
   await t.check(`cut: drop every frame on web-arm's ${uplink}`, webArm, `printf '%s\\n' '${outageRules(uplink)}' | nft -f -`, { expected: 'exit 0' });
-  await egressByAddress(t, 'egress fails during the outage', false, 3);
+  await egressFailsAtCut(t, 'egress fails during the outage', probeSyn);
   await t.check('restore the link (router side)', upstream, 'nft delete table netdev v6lab_outage', { expected: 'exit 0' });
   await t.check('restore the link (web-arm side)', webArm, 'nft delete table netdev v6lab_outage', { expected: 'exit 0' });
   await waitForEgress(t, 'egress recovers by itself, without re-applying');

@@ -72,12 +72,22 @@ export async function storyInboundPortfwd(t: ScenarioRun): Promise<void> {
     // A container just started may not listen yet: wait up to 10 s for both ports.
     const listening = `for i in $(seq 1 50); do [ $(ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) ") -ge 2 ] && break; sleep 0.2; done; ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) "`;
     await t.check(`control: ${pub.what} listens on ${pub.ports.containerPort} and ${unpublishedPort}`, t.lab.webArm, `${pub.exec} sh -c '${listening}'`, { expected: 'two listening sockets', test: (out) => Number(out) >= 2 });
-    await t.check(`the internet reaches [${f.gua}]:${hostPort} over IPv6`, t.lab.internetClient, `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`, {
-      expected: `an answer from the container, which saw the client's own address ${client.ipv6}`,
-      test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6),
-    });
-    await t.check(`control: ${f.ipv4}:${hostPort} answers over IPv4 too`, t.lab.internetClient, `curl -4 -sS -m 5 http://${f.ipv4}:${hostPort}/`, { expected: 'an answer' });
-    await t.check(`the unpublished port ${unpublishedPort} does not answer at the host GUA`, t.lab.internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${unpublishedPort}/`, { expected: 'a failure', exitZero: false });
+    // Independent probes from the internet, side by side (the negative one waits out its 3 s), recorded in this order.
+    await t.checkAll([
+      {
+        check: `the internet reaches [${f.gua}]:${hostPort} over IPv6`,
+        machine: t.lab.internetClient,
+        command: `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`,
+        expect: { expected: `an answer from the container, which saw the client's own address ${client.ipv6}`, test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6) },
+      },
+      { check: `control: ${f.ipv4}:${hostPort} answers over IPv4 too`, machine: t.lab.internetClient, command: `curl -4 -sS -m 5 http://${f.ipv4}:${hostPort}/`, expect: { expected: 'an answer' } },
+      {
+        check: `the unpublished port ${unpublishedPort} does not answer at the host GUA`,
+        machine: t.lab.internetClient,
+        command: `curl -6 -sS -m 3 http://[${f.gua}]:${unpublishedPort}/`,
+        expect: { expected: 'a failure', exitZero: false },
+      },
+    ]);
     const rules = await rulesForPort(t, hostPort);
     t.observe(`the forwarding is a rule for ${hostPort}`, 'web-arm', 'iptables-save; ip6tables-save; nft list ruleset', `DNAT rules for ${hostPort}`, rules.slice(0, 3).join(' | ') || 'none', rules.length > 0);
   } finally {

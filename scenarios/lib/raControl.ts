@@ -6,11 +6,19 @@
  */
 import { createNetns, deleteNetns, netnsPath, sysctlIn } from '../../lab/links/netns.ts';
 import { createVeth } from '../../lab/links/veth.ts';
-import { createMachine } from '../../lab/nodes/machine.ts';
+import { createMachine, type Machine } from '../../lab/nodes/machine.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { waitUntil } from '../../lab/wait.ts';
 
 const PREFIX = '2001:db8:5aac::/64';
+
+/** How many router advertisements the host's network namespace has received (its own /proc/net/snmp6). */
+async function receivedRas(host: Machine): Promise<number> {
+  const out = await host.succeed("awk '$1 == \"Icmp6InRouterAdvertisements\" { print $2 }' /proc/net/snmp6");
+  const n = Number(out.trim());
+  if (!Number.isInteger(n)) throw new Error(`Icmp6InRouterAdvertisements not found in /proc/net/snmp6 (saw ${JSON.stringify(out)})`);
+  return n;
+}
 
 export async function storyRaControl(t: ScenarioRun): Promise<void> {
   const plan = t.lab.plan;
@@ -36,10 +44,16 @@ export async function storyRaControl(t: ScenarioRun): Promise<void> {
     }, { timeoutMs: 20_000, intervalMs: 250 });
     t.observe('a SLAAC host learns its default route from RAs (forwarding off)', 'slaac-host', 'ip -6 route show default', 'default via fe80::1 proto ra', learned, learned.includes('fe80::1'));
 
+    const rasBefore = await receivedRas(slaac);
     await slaac.succeed('sysctl -q -w net.ipv6.conf.all.forwarding=1');
-    await new Promise((r) => setTimeout(r, 5000));
+    // "Stays gone": not a fixed sleep but until the router has advertised again (every 3–4 s)
+    // and the host has received that advertisement with forwarding on.
+    const rasAfter = await waitUntil('a router advertisement received with forwarding on', async () => {
+      const n = await receivedRas(slaac);
+      return n > rasBefore ? n : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
     await t.check('with all.forwarding=1 and accept_ra=1 the RA-learned default route is gone (and stays gone)', slaac, 'ip -6 route show default', {
-      expected: 'no default route',
+      expected: `no default route, after a new RA arrived (Icmp6InRouterAdvertisements ${rasBefore} → ${rasAfter})`,
       test: (out) => !out.includes('default'),
     });
     await slaac.succeed('sysctl -q -w net.ipv6.conf.eth0.accept_ra=2');

@@ -45,8 +45,11 @@ export function webArmDocker(plan: LabPlan): Docker {
   return new Docker({ socketPath: plan.webArm.apiSocket });
 }
 
-/** Writes web-arm's persistent /etc: podman config, resolv.conf, hosts. */
-export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings): void {
+/**
+ * Writes web-arm's persistent /etc: podman config, resolv.conf, hosts. imageStores: read-only
+ * image stores podman also takes images from (the shared node image store).
+ */
+export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings, imageStores: string[] = []): void {
   const w = plan.webArm;
   const containersDir = join(w.etcDir, 'containers');
   mkdirSync(w.networkConfigDir, { recursive: true });
@@ -55,7 +58,7 @@ export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings): voi
     join(containersDir, 'containers.conf'),
     renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir }),
   );
-  writeFileSync(join(containersDir, 'storage.conf'), renderStorageConf(w.graphRoot, join(w.runDir, 'containers')));
+  writeFileSync(join(containersDir, 'storage.conf'), renderStorageConf(w.graphRoot, join(w.runDir, 'containers'), imageStores));
   writeFileSync(join(w.etcDir, 'resolv.conf'), renderWebArmResolvConf(plan.config, ''));
   writeFileSync(join(w.etcDir, 'hosts'), `127.0.0.1 localhost\n::1 localhost\n127.0.1.1 ${plan.config.webArm.hostname}\n`);
   writeFileSync(join(w.etcDir, 'hostname'), `${plan.config.webArm.hostname}\n`);
