@@ -154,6 +154,16 @@ export class LabBrokenError extends LabError {
   }
 }
 
+/** The user stopped the run (Ctrl-C, SIGTERM); what it had started was cleaned up. */
+export class InterruptedError extends LabError {
+  readonly code = 'E_INTERRUPTED';
+  readonly exitCode = 130;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
 export function stderrTail(text: string, lines = 8): string {
   const all = text.trimEnd().split('\n');
   return all.slice(-lines).join('\n');

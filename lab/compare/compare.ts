@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getDesign } from '../designs/registry.ts';
-import { LabBrokenError, UsageError } from '../errors.ts';
+import { InterruptedError, LabBrokenError, UsageError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
 import type { RunReport, Tier } from '../report/model.ts';
@@ -31,6 +31,8 @@ export interface CompareOptions {
   /** Lab names are <prefix>x<i> (default cmp<pid>). */
   namePrefix?: string;
   progress: Progress;
+  /** Ctrl-C: the running `lab up`/`lab test` is stopped, its lab taken down, no further design started. */
+  signal?: AbortSignal;
 }
 
 export interface CompareResult {
@@ -88,7 +90,10 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
       results[i] = await fn(items[i]!, i);
     }
   });
-  await Promise.all(workers);
+  // Every worker ends (its lab taken down) before the first failure is reported.
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return results;
 }
 
@@ -102,7 +107,9 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   const compareStarted = performance.now();
   const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i): Promise<DesignRun> => {
     const name = names[i]!;
-    const cli = (...args: string[]) => run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' } });
+    const cli = (...args: string[]) =>
+      run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' }, ...(args[0] !== 'down' && options.signal ? { signal: options.signal } : {}) });
+    if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted before ${design}`);
     return options.progress.step(`${design} on lab ${name}`, async () => {
       const started = performance.now();
       try {
@@ -115,6 +122,9 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
           throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
         }
         return { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started), ...(webArm ? { webArm } : {}) };
+      } catch (error) {
+        if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted during ${design}; lab ${name} taken down`);
+        throw error;
       } finally {
         await cli('down');
       }
