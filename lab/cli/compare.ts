@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
+import { onInterrupt } from './interrupt.ts';
 
 export const compareVerb: Verb = {
   summary: 'run several designs, each on its own lab, and print the design × scenario matrix',
@@ -25,15 +26,8 @@ export const compareVerb: Verb = {
     if (namePrefix !== undefined && `${namePrefix}x${designs.length - 1}`.length > 16) {
       throw new UsageError(`--name ${namePrefix}: the labs are named ${namePrefix}x0 … ${namePrefix}x${designs.length - 1}, at most 16 characters: use a shorter prefix`);
     }
-    // Ctrl-C: the running design's lab is taken down, no other starts (again: quit at once).
-    const abort = new AbortController();
-    const onSignal = () => {
-      if (abort.signal.aborted) process.exit(130);
-      process.stderr.write('\nInterrupted: stopping the running design and taking its lab down (Ctrl-C again to quit at once)\n');
-      abort.abort(new Error('interrupted'));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Ctrl-C: the running design's lab is taken down, no other starts.
+    const interrupt = onInterrupt('stopping the running design and taking its lab down');
     const { matrix, outputDir } = await runCompare(designs, {
       only: typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined,
       parallel,
@@ -42,11 +36,8 @@ export const compareVerb: Verb = {
       tier: options.config.lab.tier,
       ...(namePrefix !== undefined ? { namePrefix } : {}),
       progress: createProgress(),
-      signal: abort.signal,
-    }).finally(() => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    });
+      signal: interrupt.signal,
+    }).finally(() => interrupt.dispose());
     process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown and JSON: ${outputDir}/matrix.{md,json}\n`);
     return matrix.unexpected ? 1 : 0;
   },

@@ -2,6 +2,7 @@ import { labDown } from '../lifecycle/down.ts';
 import { labUp } from '../lifecycle/up.ts';
 import { describeGuestStart, readState } from '../state/store.ts';
 import { createProgress, formatDuration } from '../progress.ts';
+import { onInterrupt } from './interrupt.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
@@ -11,17 +12,10 @@ export const upVerb: Verb = {
   async run(args) {
     const options = parseCommon(args, { 'no-snapshot': { type: 'boolean' } });
     const progress = createProgress();
-    const abort = new AbortController();
-    const onSignal = () => {
-      if (abort.signal.aborted) process.exit(130);
-      process.stderr.write('\nInterrupted: stopping after the current step and cleaning up (Ctrl-C again to quit at once)\n');
-      abort.abort(new Error('interrupted'));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const interrupt = onInterrupt('stopping after the current step and cleaning up');
     const started = performance.now();
     try {
-      const { state, alreadyUp } = await labUp(options.config, progress, abort.signal);
+      const { state, alreadyUp } = await labUp(options.config, progress, interrupt.signal);
       const took = formatDuration(performance.now() - started);
       if (options.json) process.stdout.write(`${JSON.stringify({ lab: state.name, alreadyUp, durationMs: Math.round(performance.now() - started), state }, null, 2)}\n`);
       else if (!alreadyUp) {
@@ -35,20 +29,19 @@ export const upVerb: Verb = {
       // Only what this `up` started creating is removed: bad input fails before that, and a
       // lab that was already up is never touched.
       // V6LAB_KEEP_FAILED=1 leaves a failed lab for inspection (`pnpm lab down` removes it).
-      if (readState(options.config.lab.name)?.phase === 'creating' && process.env.V6LAB_KEEP_FAILED === '1' && !abort.signal.aborted) {
+      if (readState(options.config.lab.name)?.phase === 'creating' && process.env.V6LAB_KEEP_FAILED === '1' && !interrupt.signal.aborted) {
         process.stderr.write(`\nup failed: V6LAB_KEEP_FAILED=1 keeps what was created; remove it with pnpm lab down --name ${options.config.lab.name}\n`);
       } else if (readState(options.config.lab.name)?.phase === 'creating') {
-        process.stderr.write(`\nup ${abort.signal.aborted ? 'interrupted' : 'failed'}: removing what was created (lab down)\n`);
+        process.stderr.write(`\nup ${interrupt.signal.aborted ? 'interrupted' : 'failed'}: removing what was created (lab down)\n`);
         await labDown(options.config, progress).catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
       }
-      if (abort.signal.aborted) {
+      if (interrupt.signal.aborted) {
         process.stderr.write('v6lab: interrupted; nothing of the lab is left\n');
         return 130;
       }
       throw error;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.dispose();
     }
   },
 };

@@ -56,12 +56,10 @@ export function checkDockerUserFix(value: unknown, config: LabConfig): boolean {
  * connections, so published ports die; its nftables driver accepts in a table of its own,
  * which does not override a drop in another table (podman issue 24486): IPv4 egress dies too.
  * These DOCKER-USER accepts for podman's bridges fix both; dockerd keeps DOCKER-USER and jumps
- * to it first, and the unit re-ensures them after every docker start.
+ * to it first, and the unit re-ensures them after every docker start. The same drop stops
+ * nspawn's ve- links, whose designs pass their pattern too.
  */
-export const DOCKER_USER_RULES: readonly string[] = dockerUserRules(['podman+']);
-
-/** The DOCKER-USER accepts for these interface patterns (podman's bridges; nspawn's ve- links too). */
-export function dockerUserRules(interfaces: readonly string[]): string[] {
+function dockerUserRules(interfaces: readonly string[]): string[] {
   return interfaces.flatMap((i) => [`-i ${i} -j ACCEPT`, `-o ${i} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`]);
 }
 

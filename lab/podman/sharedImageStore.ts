@@ -15,6 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import { run } from '../exec.ts';
 import { cacheDir } from '../images/cache.ts';
 import { renderContainersConf, renderStorageConf, type PodmanHostSettings } from './hostSettings.ts';
+import { isAlive } from '../host/processes.ts';
 
 /** Where the store for an image lives: one directory per tag (the tag names the recipe hash). */
 export function sharedImageStoreDir(tag: string, base = cacheDir()): string {
@@ -69,21 +70,12 @@ export function partialPidOf(store: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Partial stores left by an import that was killed (its process is gone). */
 function removeStalePartials(dir: string): void {
   const parent = dirname(dir);
   if (!existsSync(parent)) return;
   for (const name of readdirSync(parent)) {
     const pid = partialPidOf(dir, name);
-    if (pid !== undefined && (pid === process.pid || !alive(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+    if (pid !== undefined && (pid === process.pid || !isAlive(pid))) rmSync(join(parent, name), { recursive: true, force: true });
   }
 }

@@ -25,6 +25,7 @@ import {
   type SnapshotPaths,
 } from './snapshot.ts';
 import { vmMonitor, type VmNames } from './vm.ts';
+import { isAlive } from '../host/processes.ts';
 
 export interface CachedSnapshot {
   key: string;
@@ -63,21 +64,12 @@ export function findSnapshot(key: string): { snapshot: CachedSnapshot; why?: und
   return { snapshot: { key, paths, meta: reading.meta } };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes partial or discarded snapshot directories whose process is gone (a crash part-way). */
 export function removeStalePartials(root = snapshotRoot()): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(root)) {
     const pid = partialSnapshotPid(name);
-    if (pid === undefined || (pid !== process.pid && processAlive(pid))) continue;
+    if (pid === undefined || (pid !== process.pid && isAlive(pid))) continue;
     rmSync(join(root, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -132,12 +132,14 @@ export async function switchGuest(
     await machine.succeed(renderRemoveScript(sw.removed.map((n) => `${GUEST_UNIT_DIR}/${n}`)));
   }
   if (stale.length) await progress.step(`remove ${stale.join(', ')} (no longer in the configuration)`, () => machine.succeed(renderRemoveScript(stale)));
+  // The manifest travels with the changed files (one round trip); rewritten only when the set of files differs.
+  const nextManifest = renderManifest(files);
+  const manifestEntry: Record<string, string> = manifest.exitCode === 0 && manifest.stdout === nextManifest ? {} : { [FILE_MANIFEST]: nextManifest };
   if (changed.length) {
     const changedContent = Object.fromEntries(changed.map((p) => [p, allFiles[p]!]));
-    await progress.step(`write ${changed.length} file(s)`, () => machine.succeed('sh -s', { input: renderInstallScript(changedContent) }));
-  }
-  if (changed.length || stale.length || manifest.exitCode !== 0) {
-    await machine.succeed('sh -s', { input: renderInstallScript({ [FILE_MANIFEST]: renderManifest(files) }) });
+    await progress.step(`write ${changed.length} file(s)`, () => machine.succeed('sh -s', { input: renderInstallScript({ ...changedContent, ...manifestEntry }) }));
+  } else if (Object.keys(manifestEntry).length) {
+    await machine.succeed('sh -s', { input: renderInstallScript(manifestEntry) });
   }
   if (changed.length || sw.removed.length || stale.length) await machine.succeed('systemctl daemon-reload');
   const wanted = next.filter((u) => u.wantedBy.length).map((u) => u.name);
