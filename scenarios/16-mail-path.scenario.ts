@@ -1,7 +1,7 @@
 // web-arm's mail still leaves over IPv4 after the change: postfix prefers IPv4
 // (smtp_address_preference = ipv4), the mail exchanger is dual-stack, and the sink reports the
 // client address it saw, before the change (recorded at `lab up`) and now.
-import { loadMailObservation, observeMailPath, type MailPathObservation } from '../lab/mail/mailPath.ts';
+import { loadMailObservation, observeMailPath, type MailPathObservation } from '../lab/scenario/observe/mailPath.ts';
 import { scenario } from '../lab/scenario/define.ts';
 import type { ScenarioRun } from '../lab/scenario/recorder.ts';
 

@@ -1,6 +1,6 @@
 import { nodeImageTag } from '../images/recipe.ts';
 import { validateDesign } from '../designs/registry.ts';
-import { guestArchOf } from '../nodes/guest/guestPower.ts';
+import { guestArchOf } from '../tiers/qemu/guestPower.ts';
 import { UsageError } from '../errors.ts';
 import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
 import { parseCommon } from './options.ts';

@@ -3,8 +3,8 @@ import { describeGuestStart, readState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
 import { findProcesses } from '../host/processes.ts';
-import { webArmVmNames } from '../nodes/guest/guestMachine.ts';
-import { vagrantNames } from '../vagrant/vagrantPlan.ts';
+import { webArmVmNames } from '../tiers/qemu/guestMachine.ts';
+import { vagrantNames } from '../tiers/vagrant/vagrantPlan.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 

@@ -4,7 +4,7 @@
  * Pure: renders files and units for a layout.
  */
 import { createHash } from 'node:crypto';
-import { renderFirewall, renderFirewallStartScript } from '../nodes/webArm/firewall.ts';
+import { renderFirewall, renderFirewallStartScript } from './firewall.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService, type UnitSpec } from '../units/model.ts';
 import type { HostLayout } from './design.ts';

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { HostError } from '../errors.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
 import type { Progress } from '../progress.ts';
-import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from '../qemu/foreign.ts';
-import type { GuestArch } from '../qemu/recipe.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from '../tiers/qemu/foreign.ts';
+import type { GuestArch } from '../tiers/qemu/recipe.ts';
 
 /** Building for a foreign architecture: its interpreter for the private binfmt_misc, and mmdebstrap's check. */
 export const FOREIGN_BUILD_REQUIREMENTS: Record<GuestArch, HostRequirements> = {

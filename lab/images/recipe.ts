@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GuestArch } from '../qemu/recipe.ts';
+import type { GuestArch } from '../tiers/qemu/recipe.ts';
 
 export const RESPONDER_PATH = fileURLToPath(new URL('./node/v6lab-responder', import.meta.url));
 

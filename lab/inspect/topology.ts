@@ -5,8 +5,8 @@
  * When web-arm's podman does not answer, the planned topology is returned and says so.
  */
 import type Docker from 'dockerode';
-import { webArmDocker } from '../nodes/webArm/webArm.ts';
-import { inspectAllContainers } from '../state/workloadSnapshot.ts';
+import { webArmDocker } from '../tiers/netns/webArm.ts';
+import { inspectAllContainers } from '../scenario/observe/workloadSnapshot.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { compactPorts, plannedTopology, withLivePodman, type PodmanContainerFacts, type PodmanNetworkFacts, type TopologyFacts } from '../report/graph.ts';
 import type { LabState } from '../state/store.ts';

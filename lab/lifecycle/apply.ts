@@ -6,15 +6,15 @@ import type { DesignPlan } from '../designs/design.ts';
 import { probeUnitOf } from '../designs/design.ts';
 import { planDesign } from '../designs/registry.ts';
 import { renderSystem } from '../designs/system.ts';
-import { assertStarted, type SwitchResult } from '../nodes/webArm/unitRunner.ts';
+import { assertStarted, type SwitchResult } from '../tiers/netns/unitRunner.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { Progress } from '../progress.ts';
-import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
+import { saveSnapshot, takeHostSnapshot } from '../scenario/observe/hostSnapshot.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
 import type { UnitSpec } from '../units/model.ts';
-import { guestEtcFiles } from '../nodes/guest/guestEtc.ts';
+import { guestEtcFiles } from '../tiers/qemu/guestEtc.ts';
 
 /** Installs the production system as it is before the change (no design). */
 export async function installBaseSystem(

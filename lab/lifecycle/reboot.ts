@@ -5,16 +5,16 @@
  * destroyed and recreated, persistent podman state is kept, then the units start again.
  */
 import type { Realism } from '../report/model.ts';
-import { rebootGuest } from '../nodes/guest/guestPower.ts';
-import { rebootVagrant } from '../vagrant/vagrantPower.ts';
-import { vagrantChoiceOf } from '../vagrant/vagrantSystem.ts';
+import { rebootGuest } from '../tiers/qemu/guestPower.ts';
+import { rebootVagrant } from '../tiers/vagrant/vagrantPower.ts';
+import { vagrantChoiceOf } from '../tiers/vagrant/vagrantSystem.ts';
 import { webArmSystem } from '../nodes/webArmSystem.ts';
 import type { Progress } from '../progress.ts';
 import { requireUpState, updateState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
-import { powerOffWebArm, powerOnWebArm } from './webArmPower.ts';
-import { saveSnapshot, takeHostSnapshot } from '../state/hostSnapshot.ts';
-import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../state/workloadSnapshot.ts';
+import { powerOffWebArm, powerOnWebArm } from '../tiers/netns/power.ts';
+import { saveSnapshot, takeHostSnapshot } from '../scenario/observe/hostSnapshot.ts';
+import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../scenario/observe/workloadSnapshot.ts';
 
 export interface RebootResult {
   boots: number;

@@ -4,11 +4,11 @@
  * vagrant with a provider and a NixOS box for the vagrant tier. A missing piece is a typed
  * error (ConfigError, HostError) saying what is missing and how to get it.
  */
-import { checkNix, gatherNixFacts, type NixpkgsSource } from '../nixos/preflight.ts';
-import { guestArchOf } from '../nodes/guest/guestPower.ts';
+import { checkNix, gatherNixFacts, type NixpkgsSource } from '../tiers/qemu/nixos/preflight.ts';
+import { guestArchOf } from '../tiers/qemu/guestPower.ts';
 import type { LabConfig } from '../topology/config.ts';
-import { checkVagrant, gatherVagrantFacts } from '../vagrant/preflight.ts';
-import type { VagrantChoice } from '../vagrant/vagrantPlan.ts';
+import { checkVagrant, gatherVagrantFacts } from '../tiers/vagrant/preflight.ts';
+import type { VagrantChoice } from '../tiers/vagrant/vagrantPlan.ts';
 
 export interface TierPrerequisites {
   vagrant?: VagrantChoice;

@@ -6,16 +6,16 @@
  * who starts units differ.
  */
 import type { HostLayout } from '../designs/design.ts';
-import { nixosGuestSystem } from '../nixos/nixosGuest.ts';
+import { nixosGuestSystem } from '../tiers/qemu/nixos/nixosGuest.ts';
 import type { Progress } from '../progress.ts';
 import type { LabPlan } from '../topology/plan.ts';
 import type { UnitSpec } from '../units/model.ts';
-import { guestMachine } from './guest/guestMachine.ts';
-import { restartGuestUnit, startGuestUnit, stopGuestUnit, switchGuest } from './guest/guestSystemd.ts';
+import { guestMachine } from '../tiers/qemu/guestMachine.ts';
+import { restartGuestUnit, startGuestUnit, stopGuestUnit, switchGuest } from '../tiers/qemu/guestSystemd.ts';
 import type { Machine } from './machine.ts';
-import { restartUnit, startNamedUnit, stopNamedUnit, switchUnits, type StartResult, type SwitchResult } from './webArm/unitRunner.ts';
-import { vagrantSystem } from '../vagrant/vagrantSystem.ts';
-import { webArmMachine } from './webArm/webArm.ts';
+import { restartUnit, startNamedUnit, stopNamedUnit, switchUnits, type StartResult, type SwitchResult } from '../tiers/netns/unitRunner.ts';
+import { vagrantSystem } from '../tiers/vagrant/vagrantSystem.ts';
+import { webArmMachine } from '../tiers/netns/webArm.ts';
 
 export interface SwitchOptions {
   /** Called right before the given unit starts (only for units in startLast on the qemu tier). */

@@ -9,8 +9,8 @@ import { applyDesign } from '../../lab/lifecycle/apply.ts';
 import { silentProgress } from '../../lab/progress.ts';
 import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
-import { diffSnapshots, loadSnapshot, takeHostSnapshot, type HostSnapshot } from '../../lab/state/hostSnapshot.ts';
-import { inspectContainers, latestWorkloadSnapshot, loadWorkloadSnapshot } from '../../lab/state/workloadSnapshot.ts';
+import { diffSnapshots, loadSnapshot, takeHostSnapshot, type HostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
+import { inspectContainers, latestWorkloadSnapshot, loadWorkloadSnapshot } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
 

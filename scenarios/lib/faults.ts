@@ -10,7 +10,7 @@ import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
 import { silentProgress } from '../../lab/progress.ts';
 import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
-import { describeDrift, inspectNetworkDrift } from '../../lab/state/networkDrift.ts';
+import { describeDrift, inspectNetworkDrift } from '../../lab/scenario/observe/networkDrift.ts';
 import { cidrContains, hostInSubnet, normalizeAddress } from '../../lab/topology/addresses.ts';
 import type { LabConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';

@@ -14,10 +14,10 @@ import { run } from '../../lab/exec.ts';
 import { findProcesses } from '../../lab/host/processes.ts';
 import { netnsPath } from '../../lab/links/netns.ts';
 import { createProgress } from '../../lab/progress.ts';
-import { QEMU_ARCH } from '../../lab/qemu/foreign.ts';
-import { GUEST_ARCHES, type GuestArch, guestRecipe, guestSpecFromConfig } from '../../lab/qemu/recipe.ts';
-import { ensureGuestImage, type GuestImage } from '../../lab/qemu/image.ts';
-import { consoleTail, destroyVm, powerOffVm, type RunningVm, startVm, vmNames } from '../../lab/qemu/vm.ts';
+import { QEMU_ARCH } from '../../lab/tiers/qemu/foreign.ts';
+import { GUEST_ARCHES, type GuestArch, guestRecipe, guestSpecFromConfig } from '../../lab/tiers/qemu/recipe.ts';
+import { ensureGuestImage, type GuestImage } from '../../lab/tiers/qemu/image.ts';
+import { consoleTail, destroyVm, powerOffVm, type RunningVm, startVm, vmNames } from '../../lab/tiers/qemu/vm.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 
 const enabled = process.env.V6LAB_QEMU === '1' && process.getuid?.() === 0;

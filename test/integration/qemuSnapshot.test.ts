@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { findProcesses } from '../../lab/host/processes.ts';
-import { findSnapshot } from '../../lab/qemu/snapshotCache.ts';
+import { findSnapshot } from '../../lab/tiers/qemu/snapshotCache.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile, type GuestRecord } from '../../lab/state/store.ts';
 import { nativeArch } from '../../lab/topology/config.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { guestArchOf } from '../../lab/nodes/guest/guestPower.ts';
+import { guestArchOf } from '../../lab/tiers/qemu/guestPower.ts';
 import { exportVerb } from '../../lab/cli/export.ts';
 import { VERBS } from '../../lab/cli/verbs.ts';
 import { ConfigError, UsageError } from '../../lab/errors.ts';

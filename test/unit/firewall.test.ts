@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { renderFirewall, renderFirewallStartScript, type FirewallPolicy } from '../../lab/nodes/webArm/firewall.ts';
+import { renderFirewall, renderFirewallStartScript, type FirewallPolicy } from '../../lab/designs/firewall.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { expectGolden } from './helpers/golden.ts';
 

@@ -14,7 +14,7 @@ import {
   renderUnitDumpScript,
   sha256,
   staleFiles,
-} from '../../lab/nodes/guest/guestFiles.ts';
+} from '../../lab/tiers/qemu/guestFiles.ts';
 import { ConfigError } from '../../lab/errors.ts';
 
 function sh(script: string): string {

@@ -14,7 +14,7 @@ import { HostError } from '../../lab/errors.ts';
 import { nixosLayout } from '../../lab/nixos/module.ts';
 import { evalNixJson, hasNixInstantiate, parseNixText } from '../../lab/nixos/nixInstantiate.ts';
 import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../lab/nixos/nixosSwitch.ts';
-import { checkNix, nixProblems, type NixFacts } from '../../lab/nixos/preflight.ts';
+import { checkNix, nixProblems, type NixFacts } from '../../lab/tiers/qemu/nixos/preflight.ts';
 import {
   builtPath,
   GUEST_MODULE_FILE,
@@ -28,7 +28,7 @@ import {
   renderQemuGuestModule,
   TOPLEVEL_ATTRIBUTE,
   VM_ATTRIBUTE,
-} from '../../lab/nixos/qemuGuest.ts';
+} from '../../lab/tiers/qemu/nixos/qemuGuest.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
 import { expectGolden, thrown, titleOrSkipReason } from './helpers/golden.ts';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GuestAgent } from '../../lab/qemu/agent.ts';
+import { GuestAgent } from '../../lab/tiers/qemu/agent.ts';
 import {
   AgentDecoder,
   decodeExecStatus,
@@ -14,7 +14,7 @@ import {
   isSyncReply,
   parseExecPid,
   SYNC_BYTE,
-} from '../../lab/qemu/agentProtocol.ts';
+} from '../../lab/tiers/qemu/agentProtocol.ts';
 import {
   accelWithoutProbe,
   AGENT_PORT_NAME,
@@ -24,7 +24,7 @@ import {
   qemuArgv,
   qemuX86Argv,
   type QemuVmSpec,
-} from '../../lab/qemu/argv.ts';
+} from '../../lab/tiers/qemu/argv.ts';
 import {
   GUEST_PACKAGES,
   guestMmdebstrapArgv,
@@ -34,8 +34,8 @@ import {
   mkfsArgv,
   pickKernel,
   renderNetworkdUplink,
-} from '../../lab/qemu/recipe.ts';
-import { vmNames } from '../../lab/qemu/vm.ts';
+} from '../../lab/tiers/qemu/recipe.ts';
+import { vmNames } from '../../lab/tiers/qemu/vm.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { expectGolden } from './helpers/golden.ts';
 

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommon } from '../../lab/cli/options.ts';
 import { renderBase } from '../../lab/lifecycle/apply.ts';
-import { baseUnitsToCheck } from '../../lab/lifecycle/guestStart.ts';
-import { AgentDecoder } from '../../lab/qemu/agentProtocol.ts';
-import { migrateFromFileUri, migrateToFileUri, qemuArgv, vmRunFiles, vmSpec, type VmSpecInputs } from '../../lab/qemu/argv.ts';
-import { encodeQmpCommand, MigrationFailedError, migrationOutcome, parseMigrationInfo, QmpClient, QmpError, qmpMessageKind } from '../../lab/qemu/qmp.ts';
+import { baseUnitsToCheck } from '../../lab/tiers/qemu/guestStart.ts';
+import { AgentDecoder } from '../../lab/tiers/qemu/agentProtocol.ts';
+import { migrateFromFileUri, migrateToFileUri, qemuArgv, vmRunFiles, vmSpec, type VmSpecInputs } from '../../lab/tiers/qemu/argv.ts';
+import { encodeQmpCommand, MigrationFailedError, migrationOutcome, parseMigrationInfo, QmpClient, QmpError, qmpMessageKind } from '../../lab/tiers/qemu/qmp.ts';
 import {
   parseSnapshotMeta,
   partialSnapshotDir,
@@ -25,7 +25,7 @@ import {
   snapshotMachineArgv,
   type SnapshotMeta,
   snapshotPaths,
-} from '../../lab/qemu/snapshot.ts';
+} from '../../lab/tiers/qemu/snapshot.ts';
 import { describeGuestStart, type GuestRecord } from '../../lab/state/store.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';

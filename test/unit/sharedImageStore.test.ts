@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStorageConf } from '../../lab/podman/hostSettings.ts';
-import { partialPidOf, sharedImageStoreDir } from '../../lab/podman/sharedImageStore.ts';
+import { partialPidOf, sharedImageStoreDir } from '../../lab/tiers/netns/sharedImageStore.ts';
 
 describe('shared read-only image store', () => {
   it('lives in the cache, one directory per image tag', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTcpdumpLines } from '../../lab/scenario/pcapText.ts';
-import { diffSnapshots, snapshotSysctlKeys, type HostSnapshot } from '../../lab/state/hostSnapshot.ts';
+import { diffSnapshots, snapshotSysctlKeys, type HostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
 
 function snapshot(overrides: Partial<HostSnapshot> = {}): HostSnapshot {
   return {

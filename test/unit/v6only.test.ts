@@ -8,7 +8,7 @@ import { planClat, renderClatdConf } from '../../lab/designs/clat464xlat.ts';
 import type { HostLayout } from '../../lab/designs/design.ts';
 import { planDesign, validateDesign } from '../../lab/designs/registry.ts';
 import { ConfigError } from '../../lab/errors.ts';
-import { guestSpecFromConfig, renderNetworkdUplink } from '../../lab/qemu/recipe.ts';
+import { guestSpecFromConfig, renderNetworkdUplink } from '../../lab/tiers/qemu/recipe.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { applyOverrides, parseOverride } from '../../lab/topology/overrides.ts';
 import { validateConfig } from '../../lab/topology/validate.ts';

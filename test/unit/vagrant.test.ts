@@ -9,9 +9,9 @@ import { nixosLayout } from '../../lab/nixos/module.ts';
 import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
-import { checkVagrant, vagrantProblems, type VagrantFacts } from '../../lab/vagrant/preflight.ts';
-import { vagrantLinkArgvs, vagrantRootLinks } from '../../lab/vagrant/vagrantLinks.ts';
-import { vagrantMachine, withVagrantEnv } from '../../lab/vagrant/vagrantMachine.ts';
+import { checkVagrant, vagrantProblems, type VagrantFacts } from '../../lab/tiers/vagrant/preflight.ts';
+import { vagrantLinkArgvs, vagrantRootLinks } from '../../lab/tiers/vagrant/vagrantLinks.ts';
+import { vagrantMachine, withVagrantEnv } from '../../lab/tiers/vagrant/vagrantMachine.ts';
 import {
   parseBoxList,
   parseMachineState,
@@ -21,8 +21,8 @@ import {
   vagrantEnv,
   vagrantLink,
   vagrantNames,
-} from '../../lab/vagrant/vagrantPlan.ts';
-import { vagrantChoiceOf } from '../../lab/vagrant/vagrantSystem.ts';
+} from '../../lab/tiers/vagrant/vagrantPlan.ts';
+import { vagrantChoiceOf } from '../../lab/tiers/vagrant/vagrantSystem.ts';
 import { thrown } from './helpers/golden.ts';
 
 function vagrantConfig(): LabConfig {

@@ -11,7 +11,7 @@ import { exportFormats } from '../../lab/nixos/export.ts';
 import { VAGRANT_MGMT_IF, VAGRANT_MGMT_MAC } from '../../lab/nixos/vmModule.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
-import { VAGRANT_MACHINE, VAGRANT_PROVIDERS, VAGRANTFILE_DIR, VM_MODULE_FILE, vagrantArgv, vagrantEnv, vagrantNames } from '../../lab/vagrant/vagrantPlan.ts';
+import { VAGRANT_MACHINE, VAGRANT_PROVIDERS, VAGRANTFILE_DIR, VM_MODULE_FILE, vagrantArgv, vagrantEnv, vagrantNames } from '../../lab/tiers/vagrant/vagrantPlan.ts';
 import { titleOrSkipReason } from './helpers/golden.ts';
 
 const VAGRANTFILE = readFileSync(join(VAGRANTFILE_DIR, 'Vagrantfile'), 'utf8');

@@ -1,0 +1,64 @@
+/**
+ * The mail path, live: web-arm's postfix sends a probe message to the internet's mail
+ * exchanger, and the sink's log says which address the message came from. Taken before the
+ * change (at `lab up`) and by the mail-path scenario after it.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Machine } from '../../nodes/machine.ts';
+import { snapshotDir } from './hostSnapshot.ts';
+import type { LabConfig } from '../../topology/config.ts';
+import { SEEN_LOG } from '../../topology/plan.ts';
+import { waitUntil } from '../../wait.ts';
+import { findSinkRecord, mailProbe, mailProbeToken, sendmailProbeCommand, type MailProbe, type SinkRecord } from '../../mail/postfix.ts';
+
+export interface MailPathObservation {
+  label: string;
+  takenAt: string;
+  probe: MailProbe;
+  /** The command web-arm ran to send it. */
+  command: string;
+  /** What the sink recorded (undefined: the message never arrived). */
+  received?: SinkRecord;
+  /** postfix's log lines about the message (its delivery: relay, address, status). */
+  postfixLog: string;
+  /** The sink's log line, as written. */
+  sinkLine?: string;
+}
+
+const DELIVERY_TIMEOUT_MS = 90_000;
+
+/** Sends one probe message from web-arm and waits until the sink logs it (flushing postfix's queue meanwhile). */
+export async function observeMailPath(config: LabConfig, webArm: Machine, mx: Machine, label: string): Promise<MailPathObservation> {
+  const probe = mailProbe(config, mailProbeToken(label, Date.now(), Math.random()));
+  const command = sendmailProbeCommand(probe);
+  await webArm.succeed(command, { timeoutMs: 60_000 });
+  let sinkLine: string | undefined;
+  const received = await waitUntil(
+    `the mail exchanger to log the probe ${probe.token}`,
+    async () => {
+      const log = await mx.succeed(`cat ${SEEN_LOG} 2>/dev/null || true`);
+      const record = findSinkRecord(log, probe.token);
+      if (record) {
+        sinkLine = log.split('\n').find((l) => l.includes(probe.token));
+        return record;
+      }
+      // A deferred message waits minutes for its next try: ask postfix to try now.
+      await webArm.execute('postqueue -f');
+      return undefined;
+    },
+    { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 3_000 },
+  ).catch(() => undefined);
+  const postfixLog = (await webArm.execute(`journalctl -b --no-pager -o cat -t postfix/smtp -t postfix/qmgr -n 20 | tail -n 6`)).stdout.trim();
+  return { label, takenAt: new Date().toISOString(), probe, command, ...(received ? { received } : {}), postfixLog, ...(sinkLine ? { sinkLine } : {}) };
+}
+
+export function saveMailObservation(stateDir: string, observation: MailPathObservation): void {
+  mkdirSync(snapshotDir(stateDir), { recursive: true });
+  writeFileSync(join(snapshotDir(stateDir), `mail-${observation.label}.json`), `${JSON.stringify(observation, null, 2)}\n`);
+}
+
+export function loadMailObservation(stateDir: string, label: string): MailPathObservation | undefined {
+  const file = join(snapshotDir(stateDir), `mail-${label}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MailPathObservation) : undefined;
+}

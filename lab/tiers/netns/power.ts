@@ -1,0 +1,53 @@
+/**
+ * web-arm's power cycle on the netns tier. Power on = the kernel comes up (namespaces, uplink,
+ * static addressing as NixOS's networking does) and then the installed units start in unit
+ * order. Power off = units stop in reverse order, then every process is killed and all kernel
+ * and runtime state is destroyed. Persistent state (/etc, podman storage) survives.
+ */
+import { run } from '../../exec.ts';
+import {
+  configureWebArmNetwork,
+  createWebArmNamespaces,
+  destroyWebArm,
+  webArmArgv,
+  webArmDocker,
+} from './webArm.ts';
+import { assertStarted, bootUnits, shutdownUnits } from './unitRunner.ts';
+import { wireWebArmUplink } from '../../nodes/wiring.ts';
+import type { Progress } from '../../progress.ts';
+import type { LabPlan } from '../../topology/plan.ts';
+import { waitUntil } from '../../wait.ts';
+
+export interface WebArmImage {
+  tag: string;
+  tarball: string;
+}
+
+export async function powerOnWebArm(plan: LabPlan, image: WebArmImage, progress: Progress): Promise<void> {
+  await progress.step('web-arm: namespaces (net + mount)', () => createWebArmNamespaces(plan));
+  await ensureWebArmImage(plan, image.tag, image.tarball, progress);
+  await progress.step(`web-arm: uplink ${plan.config.webArm.uplink} ↔ upstream`, () => wireWebArmUplink(plan));
+  await progress.step('web-arm: static addressing, DAD', () => configureWebArmNetwork(plan));
+  const boot = await progress.step('web-arm: units (emulated systemd)', () => bootUnits(plan, progress));
+  assertStarted(boot, 'web-arm boot');
+  await waitForPodmanApi(plan);
+}
+
+export async function powerOffWebArm(plan: LabPlan, progress: Progress): Promise<void> {
+  await progress.step('web-arm: stop units', () => shutdownUnits(plan, progress).catch(() => undefined));
+  await progress.step('web-arm: kill processes, destroy namespaces, wipe /run', () => destroyWebArm(plan));
+}
+
+export async function waitForPodmanApi(plan: LabPlan): Promise<void> {
+  const docker = webArmDocker(plan);
+  await waitUntil('web-arm podman API', async () => (await docker.ping()) !== undefined, { timeoutMs: 30_000, intervalMs: 100 });
+}
+
+/** The node image inside web-arm's podman (kept in its persistent storage, like a preloaded image). */
+export async function ensureWebArmImage(plan: LabPlan, tag: string, tarball: string, progress: Progress): Promise<void> {
+  const exists = await run(webArmArgv(plan, ['podman', 'image', 'exists', tag]), { allowFailure: true });
+  if (exists.exitCode === 0) return;
+  await progress.step(`web-arm: import ${tag} into its podman`, () =>
+    run(webArmArgv(plan, ['podman', 'import', '--change', 'CMD ["/bin/sleep", "infinity"]', tarball, tag]), { timeoutMs: 5 * 60_000 }),
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * web-arm's service manager on the vagrant tier: NixOS's own. A switch renders the NixOS
+ * modules from the lab config (the same design data the units given to it come from), copies
+ * them into the VM and runs `nixos-rebuild switch` there, which is what `vagrant provision`
+ * does with the Vagrantfile; it then reports which of the given units did not come up.
+ * Single units are started, stopped and restarted with systemctl over `vagrant ssh`.
+ */
+import { LabStateError } from '../../errors.ts';
+import { run } from '../../exec.ts';
+import { nixosLayout } from '../../nixos/module.ts';
+import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../nixos/nixosSwitch.ts';
+import { vmModuleFiles } from '../../nixos/vmModule.ts';
+import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../qemu/guestSystemd.ts';
+import type { WebArmSystem } from '../../nodes/webArmSystem.ts';
+import { readState } from '../../state/store.ts';
+import type { LabPlan } from '../../topology/plan.ts';
+import { withVagrantEnv, vagrantMachine } from './vagrantMachine.ts';
+import { vagrantArgv, vagrantEnv, vagrantNames, VAGRANT_PROVIDERS, type VagrantChoice, type VagrantProvider } from './vagrantPlan.ts';
+
+/** nixos-rebuild switch on a small VM, downloads included. */
+const PROVISION_TIMEOUT_MS = 45 * 60_000;
+
+/** The box and provider of a lab's VM: recorded by lab up, else the environment (as the Vagrantfile reads it). */
+export function vagrantChoiceOf(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): VagrantChoice {
+  const recorded = readState(plan.name)?.vagrant;
+  if (recorded) return recorded;
+  const provider = env.V6LAB_VAGRANT_PROVIDER;
+  if (env.V6LAB_VAGRANT_BOX && provider && (VAGRANT_PROVIDERS as readonly string[]).includes(provider)) {
+    return { box: env.V6LAB_VAGRANT_BOX, provider: provider as VagrantProvider };
+  }
+  throw new LabStateError(`lab "${plan.name}" has no recorded Vagrant box and provider. Fix: set V6LAB_VAGRANT_BOX and V6LAB_VAGRANT_PROVIDER as for lab up.`);
+}
+
+export function vagrantSystem(plan: LabPlan): WebArmSystem {
+  const choice = vagrantChoiceOf(plan);
+  const machine = vagrantMachine(plan, choice);
+  const names = vagrantNames(plan);
+  return {
+    machine,
+    layout: (image) => nixosLayout(image),
+    async switch(units, _files, progress, options = {}) {
+      // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
+      const image = readState(plan.name)?.image?.tag ?? '';
+      writeModules(names.nixosDir, vmModuleFiles(plan.config, image, includesDesign(plan, units, image)));
+      const changes = unitChanges(names.nixosDir, units);
+      if (options.start === false) {
+        // Installed without a switch: the machine already runs this configuration (it booted with it).
+        changes.save();
+        return { ...changes.plan, failed: [] };
+      }
+      // NixOS starts the whole configuration in one switch: what must be seen before a unit starts is seen before the switch.
+      for (const unit of options.startLast ?? []) await options.beforeStart?.(unit);
+      await progress.step('vagrant provision (modules copied, nixos-rebuild switch)', () =>
+        run(withVagrantEnv(vagrantEnv(plan, choice), vagrantArgv.provision()), { timeoutMs: PROVISION_TIMEOUT_MS }),
+      );
+      changes.save();
+      return { ...changes.plan, failed: await failuresOf(machine, unitsToCheck(units)) };
+    },
+    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
+    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
+    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+  };
+}
