@@ -173,3 +173,8 @@ export function stderrTail(text: string, lines = 8): string {
 export function exitCodeOf(error: unknown): number {
   return error instanceof LabError ? error.exitCode : 70;
 }
+
+/** The first line of an error's message (for one-line notes). */
+export function errorLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}

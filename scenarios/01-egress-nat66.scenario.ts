@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkEgressNat66 } from './lib/checks.ts';
 
-scenario({ id: 'egress-nat66', title: 'NAT66 egress: the v6-only target sees the host GUA' }, async (t) => {
+scenario('egress-nat66', async (t) => {
   await checkEgressNat66(t, { capture: true });
 });

@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkIsolationDefault } from './lib/checks.ts';
 
-scenario({ id: 'isolation-default', title: 'default-network containers are untouched' }, async (t) => {
+scenario('isolation-default', async (t) => {
   await checkIsolationDefault(t);
 });

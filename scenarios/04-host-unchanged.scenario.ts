@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkHostUnchanged } from './lib/checks.ts';
 
-scenario({ id: 'host-unchanged', title: "the host's own v6 address, route and RA settings are unchanged" }, async (t) => {
+scenario('host-unchanged', async (t) => {
   await checkHostUnchanged(t, ['after-apply', 'after-first-container']);
 });

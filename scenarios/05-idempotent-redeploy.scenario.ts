@@ -2,7 +2,7 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkEgressNat66, checkRedeployIdempotent } from './lib/checks.ts';
 
-scenario({ id: 'idempotent-redeploy', title: 'redeploying is a no-op' }, async (t) => {
+scenario('idempotent-redeploy', async (t) => {
   await checkRedeployIdempotent(t, 2);
   await checkEgressNat66(t, { capture: false });
   t.summary = 'two more applies: one network, same ID/subnets, no new rules, no restarts; egress passes';

@@ -2,6 +2,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkNoInbound } from './lib/checks.ts';
 
-scenario({ id: 'no-inbound', title: 'no inbound path to the v6egress container' }, async (t) => {
+scenario('no-inbound', async (t) => {
   await checkNoInbound(t);
 });

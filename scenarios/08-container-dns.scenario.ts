@@ -4,6 +4,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyContainerDns } from './lib/faults.ts';
 
-scenario({ id: 'container-dns', title: 'container DNS through aardvark-dns, and the firewall gotcha' }, async (t) => {
+scenario('container-dns', async (t) => {
   await storyContainerDns(t);
 });

@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyRouterOutage } from './lib/faults.ts';
 
-scenario({ id: 'router-outage', title: 'egress recovers after an upstream outage' }, async (t) => {
+scenario('router-outage', async (t) => {
   await storyRouterOutage(t);
 });

@@ -4,6 +4,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyFirewallReload } from './lib/faults.ts';
 
-scenario({ id: 'firewall-reload', title: "firewall reloads and netavark's rules" }, async (t) => {
+scenario('firewall-reload', async (t) => {
   await storyFirewallReload(t);
 });

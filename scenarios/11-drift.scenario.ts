@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyDrift } from './lib/faults.ts';
 
-scenario({ id: 'drift', title: 'a drifted v6egress network is caught' }, async (t) => {
+scenario('drift', async (t) => {
   await storyDrift(t);
 });

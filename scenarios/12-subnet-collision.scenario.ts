@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storySubnetCollision } from './lib/faults.ts';
 
-scenario({ id: 'subnet-collision', title: 'a subnet collision fails visibly' }, async (t) => {
+scenario('subnet-collision', async (t) => {
   await storySubnetCollision(t);
 });

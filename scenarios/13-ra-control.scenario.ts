@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyRaControl } from './lib/raControl.ts';
 
-scenario({ id: 'ra-control', title: 'RA-learned routes vs forwarding, and the static web-arm' }, async (t) => {
+scenario('ra-control', async (t) => {
   await storyRaControl(t);
 });

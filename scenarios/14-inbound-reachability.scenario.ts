@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkInboundReachability } from './lib/checks.ts';
 
-scenario({ id: 'inbound-reachability', title: "the container's own address is reachable from the internet" }, async (t) => {
+scenario('inbound-reachability', async (t) => {
   await checkInboundReachability(t);
 });

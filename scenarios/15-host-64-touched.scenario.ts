@@ -3,6 +3,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkHost64Untouched } from './lib/checks.ts';
 
-scenario({ id: 'host-64-touched', title: "the host's /64 is left alone" }, async (t) => {
+scenario('host-64-touched', async (t) => {
   await checkHost64Untouched(t);
 });

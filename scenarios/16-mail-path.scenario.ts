@@ -1,7 +1,7 @@
 // web-arm's mail still leaves over IPv4 after the change: postfix prefers IPv4
 // (smtp_address_preference = ipv4), the mail exchanger is dual-stack, and the sink reports the
 // client address it saw, before the change (recorded at `lab up`) and now.
-import { loadMailObservation, observeMailPath, type MailPathObservation } from '../lab/scenario/observe/mailPath.ts';
+import type { MailPathObservation } from '../lab/scenario/observe/mailPath.ts';
 import { scenario } from '../lab/scenario/define.ts';
 import type { ScenarioRun } from '../lab/scenario/recorder.ts';
 
@@ -24,25 +24,18 @@ function observeDelivery(t: ScenarioRun, when: string, o: MailPathObservation | 
   );
 }
 
-scenario(
-  {
-    id: 'mail-path',
-    title: 'mail leaves over IPv4 before and after the change',
-    tiers: { only: ['qemu'], why: 'web-arm runs postfix on the qemu tier; the netns tier has no MTA' },
-  },
-  async (t) => {
-    const config = t.lab.state.config;
-    await t.check('postfix prefers IPv4 for SMTP', t.lab.webArm, 'postconf -h smtp_address_preference inet_protocols', {
-      expected: 'ipv4, all',
-      test: (out) => out.split('\n').map((l) => l.trim()).join(',') === 'ipv4,all',
-    });
-    await t.check(`${config.internet.mx.name} is dual-stack in DNS (as web-arm resolves it)`, t.lab.webArm, `getent ahosts ${config.internet.mx.name} | awk '{print $1}' | sort -u`, {
-      expected: `${config.internet.mx.ipv4} and ${config.internet.mx.ipv6}`,
-      test: (out) => out.includes(config.internet.mx.ipv4) && out.includes(config.internet.mx.ipv6),
-    });
-    observeDelivery(t, 'before the change (at lab up)', loadMailObservation(t.lab.plan.stateDir, 'before-apply'));
-    const now = await observeMailPath(config, t.lab.webArm, t.lab.machine('mx'), 'after-apply');
-    observeDelivery(t, `after the change (design ${t.lab.design.design})`, now);
-    t.summary = `before and after ${t.lab.design.design}: mail reached ${config.internet.mx.name} from ${config.webArm.ipv4.address} over IPv4`;
-  },
-);
+scenario('mail-path', async (t) => {
+  const config = t.lab.state.config;
+  await t.check('postfix prefers IPv4 for SMTP', t.lab.webArm, 'postconf -h smtp_address_preference inet_protocols', {
+    expected: 'ipv4, all',
+    test: (out) => out.split('\n').map((l) => l.trim()).join(',') === 'ipv4,all',
+  });
+  await t.check(`${config.internet.mx.name} is dual-stack in DNS (as web-arm resolves it)`, t.lab.webArm, `getent ahosts ${config.internet.mx.name} | awk '{print $1}' | sort -u`, {
+    expected: `${config.internet.mx.ipv4} and ${config.internet.mx.ipv6}`,
+    test: (out) => out.includes(config.internet.mx.ipv4) && out.includes(config.internet.mx.ipv6),
+  });
+  observeDelivery(t, 'before the change (at lab up)', t.lab.baseline.mail('at-up'));
+  const now = await t.lab.observeMailPath('after-apply');
+  observeDelivery(t, `after the change (design ${t.lab.design.design})`, now);
+  t.summary = `before and after ${t.lab.design.design}: mail reached ${config.internet.mx.name} from ${config.webArm.ipv4.address} over IPv4`;
+});

@@ -4,16 +4,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyDockerCoexistence } from './lib/dockerCoexistence.ts';
 
-scenario(
-  {
-    id: 'docker-coexistence',
-    title: "podman's containers keep working beside dockerd",
-    tiers: { only: ['qemu'], why: 'dockerd is real only in the qemu guest (the netns tier has none)' },
-    // Two docker restarts and a real reboot (each a few minutes under TCG), the fix proven after.
-    timeoutMs: 30 * 60_000,
-    appliesTo: (lab) => (lab.state.config.webArm.docker.enabled ? undefined : 'dockerd is off (webArm.docker.enabled=false)'),
-  },
-  async (t) => {
-    await storyDockerCoexistence(t);
-  },
-);
+scenario('docker-coexistence', async (t) => {
+  await storyDockerCoexistence(t);
+});

@@ -4,6 +4,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { storyInboundPortfwd } from './lib/inboundPortfwd.ts';
 
-scenario({ id: 'inbound-portfwd', title: 'a published port answers over IPv6 and goes with its container' }, async (t) => {
+scenario('inbound-portfwd', async (t) => {
   await storyInboundPortfwd(t);
 });

@@ -5,14 +5,6 @@
 import { scenario } from '../lab/scenario/define.ts';
 import { checkDelegatedNeedsProxyNdp } from './lib/nspawn.ts';
 
-scenario(
-  {
-    id: 'nspawn-proxy-ndp',
-    title: 'a delegated prefix needs IPv6ProxyNDP on the on-link /64',
-    tiers: { only: ['qemu'], why: 'systemd-nspawn and networkd need the guest\'s real systemd' },
-    variant: { test: (c) => c.design.name === 'nspawn-delegated', why: 'a story of nspawn-delegated (a GUA sub-prefix on the container link)' },
-  },
-  async (t) => {
-    await checkDelegatedNeedsProxyNdp(t);
-  },
-);
+scenario('nspawn-proxy-ndp', async (t) => {
+  await checkDelegatedNeedsProxyNdp(t);
+});

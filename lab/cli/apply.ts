@@ -4,6 +4,7 @@ import { createProgress } from '../progress.ts';
 import { requireUpState, updateState } from '../state/store.ts';
 import { applyOverrides, parseOverride } from '../topology/overrides.ts';
 import { planLab } from '../topology/plan.ts';
+import { attachWebArm } from '../tiers/registry.ts';
 import { validateConfig } from '../topology/validate.ts';
 import { validateDesign } from '../designs/registry.ts';
 import { parseCommon } from './options.ts';
@@ -27,7 +28,8 @@ export const applyVerb: Verb = {
       config = validateConfig(applyOverrides(base, sets));
     }
     validateDesign(config);
-    const result = await applyDesign(planLab(config), { ...state, config }, createProgress());
+    const webArm = attachWebArm(planLab(state.config), state);
+    const result = await applyDesign(webArm, config, state.image?.tag ?? '', createProgress());
     updateState(state.name, (s) => {
       s.config = config;
       s.design = { name: result.design.design, appliedAt: new Date().toISOString(), plan: result.design };

@@ -4,7 +4,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { nsenterArgv, run } from '../exec.ts';
 import { isAlive } from '../host/processes.ts';
-import { openLab } from '../lifecycle/context.ts';
+import { openLab } from '../scenario/context.ts';
+import { hasNamespace } from '../nodes/machine.ts';
 import { startCapture, stopCapture } from '../scenario/capture.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
@@ -29,8 +30,8 @@ export const captureVerb: Verb = {
     const seconds = boundedNumber('--seconds', options.flags.seconds, CAPTURE_DEFAULT_SECONDS, 0.1, 24 * 3600, false);
     const machine = openLab(options.config.lab.name).machine(node);
 
-    if (!machine.netnsPath) {
-      throw new UsageError(`${node} is a QEMU guest: capture its link on the router's side of the tap instead, e.g. pnpm lab capture upstream:web-arm`);
+    if (!hasNamespace(machine)) {
+      throw new UsageError(`${node} is a VM (its kernel has no namespace on this machine): capture its link on the router's side instead, e.g. pnpm lab capture upstream:web-arm`);
     }
     const links = await interfacesIn(machine.netnsPath);
     if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}`);

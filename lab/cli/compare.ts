@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
+import { capabilitiesOf } from '../tiers/capabilities.ts';
 import { onInterrupt } from './interrupt.ts';
 
 export const compareVerb: Verb = {
@@ -33,7 +34,7 @@ export const compareVerb: Verb = {
       parallel,
       sets,
       upFlags,
-      tier: options.config.lab.tier,
+      labsSideBySide: capabilitiesOf(options.config).labsSideBySide,
       ...(namePrefix !== undefined ? { namePrefix } : {}),
       progress: createProgress(),
       signal: interrupt.signal,

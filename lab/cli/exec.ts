@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.ts';
 import { formatArgv } from '../exec.ts';
-import { openLab } from '../lifecycle/context.ts';
+import { openLab } from '../scenario/context.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 

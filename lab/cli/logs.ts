@@ -3,6 +3,7 @@ import { runInteractive } from '../exec.ts';
 import { describeSource, followArgv, followHostContainer, readLogs, resolveLogSource } from '../inspect/logs.ts';
 import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
+import { attachWebArm } from '../tiers/registry.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
@@ -27,7 +28,7 @@ export const logsVerb: Verb = {
       }
       return runInteractive(followArgv(plan, source, tail));
     }
-    const chunks = await readLogs(plan, source, tail);
+    const chunks = await readLogs(plan, source, tail, attachWebArm(plan, state).machine);
     if (options.json) {
       const lines = chunks.flatMap((c) => c.text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map((line) => ({ stream: c.stream, line })));
       process.stdout.write(`${JSON.stringify({ lab: state.name, target, source: source.kind, lines }, null, 2)}\n`);

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.ts';
 import { defaultConfig, type LabConfig } from '../topology/config.ts';
 import { applyOverrides, parseOverride } from '../topology/overrides.ts';
 import { validateConfig } from '../topology/validate.ts';
+import { defaultGuestOf } from '../tiers/capabilities.ts';
 
 export interface CommonOptions {
   config: LabConfig;
@@ -51,8 +52,11 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   // --host, --guest and --arch are shorthands of --set lab.tier=…, lab.guest=… and lab.arch=….
   if (typeof values.host === 'string') overrides.unshift({ path: 'lab.tier', value: values.host });
   if (typeof values.guest === 'string') overrides.unshift({ path: 'lab.guest', value: values.guest });
-  // The vagrant tier's box is NixOS: --host vagrant means --guest nixos unless told otherwise.
-  else if (values.host === 'vagrant' && !overrides.some((o) => o.path === 'lab.guest')) overrides.unshift({ path: 'lab.guest', value: 'nixos' });
+  // A tier's own guest unless told otherwise (the vagrant tier's box is NixOS: --host vagrant means --guest nixos).
+  else if (typeof values.host === 'string' && !overrides.some((o) => o.path === 'lab.guest')) {
+    const guest = defaultGuestOf(values.host);
+    if (guest) overrides.unshift({ path: 'lab.guest', value: guest });
+  }
   if (typeof values.arch === 'string') overrides.unshift({ path: 'lab.arch', value: values.arch });
   // --no-snapshot (only verbs that bring web-arm up declare it) is --set lab.snapshot=false.
   if (values['no-snapshot'] === true) overrides.unshift({ path: 'lab.snapshot', value: false });

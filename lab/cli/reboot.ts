@@ -9,7 +9,7 @@ export const rebootVerb: Verb = {
   async run(args) {
     const options = parseCommon(args);
     const result = await rebootWebArm(options.config.lab.name, createProgress());
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `web-arm rebooted (${result.realism}: ${result.proof}) in ${Math.round(result.durationMs / 1000)} s; boots since up: ${result.boots}\n`);
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `web-arm rebooted (${result.realism}: ${result.how}; ${result.identity} ${result.before} → ${result.after}) in ${Math.round(result.durationMs / 1000)} s; boots since up: ${result.boots}\n`);
     return 0;
   },
 };

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.ts';
 import type { Machine } from '../nodes/machine.ts';
 import { runInteractive } from '../exec.ts';
-import { openLab } from '../lifecycle/context.ts';
+import { openLab } from '../scenario/context.ts';
+import { hasShell } from '../nodes/machine.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
 
@@ -41,7 +42,8 @@ export const shellVerb: Verb = {
     }
     const lab = options.config.lab.name;
     const machine = openLab(lab).machine(node);
-    if (!machine.netnsPath) return lineShell(machine, `[${lab}:${node}] # `);
+    // A machine without an interactive way in (a guest reached through its agent): one command per line.
+    if (!hasShell(machine)) return lineShell(machine, `[${lab}:${node}] # `);
     process.stderr.write(`shell on ${node} in lab "${lab}" (exit or Ctrl-D to leave)\n`);
     return runInteractive(machine.shellArgv({ PS1: `[${lab}:${node}] \\w \\$ ` }));
   },

@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
-import { describeGuestStart, readState } from '../state/store.ts';
+import { readState } from '../state/store.ts';
+import { getTier } from '../tiers/registry.ts';
 import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
-import { findProcesses } from '../host/processes.ts';
-import { webArmVmNames } from '../tiers/qemu/guestMachine.ts';
-import { vagrantNames } from '../tiers/vagrant/vagrantPlan.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
+import type { TierName } from '../tiers/tier.ts';
 
 export interface NodeStatus {
   node: string;
-  kind: 'netns' | 'container' | 'qemu' | 'vagrant';
+  kind: TierName | 'container';
   netns: string;
   present: boolean;
   addresses: string[];
@@ -30,32 +29,16 @@ export const statusVerb: Verb = {
     }
     const plan = planLab(state.config);
     const c = state.config;
+    const tier = getTier(state.tier);
+    const whereabouts = tier.attach(plan, state).whereabouts();
     const nodes: NodeStatus[] = [
-      state.tier === 'vagrant'
-        ? {
-            node: 'web-arm',
-            kind: 'vagrant',
-            // A Vagrant VM: its NIC is a port of the lab's bridge, joined to the router's port.
-            netns: `bridge ${vagrantNames(plan).bridge} (router port ${plan.upstream.toWebArmIf})`,
-            present: existsSync(vagrantNames(plan).dotfilePath),
-            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
-          }
-        : state.tier === 'qemu'
-        ? {
-            node: 'web-arm',
-            kind: 'qemu',
-            // The guest's kernel has no namespace here: its link is the router's tap.
-            netns: `${netnsPath(plan.upstream.netnsName)} (tap ${plan.upstream.toWebArmIf})`,
-            present: findProcesses({ cmdlineContains: `process=${webArmVmNames(plan).processMark}` }).length > 0,
-            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
-          }
-        : {
-            node: 'web-arm',
-            kind: 'netns',
-            netns: plan.webArm.netnsPath,
-            present: existsSync(plan.webArm.netnsPath),
-            addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
-          },
+      {
+        node: plan.webArm.node,
+        kind: whereabouts.kind,
+        netns: whereabouts.where,
+        present: whereabouts.present,
+        addresses: [`${c.webArm.ipv6.address}/${c.webArm.ipv6.prefixLength}`, `${c.webArm.ipv4.address}/32`],
+      },
       ...state.containers.map((k) => {
         const host = plan.internet.find((h) => h.node === k.node);
         const addresses =
@@ -82,11 +65,8 @@ export const statusVerb: Verb = {
     if (options.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else {
       process.stdout.write(`lab "${out.lab}": ${out.state} on ${out.tier}, design ${out.design ?? '-'}, engine ${out.engine ?? '-'}\n`);
-      if (state.guest) {
-        // States written before snapshots have no start: web-arm booted.
-        const guest = { ...state.guest, start: state.guest.start ?? 'boot' };
-        process.stdout.write(`  web-arm guest: ${guest.arch}, ${guest.accel}, ${describeGuestStart(guest)}${guest.restoreFailed ? `; restore failed: ${guest.restoreFailed}` : ''}\n`);
-      }
+      const started = tier.describeStart?.(state);
+      if (started) process.stdout.write(`  ${started}\n`);
       for (const n of nodes) process.stdout.write(`  ${n.node.padEnd(16)} ${n.present ? 'up  ' : 'GONE'} ${n.netns.padEnd(34)} ${n.addresses.join(', ')}\n`);
     }
     return 0;

@@ -13,7 +13,7 @@ import { getDesign } from '../designs/registry.ts';
 import { InterruptedError, LabBrokenError, UsageError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
-import type { RunReport, Tier } from '../report/model.ts';
+import type { RunReport } from '../report/model.ts';
 import type { GuestRecord } from '../state/store.ts';
 import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 
@@ -26,8 +26,8 @@ export interface CompareOptions {
   sets?: string[];
   /** Flags for every `lab up` besides the design (--host, --guest, --arch, --no-snapshot). */
   upFlags?: string[];
-  /** The tier the labs run on (decides the default parallelism). */
-  tier?: Tier;
+  /** How many labs of the tier this machine runs side by side (the tier's capability; default 2). */
+  labsSideBySide?: number;
   /** Lab names are <prefix>x<i> (default cmp<pid>). */
   namePrefix?: string;
   progress: Progress;
@@ -58,9 +58,12 @@ export function compareLabNames(designs: string[], runId: number, prefix = `cmp$
   return designs.map((_, i) => `${prefix}x${i}`);
 }
 
-/** One lab at a time on the qemu tier (each TCG guest wants a core; the first one saves the snapshot the others restore). */
-export function defaultParallelism(tier: Tier | undefined, cores: number): number {
-  return tier === 'qemu' ? 1 : Math.max(1, Math.min(2, cores));
+/**
+ * As many labs at once as the tier runs side by side (the qemu tier: one, as each TCG guest wants
+ * a core and the first one saves the snapshot the others restore), at most the cores.
+ */
+export function defaultParallelism(labsSideBySide: number | undefined, cores: number): number {
+  return Math.max(1, Math.min(labsSideBySide ?? 2, cores));
 }
 
 /** How web-arm came up, from `lab up --json` (absent without a guest: the netns tier). */
@@ -102,7 +105,7 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   if (new Set(designs).size !== designs.length) throw new UsageError('lab compare: each design at most once');
   const entries = designs.map(compareEntry);
   const names = compareLabNames(designs, process.pid, options.namePrefix);
-  const parallel = options.parallel ?? defaultParallelism(options.tier, availableParallelism());
+  const parallel = options.parallel ?? defaultParallelism(options.labsSideBySide, availableParallelism());
   const sets = [...(options.upFlags ?? []), ...(options.sets ?? []).flatMap((s) => ['--set', s])];
   const compareStarted = performance.now();
   const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i): Promise<DesignRun> => {

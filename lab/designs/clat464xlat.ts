@@ -13,7 +13,8 @@ import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { parseV6egressParams, planV6egress, type V6egressParams } from './v6egress.ts';
-import { requireTier, requireV6Only, variantExpectations } from './variant.ts';
+import { requireV6Only, variantExpectations } from './variant.ts';
+import { requireCapability } from '../tiers/capabilities.ts';
 
 export const CLAT_DEVICE = 'clat';
 
@@ -98,7 +99,7 @@ export const clat464xlat: Design<V6egressParams> = {
   name: 'clat-464xlat',
   summary: 'IPv6-only host: clatd (tayga) CLAT for IPv4 egress through the router\'s NAT64, beside v6egress (NAT66)',
   parseParams: (raw, config) => {
-    requireTier(config, 'clat-464xlat', 'qemu', "clatd runs in the trixie guest (the netns tier's bookworm host has no clatd)");
+    requireCapability(config, 'clatd', 'design clat-464xlat', "clatd drives tayga on web-arm (the netns tier's bookworm host has no clatd)");
     requireV6Only(config, 'clat-464xlat');
     return parseV6egressParams(raw, config);
   },

@@ -4,7 +4,7 @@
  */
 import type { LabConfig } from '../topology/config.ts';
 import type { UnitSpec } from '../units/model.ts';
-import type { VerdictStatus } from '../report/model.ts';
+import type { DeclaredVerdicts } from '../scenario/ids.ts';
 
 /** Where a rendering puts web-arm's files: the real /etc on a VM, a lab directory on netns. */
 export interface HostLayout {
@@ -82,7 +82,7 @@ export interface DesignPlan {
    * failure ("fail") or a scenario that does not apply ("skipped"). Measured verdicts that
    * differ from it are flagged.
    */
-  expectations: Record<string, VerdictStatus>;
+  expectations: DeclaredVerdicts;
 }
 
 export interface Design<P> {

@@ -4,6 +4,7 @@
  * docker backend, and the checks of parameters against docker0. Pure.
  */
 import { ConfigError } from '../errors.ts';
+import { capabilitiesOf, requireCapability } from '../tiers/capabilities.ts';
 import { cidrsOverlap, type Cidr, parseCidr } from '../topology/addresses.ts';
 import type { LabConfig, PortMapping } from '../topology/config.ts';
 import { joinExecLine } from '../units/exec-line.ts';
@@ -29,9 +30,9 @@ export function dockerExec(container: string): string {
   return `docker exec ${container}`;
 }
 
-/** Whether web-arm runs a real dockerd (the qemu tier's Debian guest, docker enabled). */
+/** Whether web-arm runs a real dockerd (a tier whose web-arm has Docker, and docker enabled). */
 export function dockerdRuns(config: LabConfig): boolean {
-  return config.lab.tier === 'qemu' && config.lab.guest === 'debian' && config.webArm.docker.enabled;
+  return capabilitiesOf(config).dockerd;
 }
 
 /**
@@ -93,11 +94,9 @@ export function dockerCoexistenceExpectations(accepted: boolean, config: LabConf
   };
 }
 
-/** A Docker design runs on the qemu tier only: the netns tier has no dockerd. */
+/** A Docker design needs a web-arm with Docker (the netns tier has none), and dockerd on. */
 export function requireDockerd(design: string, config: LabConfig): void {
-  if (config.lab.tier !== 'qemu' || config.lab.guest !== 'debian') {
-    throw new ConfigError('lab.tier', config.lab.tier, `design ${design} needs a real dockerd, which only the qemu tier's Debian guest has`, `run it with --host qemu`);
-  }
+  requireCapability(config, 'docker', `design ${design}`, 'a real dockerd on web-arm');
   if (!config.webArm.docker.enabled) {
     throw new ConfigError('webArm.docker.enabled', false, `design ${design} is a Docker setup`, 'leave webArm.docker.enabled at true');
   }

@@ -28,7 +28,8 @@ import { renderSysctlFile } from './baseSystem.ts';
 import { checkDockerUserFix, dockerCoexistenceExpectations, dockerdRuns, dockerUserUnits } from './dockerEngine.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
 import { checkPort, checkPrivateIpv4Subnet, checkProbe, paramField, rejectUnknownParams } from './params.ts';
-import { requireTier, variantExpectations } from './variant.ts';
+import { variantExpectations } from './variant.ts';
+import { requireCapability } from '../tiers/capabilities.ts';
 
 export interface NspawnParams {
   machine: string;
@@ -55,7 +56,7 @@ const MACHINE = /^[a-z][a-z0-9-]{0,11}$/;
 
 export function parseNspawnParams(kind: Kind, raw: Record<string, unknown>, config: LabConfig): NspawnParams {
   const design = `nspawn-${kind}`;
-  requireTier(config, design, 'qemu', 'systemd-nspawn needs a real systemd with machined and systemd-networkd (the trixie guest)');
+  requireCapability(config, 'nspawn', `design ${design}`, 'systemd-nspawn needs a real systemd with machined and systemd-networkd');
   const known = Object.keys(DEFAULTS[kind]).filter((k) => kind === 'delegated' || k !== 'ipv6ProxyNdp');
   rejectUnknownParams(raw, known, design);
   const p = { ...DEFAULTS[kind], ...raw } as Record<string, unknown>;

@@ -1,9 +1,9 @@
 /**
- * What a topology variant changes in a design's declared verdicts, and the checks that tie a
- * design to a tier or a variant. Pure.
+ * What a topology variant changes in a design's declared verdicts, and the check that ties a
+ * design to a variant. Pure.
  */
 import { ConfigError } from '../errors.ts';
-import type { VerdictStatus } from '../report/model.ts';
+import type { DeclaredVerdicts } from '../scenario/ids.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { isV6Only } from '../topology/v6only.ts';
 
@@ -12,7 +12,7 @@ import { isV6Only } from '../topology/v6only.ts';
  * their published ports (no host IPv4 to publish on) and, without a CLAT, their IPv4 egress;
  * postfix's mail cannot leave from web-arm's IPv4, which it no longer has.
  */
-export function variantExpectations(config: LabConfig, options: { clat: boolean }): Record<string, VerdictStatus> {
+export function variantExpectations(config: LabConfig, options: { clat: boolean }): DeclaredVerdicts {
   if (!isV6Only(config)) return {};
   return {
     'isolation-default': 'fail',
@@ -21,13 +21,6 @@ export function variantExpectations(config: LabConfig, options: { clat: boolean 
     'mail-path': 'fail',
     ...(options.clat ? {} : { 'xlat-default-v4': 'fail' as const }),
   };
-}
-
-/** A design that runs on one tier only refuses the others before anything is created. */
-export function requireTier(config: LabConfig, design: string, tier: LabConfig['lab']['tier'], why: string): void {
-  if (config.lab.tier !== tier) {
-    throw new ConfigError('lab.tier', config.lab.tier, `design ${design} runs on the ${tier} tier only: ${why}`, `use --host ${tier}`);
-  }
 }
 
 /** A design for the IPv6-only variant refuses a dual-stack web-arm. */

@@ -16,7 +16,8 @@ import { run } from '../exec.ts';
 import { demuxDockerLogs, tailLines, type LogChunk } from '../engine/logStream.ts';
 import { installedUnits } from '../tiers/netns/unitRunner.ts';
 import { webArmArgv, webArmDocker } from '../tiers/netns/webArm.ts';
-import { webArmSystem } from '../nodes/webArmSystem.ts';
+import { attachWebArm } from '../tiers/registry.ts';
+import type { Machine } from '../nodes/machine.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
 
@@ -58,8 +59,9 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
     if (!state.engine) throw new LabStateError(`lab "${state.name}" recorded no container engine`);
     return { kind: 'host-container', node: host.node, containerName: host.containerName, socketPath: state.engine.socketPath };
   }
-  // A guest with real systemd (the qemu tier's, the vagrant tier's VM): its journal and podman.
-  if (state.tier !== 'netns') return resolveGuestLogSource(state, plan, target);
+  // A web-arm with a real systemd (the qemu tier's guests, the vagrant tier's VM): its journal and podman.
+  const webArm = attachWebArm(plan, state);
+  if (webArm.capabilities.realSystemd) return resolveGuestLogSource(state, plan, webArm.machine, target);
   if (target === plan.webArm.node) return { kind: 'web-arm-units', units: unitLogs(plan) };
   const units = unitLogs(plan);
   const unit = units.find((u) => u.unit === target || u.unit === `${target}.service`);
@@ -84,9 +86,8 @@ export async function resolveLogSource(state: LabState, plan: LabPlan, target: s
   throw new UsageError(`Nothing named "${target}" has logs in lab "${state.name}". Known: ${known.join(', ')}`);
 }
 
-async function resolveGuestLogSource(state: LabState, plan: LabPlan, target: string): Promise<LogSource> {
+async function resolveGuestLogSource(state: LabState, plan: LabPlan, machine: Machine, target: string): Promise<LogSource> {
   if (target === plan.webArm.node) return { kind: 'guest-journal' };
-  const machine = webArmSystem(plan).machine;
   const containers = (await machine.succeed("podman ps -a --format '{{.Names}}'")).split('\n').filter(Boolean).sort();
   if (containers.includes(target)) return { kind: 'guest-container', container: target };
   const units = (await machine.succeed('systemctl list-units --all --plain --no-legend --type=service')).split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
@@ -108,9 +109,9 @@ export function describeSource(source: LogSource): string {
     case 'web-arm-units':
       return `web-arm's unit logs: ${source.units.map((u) => u.unit).join(', ') || 'none'}`;
     case 'guest-journal':
-      return `web-arm's journal of this boot${source.unit ? ` for ${source.unit}` : ''} (qemu guest, through its agent)`;
+      return `web-arm's journal of this boot${source.unit ? ` for ${source.unit}` : ''} (read in the guest)`;
     case 'guest-container':
-      return `podman logs ${source.container} (inside the web-arm guest, through its agent)`;
+      return `podman logs ${source.container} (inside the web-arm guest)`;
   }
 }
 
@@ -119,8 +120,8 @@ function engine(socketPath: string): Docker {
   return new Docker({ socketPath });
 }
 
-/** Reads the log once. `tail`: only the last lines (per source). */
-export async function readLogs(plan: LabPlan, source: LogSource, tail?: number): Promise<LogChunk[]> {
+/** Reads the log once. `tail`: only the last lines (per source). `webArm`: the machine a journal is read from. */
+export async function readLogs(plan: LabPlan, source: LogSource, tail: number | undefined, webArm: Machine): Promise<LogChunk[]> {
   switch (source.kind) {
     case 'host-container': {
       const buf = (await engine(source.socketPath)
@@ -148,7 +149,7 @@ export async function readLogs(plan: LabPlan, source: LogSource, tail?: number):
         source.kind === 'guest-journal'
           ? `journalctl -b --no-pager -o short-iso${source.unit ? ` -u '${source.unit}'` : ''}${n ? ` -n ${n}` : ''}`
           : `podman logs${n ? ` --tail ${n}` : ''} '${source.container}'`;
-      const result = await webArmSystem(plan).machine.execute(command, { timeoutMs: 60_000 });
+      const result = await webArm.execute(command, { timeoutMs: 60_000 });
       return [
         { stream: 'stdout' as const, text: result.stdout },
         { stream: 'stderr' as const, text: result.stderr },
@@ -190,6 +191,6 @@ export function followArgv(plan: LabPlan, source: LogSource, tail: number | unde
       throw new TypeError('host containers are followed through the engine API');
     case 'guest-journal':
     case 'guest-container':
-      throw new UsageError("--follow does not work on the qemu tier: the guest agent returns a command's output when it ends. Read the log without --follow (--tail N for the last lines).");
+      throw new UsageError("--follow does not work on a guest's journal or containers: they are read through the guest (its agent returns a command's output when it ends). Read the log without --follow (--tail N for the last lines).");
   }
 }

@@ -5,9 +5,9 @@
  * When web-arm's podman does not answer, the planned topology is returned and says so.
  */
 import type Docker from 'dockerode';
-import { webArmDocker } from '../tiers/netns/webArm.ts';
 import { inspectAllContainers } from '../scenario/observe/workloadSnapshot.ts';
-import { webArmSystem } from '../nodes/webArmSystem.ts';
+import { attachWebArm } from '../tiers/registry.ts';
+import type { Machine } from '../nodes/machine.ts';
 import { compactPorts, plannedTopology, withLivePodman, type PodmanContainerFacts, type PodmanNetworkFacts, type TopologyFacts } from '../report/graph.ts';
 import type { LabState } from '../state/store.ts';
 import type { LabPlan } from '../topology/plan.ts';
@@ -27,8 +27,8 @@ function libpodNetworks(docker: Docker): Promise<LibpodNetwork[]> {
   });
 }
 
-export async function webArmPodmanFacts(plan: LabPlan): Promise<TopologyFacts['podman']> {
-  const docker = webArmDocker(plan);
+/** web-arm's podman networks and containers through its API (where this machine reaches the socket). */
+export async function apiPodmanFacts(docker: Docker): Promise<TopologyFacts['podman']> {
   const networks: PodmanNetworkFacts[] = (await libpodNetworks(docker))
     .map((n) => ({ name: n.name, bridge: n.network_interface, subnets: (n.subnets ?? []).map((s) => s.subnet) }))
     .sort((a, b) => (a.name === 'podman' ? -1 : b.name === 'podman' ? 1 : a.name.localeCompare(b.name)));
@@ -56,8 +56,7 @@ export async function webArmPodmanFacts(plan: LabPlan): Promise<TopologyFacts['p
 }
 
 /** The same facts from the qemu tier's guest, through its agent (podman's CLI there speaks the same JSON). */
-export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['podman']> {
-  const machine = webArmSystem(plan).machine;
+export async function machinePodmanFacts(machine: Machine): Promise<TopologyFacts['podman']> {
   const networks: PodmanNetworkFacts[] = (JSON.parse(await machine.succeed('podman network ls --format json')) as LibpodNetwork[])
     .map((n) => ({ name: n.name, bridge: n.network_interface, subnets: (n.subnets ?? []).map((x) => x.subnet) }))
     .sort((a, b) => (a.name === 'podman' ? -1 : b.name === 'podman' ? 1 : a.name.localeCompare(b.name)));
@@ -80,9 +79,10 @@ export async function guestPodmanFacts(plan: LabPlan): Promise<TopologyFacts['po
 export async function labTopology(plan: LabPlan, state: LabState): Promise<TopologyFacts> {
   const planned = plannedTopology(plan, state.design?.plan);
   try {
-    // A guest with real systemd (the qemu tier's, the vagrant tier's VM) is asked through its machine.
-    const facts = state.tier === 'netns' ? webArmPodmanFacts(plan) : guestPodmanFacts(plan);
-    return withLivePodman(planned, await withTimeout(facts, state.tier === 'netns' ? 10_000 : 60_000));
+    // Through podman's API where this machine reaches its socket, else through web-arm's machine (a guest).
+    const webArm = attachWebArm(plan, state);
+    const facts = webArm.podmanApi ? apiPodmanFacts(webArm.podmanApi()) : machinePodmanFacts(webArm.machine);
+    return withLivePodman(planned, await withTimeout(facts, webArm.podmanApi ? 10_000 : 60_000));
   } catch {
     return planned;
   }

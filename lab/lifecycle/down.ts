@@ -14,9 +14,7 @@ import { unmountUnder } from '../host/mounts.ts';
 import { deleteNetns, listNetns } from '../links/netns.ts';
 import { deleteLink, listRootLinks } from '../links/veth.ts';
 import { removeLabContainers } from '../nodes/hostContainers.ts';
-import { destroyWebArm } from '../tiers/netns/webArm.ts';
-import { destroyGuest } from '../tiers/qemu/guestPower.ts';
-import { destroyVagrant } from '../tiers/vagrant/vagrantPower.ts';
+import { allTiers } from '../tiers/registry.ts';
 import type { Progress } from '../progress.ts';
 import { readState } from '../state/store.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -40,20 +38,12 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
     }
   };
 
-  await attempt('web-arm: kill processes, destroy namespaces', async () => {
-    const existed = existsSync(plan.webArm.netnsPath);
-    await destroyWebArm(plan);
-    if (existed) removed.push(`netns ${plan.webArm.netnsName}`);
-  });
-
-  // Whatever tier the lab ran on: a guest of this lab is found by its QEMU's mark.
-  await attempt('web-arm guest (QEMU, its tap and disk overlay)', async () => {
-    await destroyGuest(plan);
-  });
-
-  await attempt('web-arm Vagrant VM (vagrant destroy)', async () => {
-    await destroyVagrant(plan);
-  });
+  // Whatever tier the lab ran on: each tier removes what it may have made, found by its marks.
+  for (const tier of allTiers()) {
+    await attempt(`web-arm (${tier.name} tier), by its marks`, async () => {
+      removed.push(...(await tier.destroy(plan, state)));
+    });
+  }
 
   await attempt('router and internet containers', async () => {
     removed.push(...(await removeContainers(plan.name, plan.runtimeDir, state?.engine?.socketPath)));

@@ -16,44 +16,38 @@ import { ensureRootfs } from '../images/cache.ts';
 import { machineArch } from '../images/buildArch.ts';
 import { nodeImageRecipe, type ImageArch } from '../images/recipe.ts';
 import { hostContainerMachine, startHostContainer } from '../nodes/hostContainers.ts';
-import { observeMailPath, saveMailObservation } from '../scenario/observe/mailPath.ts';
-import { writeWebArmEtc } from '../tiers/netns/webArm.ts';
-import { ensureSharedImageStore } from '../tiers/netns/sharedImageStore.ts';
-import { guestArchOf } from '../tiers/qemu/guestPower.ts';
-import { bootNixosGuest } from '../tiers/qemu/nixos/nixosGuest.ts';
-import { bootVagrant } from '../tiers/vagrant/vagrantPower.ts';
-import { checkTierPrerequisites } from './tierPrerequisites.ts';
-import { webArmSystem } from '../nodes/webArmSystem.ts';
 import { configureUpstream, wireInternetHost } from '../nodes/wiring.ts';
 import { startRouterXlat } from '../nodes/routerXlat.ts';
 import { isV6Only } from '../topology/v6only.ts';
 import { readHostFacts, settingsFor } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
-import { saveSnapshot, takeHostSnapshot } from '../scenario/observe/hostSnapshot.ts';
-import { readState, writeState, type GuestRecord, type LabState } from '../state/store.ts';
-import { saveWorkloadSnapshot, takeWorkloadSnapshot } from '../scenario/observe/workloadSnapshot.ts';
+import { takeBaselines } from '../scenario/baselines.ts';
+import { readState, writeState, type LabState } from '../state/store.ts';
+import { tierOf } from '../tiers/registry.ts';
+import type { WebArm } from '../tiers/tier.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { planLab, planLinks } from '../topology/plan.ts';
 import { assertSafePlan } from '../topology/safety.ts';
 import { listRootLinks } from '../links/veth.ts';
-import { applyDesign, installBaseSystem } from './apply.ts';
-import { startWebArmGuest } from '../tiers/qemu/guestStart.ts';
-import { powerOnWebArm } from '../tiers/netns/power.ts';
+import { applyDesign } from './apply.ts';
 
 export interface UpResult {
   state: LabState;
   alreadyUp: boolean;
+  /** The started web-arm (absent when the lab was already up: attach to it instead). */
+  webArm?: WebArm;
 }
 
 export async function labUp(config: LabConfig, progress: Progress, signal?: AbortSignal): Promise<UpResult> {
   // Everything that can be wrong with the input fails here, before anything is created.
   validateDesign(config);
+  const tier = tierOf(config);
   // The tier's own prerequisites (guest arch, nix and nixpkgs, vagrant and a NixOS box).
-  const prerequisites = await checkTierPrerequisites(config);
+  const prerequisites = await tier.prerequisites(config);
   // The node image per architecture: the router and internet containers here run this
   // machine's; web-arm's podman runs one built for web-arm's (a guest's may be foreign).
   const hostArch = machineArch();
-  const webArmArch = config.lab.tier === 'qemu' ? guestArchOf(config) : hostArch;
+  const webArmArch = tier.webArmArch(config, hostArch) as ImageArch;
   const plan = planLab(config);
   assertRoot();
   const links = planLinks(plan);
@@ -74,18 +68,17 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   await ensurePrivateMount(plan.runtimeDir);
   mkdirSync(plan.stateDir, { recursive: true });
   const settings = settingsFor(readHostFacts());
+  // The crash record `down` reads; later steps get what they need in memory.
   const state: LabState = {
     schema: 'v6lab.state/1',
     name: plan.name,
-    tier: config.lab.tier,
+    tier: tier.name,
     phase: 'creating',
     createdAt: new Date().toISOString(),
     config,
     containers: [],
     podmanSettings: settings.reasons,
     boots: 0,
-    ...(prerequisites.vagrant ? { vagrant: prerequisites.vagrant } : {}),
-    ...(prerequisites.nixpkgs ? { nixos: { nixpkgs: prerequisites.nixpkgs } } : {}),
   };
   writeState(state);
   for (const reason of settings.reasons) progress.note(`podman on this host: ${reason}`);
@@ -94,24 +87,17 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   const hostImage = await step(`node image rootfs (${hostArch}, this machine's containers)`, () => nodeImage(hostArch));
   const webArmImage =
     webArmArch === hostArch ? hostImage : await step(`node image rootfs (${webArmArch}, web-arm's containers)`, () => nodeImage(webArmArch));
-  for (const built of [hostImage, webArmImage]) {
+  for (const built of new Set([hostImage, webArmImage])) {
     if (built.built) progress.note(`node image ${built.tag} (${built.arch}) built in ${Math.round((built.buildMs ?? 0) / 1000)} s`);
   }
   const tag = hostImage.tag;
   state.hostImage = { tag, tarball: hostImage.tarball, arch: hostImage.arch };
   state.image = { tag: webArmImage.tag, tarball: webArmImage.tarball, arch: webArmImage.arch };
   writeState(state);
+  const image = { tag: webArmImage.tag, tarball: webArmImage.tarball, arch: webArmImage.arch };
 
-  // netns tier: web-arm's podman sees the node image in a shared read-only store, imported
-  // once per image (podman/sharedImageStore.ts); made side by side with the router and hosts.
-  // Should it fail, web-arm imports the image into its own storage as before.
-  const sharedStore =
-    config.lab.tier === 'netns'
-      ? ensureSharedImageStore(webArmImage.tag, webArmImage.tarball, settings).catch((error: unknown) => {
-          progress.note(`shared image store unavailable (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): web-arm imports the image itself`);
-          return undefined;
-        })
-      : undefined;
+  // Work the tier can do beside the router and hosts (netns: the shared image store).
+  const early = tier.begin?.(plan, image, progress);
 
   const engine = await step('container engine', () => ensureEngine({ socketPath: plan.engineSocket, runtimeDir: plan.runtimeDir }, progress));
   progress.note(`engine: ${engine.description}`);
@@ -132,66 +118,39 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     await configureUpstream(plan);
     await Promise.all(plan.internet.map((h) => wireInternetHost(plan, h)));
   });
+  const hostMachine = (node: string) => {
+    const c = state.containers.find((x) => x.node === node);
+    return c ? hostContainerMachine(c.node, c.pid, c.netnsName) : undefined;
+  };
   if (isV6Only(config)) {
-    const router = state.containers.find((c) => c.node === plan.upstream.node)!;
-    await step('upstream router: DNS64 (unbound) and NAT64 (tayga) for the IPv6-only web-arm', () =>
-      startRouterXlat(plan, hostContainerMachine(router.node, router.pid, router.netnsName)),
-    );
+    await step('upstream router: DNS64 (unbound) and NAT64 (tayga) for the IPv6-only web-arm', () => startRouterXlat(plan, hostMachine(plan.upstream.node)!));
   }
 
-  await step(`boot web-arm as production runs it (before the change; ${config.lab.tier} tier)`, async () => {
-    if (config.lab.tier === 'vagrant' && prerequisites.vagrant) {
-      // `vagrant up` provisions production before the change (nixos-rebuild switch); recorded as the baseline.
-      const boot = await bootVagrant(plan, prerequisites.vagrant, webArmImage, progress);
-      progress.note(`web-arm (Vagrant, ${prerequisites.vagrant.provider}) up in ${Math.round(boot.bootToReadyMs / 1000)} s`);
-      await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
-      return;
-    }
-    if (config.lab.tier === 'qemu' && prerequisites.nixpkgs) {
-      // The VM is built with production before the change; recorded as the baseline.
-      state.guest = await bootNixosGuest(plan, prerequisites.nixpkgs, webArmImage, progress);
-      writeState(state);
-      await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
-      return;
-    }
-    if (config.lab.tier === 'qemu') {
-      // Booted (then the base system installed and started, and saved as the clean web-arm
-      // snapshot), or restored from that snapshot: lifecycle/guestStart.ts.
-      const record = (guest: GuestRecord) => {
-        state.guest = guest;
-        writeState(state);
-      };
-      record(await startWebArmGuest(plan, webArmImage, progress, record));
-      return;
-    }
-    const store = await step("web-arm: node image in the shared read-only image store (once per image)", async () => {
-      const shared = await sharedStore;
-      if (shared?.created) progress.note(`imported ${webArmImage.tag} into ${shared.dir}`);
-      return shared;
-    });
-    writeWebArmEtc(plan, settings, store ? [store.dir] : []);
-    // Install the base system's units and files; they start at boot.
-    await installBaseSystem(plan, webArmImage.tag, progress, { startUnits: false });
-    await powerOnWebArm(plan, webArmImage, progress);
-  });
-  const webArm = webArmSystem(plan).machine;
-  saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm, config.webArm.uplink, 'before-apply'));
-  saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm, 'before-apply'));
-  if (config.lab.tier === 'qemu' && config.lab.guest === 'debian') {
-    // The mail path before the change: postfix (the qemu tier's Debian web-arm runs it) to mx.example.
-    const mx = state.containers.find((c) => c.node === 'mx');
-    if (mx) {
-      const mail = await step('mail path before the change (postfix → mx.example)', () =>
-        observeMailPath(config, webArm, hostContainerMachine(mx.node, mx.pid, mx.netnsName), 'before-apply'),
-      );
-      saveMailObservation(plan.stateDir, mail);
-      progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
-    }
-  }
+  const webArm = await step(`boot web-arm as production runs it (before the change; ${tier.name} tier)`, () =>
+    tier.start(
+      {
+        plan,
+        prerequisites,
+        image,
+        progress,
+        signal,
+        record(patch) {
+          Object.assign(state, patch);
+          writeState(state);
+        },
+      },
+      early,
+    ),
+  );
+  // web-arm before the change: the baselines scenarios declared for this moment.
+  const mx = hostMachine('mx');
+  await takeBaselines('at-up', { plan, webArm, progress, ...(mx ? { mx } : {}) });
 
-  const applied = await step(`apply design ${config.design.name}`, () => applyDesign(plan, state, progress, { snapshots: true }));
+  const applied = await step(`apply design ${config.design.name}`, () =>
+    applyDesign(webArm, config, image.tag, progress, { at: async (moment) => void (await takeBaselines(moment, { plan, webArm, progress })) }),
+  );
   state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };
   state.phase = 'up';
   writeState(state);
-  return { state, alreadyUp: false };
+  return { state, alreadyUp: false, webArm };
 }

@@ -8,7 +8,8 @@ import { attachNetns, netnsPath } from '../links/netns.ts';
 import type { Engine } from '../engine/engine.ts';
 import { loadTestcontainers } from '../engine/testcontainers.ts';
 import { LABEL_LAB, LABEL_NODE } from '../topology/plan.ts';
-import { createMachine, type Machine } from './machine.ts';
+import { nsenterArgv } from '../exec.ts';
+import { createMachine, type EnteredMachine, type NamespaceAbility } from './machine.ts';
 
 export interface HostContainerSpec {
   lab: string;
@@ -75,12 +76,10 @@ export async function removeLabContainers(docker: Docker, lab: string): Promise<
   return containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
 }
 
-/** A machine that runs commands inside a host container (all its namespaces) by its pid. */
-export function hostContainerMachine(name: string, pid: number, netnsName: string): Machine {
-  return createMachine({
-    name,
-    tier: 'netns',
+/** A machine that runs commands inside a host container (all its namespaces) by its pid; captures run in its namespace. */
+export function hostContainerMachine(name: string, pid: number, netnsName: string): EnteredMachine & NamespaceAbility {
+  return {
+    ...createMachine({ name, enter: () => nsenterArgv({ pid, all: true }, []) }),
     netnsPath: netnsPath(netnsName),
-    enter: () => ['nsenter', `--target=${pid}`, '--net', '--mount', '--uts', '--ipc', '--pid', '--'],
-  });
+  };
 }

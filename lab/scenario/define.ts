@@ -5,8 +5,10 @@
 import { test } from 'vitest';
 import { VerdictError } from '../errors.ts';
 import { onCommand } from '../exec.ts';
-import { openLab } from '../lifecycle/context.ts';
-import { createScenarioRun, verdictOf, writeVerdict, type ScenarioMeta, type ScenarioRun } from './recorder.ts';
+import { openLab, type LabContext } from './context.ts';
+import type { ScenarioId } from './ids.ts';
+import { scenarioEntry } from './registry.ts';
+import { createScenarioRun, verdictOf, writeVerdict, type ScenarioRun } from './recorder.ts';
 
 export const SCENARIO_TIMEOUT_MS = 10 * 60_000;
 
@@ -27,31 +29,35 @@ export function runDir(): string {
   return dir;
 }
 
-export function scenario(meta: ScenarioMeta, body: (t: ScenarioRun) => Promise<void>): void {
+export interface ScenarioOptions {
+  /** Whether the story can be told on this lab at all: a reason when not (verdict "skipped", never "pass"). */
+  appliesTo?: (lab: LabContext) => string | undefined;
+}
+
+/**
+ * One story: its id names its entry in the scenario registry (title, what it requires, the
+ * baselines it reads); the body gets the scenario context.
+ */
+export function scenario(id: ScenarioId, body: (t: ScenarioRun) => Promise<void>, options: ScenarioOptions = {}): void {
+  const meta = scenarioEntry(id);
   test(`${meta.id}: ${meta.title}`, { timeout: meta.timeoutMs ?? SCENARIO_TIMEOUT_MS }, async (ctx) => {
     const dir = runDir();
     const lab = openLab(labName());
     const run = createScenarioRun(meta, lab, dir);
     const expected = lab.design.expectations?.[meta.id];
     const write = (verdict: ReturnType<typeof verdictOf>) => writeVerdict(dir, expected ? { ...verdict, expected } : verdict);
-    const tiers = meta.tiers;
-    if (tiers && !tiers.only.includes(lab.state.tier)) {
-      // Declared by the scenario for this tier: as expected, not a failure, never a pass.
-      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `runs on the ${tiers.only.join(' or ')} tier only: ${tiers.why}` });
-      ctx.skip(`not on the ${lab.state.tier} tier`);
-      return;
+    const skip = (summary: string, why: string) => {
+      // Declared by the scenario for this lab: as expected, not a failure, never a pass.
+      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary });
+      ctx.skip(why);
+    };
+    const requires = meta.requires;
+    if (requires && !lab.capabilities[requires.capability]) {
+      return skip(`needs ${requires.capability}, which web-arm has not on the ${lab.state.tier} tier: ${requires.why}`, `no ${requires.capability} on the ${lab.state.tier} tier`);
     }
-    const notApplicable = meta.appliesTo?.(lab);
-    if (notApplicable) {
-      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply here: ${notApplicable}` });
-      ctx.skip(notApplicable);
-      return;
-    }
-    if (meta.variant && !meta.variant.test(lab.state.config)) {
-      writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary: `does not apply here: ${meta.variant.why}` });
-      ctx.skip('not on this topology variant');
-      return;
-    }
+    const notApplicable = options.appliesTo?.(lab);
+    if (notApplicable) return skip(`does not apply here: ${notApplicable}`, notApplicable);
+    if (meta.variant && !meta.variant.test(lab.state.config)) return skip(`does not apply here: ${meta.variant.why}`, 'not on this topology variant or design');
     if (expected === 'skipped') {
       write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
       ctx.skip(`does not apply to design ${lab.design.design}`);

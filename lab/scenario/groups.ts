@@ -1,30 +1,18 @@
 /**
- * Which scenarios may run side by side. Pure.
+ * Which scenarios may run side by side, and how `lab test` tells its vitest run. Pure.
  *
  * An observing scenario only looks at the lab: probes, captures, reads of state and
  * snapshots, or things of its own that no other scenario touches. It applies nothing, starts,
  * stops or restarts nothing, changes no rule, route, sysctl or network of a shared node.
- * On the netns tier the observing scenarios run first, side by side; then every other
+ * Where web-arm takes commands from several processes at once (the netns tier) the observing
+ * scenarios run first, side by side; then every other
  * scenario runs alone, in file order, as before (they build on each other's effects:
  * redeploy, then reboot, then the faults). Reports list scenarios in file order whatever
  * order they ran in. Other tiers run every scenario alone, in file order.
  */
 
-/** Observing scenarios and what each does to the lab (nothing shared). */
-export const OBSERVING_SCENARIOS: Readonly<Record<string, string>> = {
-  'egress-nat66': 'probes from the v6egress container; a capture on the router link',
-  'egress-v4': 'a probe from the v6egress container',
-  'isolation-default': "probes from and to the default-network containers; reads their state and the default network",
-  'host-unchanged': "reads web-arm's addresses, routes and sysctls; a probe from web-arm",
-  'no-inbound': 'probes from the internet and from web-arm',
-  'ra-control': "a namespace and a router port of its own (removed at its end); sysctls only in its own namespace",
-  'inbound-reachability': 'probes from the internet; reads the router\'s neighbour table',
-  'host-64-touched': "reads web-arm's addresses, routes and neighbour proxies",
-};
-
-export function isObserving(id: string): boolean {
-  return Object.hasOwn(OBSERVING_SCENARIOS, id);
-}
+/** Whether a scenario only observes (its registry entry says what it does). */
+export { isObserving } from './registry.ts';
 
 /** The scenario id of a file name (`NN-<id>.scenario.ts`). */
 export function scenarioIdOf(fileName: string): string {

@@ -6,29 +6,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VerdictError } from '../errors.ts';
-import type { LabContext } from '../lifecycle/context.ts';
+import type { LabContext } from './context.ts';
 import type { RunResult } from '../exec.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { Evidence, Realism, ScenarioVerdict, Tier, VerdictStatus } from '../report/model.ts';
-import type { LabConfig } from '../topology/config.ts';
 
+/** What the recorder needs of a scenario's registry entry (lab/scenario/registry.ts). */
 export interface ScenarioMeta {
   id: string;
   title: string;
-  /**
-   * The tiers the story can be told on, with why it cannot on the others (default: every
-   * tier). On another tier the verdict is "skipped" with that reason, never "pass".
-   */
-  tiers?: { only: Tier[]; why: string };
-  /** A longer limit for a story with real reboots and restarts (default 10 minutes). */
-  timeoutMs?: number;
-  /** Whether the story can be told on this lab at all: a reason when not (verdict "skipped", never "pass"). */
-  appliesTo?: (lab: LabContext) => string | undefined;
-  /**
-   * The topology variants the story applies to (e.g. only an IPv6-only web-arm): where `test`
-   * says no, the verdict is "skipped" with `why`, never "pass".
-   */
-  variant?: { test: (config: LabConfig) => boolean; why: string };
 }
 
 export interface Expectation {

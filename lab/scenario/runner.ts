@@ -20,6 +20,7 @@ import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from
 import { renderVerdictTable } from '../report/table.ts';
 import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
+import { capabilitiesOf } from '../tiers/capabilities.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -67,8 +68,8 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
         FORCE_COLOR: '0',
         [SCENARIO_IDS_ENV]: files.map((f) => f.id).join(','),
         ...(options.verbose ? { V6LAB_VERBOSE: '1' } : {}),
-        // Observing scenarios side by side: on the netns tier only (a guest's agent serves one process at a time).
-        ...(state.tier === 'netns' ? { [SIDE_BY_SIDE_ENV]: '1' } : {}),
+        // Observing scenarios side by side where web-arm takes commands from several processes (a guest's agent serves one).
+        ...(capabilitiesOf(state.config).concurrentCommands ? { [SIDE_BY_SIDE_ENV]: '1' } : {}),
       },
     },
   );

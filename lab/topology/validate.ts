@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { labConfigSchema, type LabConfig } from './config.ts';
 import { cidrContains, cidrOf, parseAddress, parseCidr } from './addresses.ts';
 import { checkTopology } from './v6only.ts';
+import { checkTierConfig } from '../tiers/capabilities.ts';
 
 export function validateConfig(input: unknown): LabConfig {
   const parsed = labConfigSchema.safeParse(input);
@@ -35,7 +36,7 @@ function checkSemantics(config: LabConfig): void {
   if (!LAB_NAME.test(config.lab.name)) {
     throw new ConfigError('lab.name', config.lab.name, 'must be 1–16 lowercase letters or digits, starting with a letter', 'use a short name such as "main" or "ci1"');
   }
-  checkTierAndGuest(config);
+  checkTierConfig(config);
   const w = config.webArm;
   if (!IFNAME.test(w.uplink)) {
     throw new ConfigError('webArm.uplink', w.uplink, 'not a valid interface name (at most 15 characters)', 'use a name such as enp1s0');
@@ -124,26 +125,6 @@ function checkSemantics(config: LabConfig): void {
     }
     names.add(c.name);
   });
-}
-
-/** The guest OS has to fit the tier: namespaces have none, the Vagrant box is NixOS. */
-function checkTierAndGuest(config: LabConfig): void {
-  const { tier, guest } = config.lab;
-  if (tier === 'netns' && guest !== 'debian') {
-    throw new ConfigError('lab.guest', guest, 'the netns tier has no guest OS (web-arm is namespaces with emulated systemd)', 'use --host qemu --guest nixos, or --host vagrant');
-  }
-  if (tier === 'vagrant' && guest !== 'nixos') {
-    throw new ConfigError('lab.guest', guest, "the vagrant tier's web-arm is a NixOS box", 'use --guest nixos (--host vagrant sets it)');
-  }
-  const driver = config.webArm.podman.firewallDriver;
-  if (tier === 'netns' && driver !== 'iptables') {
-    throw new ConfigError(
-      'webArm.podman.firewallDriver',
-      driver,
-      "is not available on the netns tier: web-arm's podman there is this machine's netavark, which has the iptables driver only",
-      'use --host qemu (netavark 1.14 in the trixie guest has both drivers), or leave it at iptables',
-    );
-  }
 }
 
 function checkMac(field: string, value: string): void {

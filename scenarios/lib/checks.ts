@@ -5,12 +5,11 @@
 import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
 import { probeExecOf, probeUnitOf } from '../../lab/designs/design.ts';
-import { applyDesign } from '../../lab/lifecycle/apply.ts';
-import { silentProgress } from '../../lab/progress.ts';
-import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
+import { stopCapture } from '../../lab/scenario/capture.ts';
+import type { BaselineMoment } from '../../lab/scenario/baselines.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
-import { diffSnapshots, loadSnapshot, takeHostSnapshot, type HostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
-import { inspectContainers, latestWorkloadSnapshot, loadWorkloadSnapshot } from '../../lab/scenario/observe/workloadSnapshot.ts';
+import { diffSnapshots, takeHostSnapshot, type HostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
+import { inspectContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
 
@@ -72,7 +71,7 @@ export async function checkEgressNat66(t: ScenarioRun, options: { capture: boole
     test: (out) => out.split(/\s+/).some((w) => w.includes('/') && w.includes(':') && cidrContains(f.ulaCidr, ipaddr.parse(w.split('/')[0]!))),
   });
   const capture = options.capture
-    ? await startCapture(upstream.netnsPath, t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip6'])
+    ? await t.lab.capture('upstream', t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip6'])
     : undefined;
   await t.check(`curl -6 ${f.v6Name} by name from the probe`, webArm, `${f.probeExec} curl -6 -sS -m 10 http://${f.v6Name}/`, {
     expected: `the target answers with the client address it saw: ${f.egress} (${f.egressLabel})`,
@@ -151,9 +150,12 @@ export async function checkIsolationDefault(t: ScenarioRun): Promise<void> {
   const config = t.lab.state.config;
   const { webArm, internetClient } = t.lab;
   // The baseline of the current boot: before apply, or after the latest reboot.
-  const baseline = latestWorkloadSnapshot(t.lab.plan.stateDir, ['before-apply', 'after-reboot']);
+  const baseline = [t.lab.baseline.workload('at-up'), t.lab.baseline.workload('after-reboot')]
+    .filter((s): s is NonNullable<typeof s> => Boolean(s))
+    .sort((a, b) => a.takenAt.localeCompare(b.takenAt))
+    .at(-1);
   const baselineLabel = baseline?.label ?? 'before-apply';
-  const original = loadWorkloadSnapshot(t.lab.plan.stateDir, 'before-apply');
+  const original = t.lab.baseline.workload('at-up');
   t.observe('baseline recorded', 'lab', `snapshot workload-${baselineLabel}`, 'a workload snapshot taken by the lab', baseline ? `taken ${baseline.takenAt}` : 'missing', Boolean(baseline && original));
   const now = await inspectContainers(t.lab.webArm);
   // On the IPv6-only variant the host has no IPv4 to publish on: the ports are tried on its GUA.
@@ -221,14 +223,13 @@ export function intendedChanges(uplink: string): string[] {
 }
 
 /** web-arm's own address, routes and RA/forwarding settings differ from before apply only as intended. */
-export async function checkHostUnchanged(t: ScenarioRun, labels: string[]): Promise<void> {
+export async function checkHostUnchanged(t: ScenarioRun, labels: BaselineMoment[]): Promise<void> {
   const f = facts(t);
   const { webArm } = t.lab;
-  const stateDir = t.lab.plan.stateDir;
-  const before = loadSnapshot(stateDir, 'before-apply');
+  const before = t.lab.baseline.host('at-up');
   t.observe('snapshot before apply', 'lab', 'snapshot before-apply', 'recorded by lab up', before ? `taken ${before.takenAt}` : 'missing', Boolean(before));
   const allowed = intendedChanges(f.uplink);
-  const snapshots: HostSnapshot[] = labels.map((label) => loadSnapshot(stateDir, label)).filter((s): s is HostSnapshot => Boolean(s));
+  const snapshots: HostSnapshot[] = labels.map((moment) => t.lab.baseline.host(moment)).filter((s): s is HostSnapshot => Boolean(s));
   t.observe('snapshots to compare', 'lab', labels.join(', '), `all of ${labels.join(', ')}`, snapshots.map((s) => s.label).join(', '), snapshots.length === labels.length);
   snapshots.push(await takeHostSnapshot(webArm, f.uplink, 'now'));
   for (const snap of snapshots) {
@@ -324,7 +325,7 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
     await t.check('the ensure step (exists || create) succeeds on an existing network', webArm, ensure, { expected: 'exit 0 (exists)' });
   }
   for (let i = 1; i <= times; i++) {
-    const result = await applyDesign(t.lab.plan, t.lab.state, silentProgress);
+    const result = await t.lab.apply(undefined, { tolerateFailures: false });
     const sw = result.switch;
     t.observe(
       `apply #${i} (like nixos-rebuild switch)`,

@@ -8,11 +8,9 @@
  * breaks, the evidence names the rule that drops (with its counters) and the design option that
  * fixes it is applied, proven by the same probes, and taken back.
  */
-import { rebootWebArm } from '../../lab/lifecycle/reboot.ts';
-import { silentProgress } from '../../lab/progress.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { normalizeAddress } from '../../lab/topology/addresses.ts';
-import { waitUntil } from '../../lab/wait.ts';
+import { waitUntil } from '../../lab/scenario/wait.ts';
 import { facts } from './checks.ts';
 import { applyVariant, restoreConfig } from './faults.ts';
 
@@ -143,7 +141,7 @@ export async function storyDockerCoexistence(t: ScenarioRun): Promise<void> {
   await t.check('restart docker.service', t.lab.webArm, 'systemctl restart docker.service', { expected: 'exit 0' });
   await waitForDockerd(t);
   failures += await probeAll(t, 'after docker.service restarted');
-  const reboot = await rebootWebArm(t.lab.plan.name, silentProgress);
+  const reboot = await t.lab.reboot();
   const policy = (await forwardChain(t)).split('\n')[0] ?? '';
   t.record('web-arm rebooted (real)', 'lab', 'lab reboot; iptables -L FORWARD', 'multi-user.target again', `${Math.round(reboot.durationMs / 1000)} s, ${reboot.realism}; ${policy}`, true);
   failures += await probeAll(t, 'after a reboot');

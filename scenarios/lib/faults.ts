@@ -5,27 +5,21 @@
  */
 import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
-import { applyDesign } from '../../lab/lifecycle/apply.ts';
-import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
-import { silentProgress } from '../../lab/progress.ts';
-import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
+import { stopCapture } from '../../lab/scenario/capture.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { describeDrift, inspectNetworkDrift } from '../../lab/scenario/observe/networkDrift.ts';
 import { cidrContains, hostInSubnet, normalizeAddress } from '../../lab/topology/addresses.ts';
 import type { LabConfig } from '../../lab/topology/config.ts';
-import { planLab } from '../../lab/topology/plan.ts';
 import { facts } from './checks.ts';
 
 /** Applies a variant of the lab's config (design params, firewall) like a nixos-rebuild switch. */
 export async function applyVariant(t: ScenarioRun, change: (config: LabConfig) => void) {
-  const variant = structuredClone(t.lab.state.config);
-  change(variant);
-  return applyDesign(planLab(variant), t.lab.state, silentProgress, { tolerateFailures: true });
+  return t.lab.apply(change);
 }
 
 /** Puts the lab's own configuration back and checks that it came back whole. */
 export async function restoreConfig(t: ScenarioRun): Promise<void> {
-  const result = await applyDesign(t.lab.plan, t.lab.state, silentProgress, { tolerateFailures: true });
+  const result = await t.lab.apply();
   t.observe('the original configuration is back', 'web-arm', 'lab apply (original config)', 'no failed unit', result.switch.failed.length ? result.switch.failed.map((f) => `${f.unit}: ${f.error}`).join('; ') : 'all units up', result.switch.failed.length === 0);
 }
 
@@ -201,17 +195,17 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
   const { webArm, upstream } = t.lab;
   const plan = t.lab.plan;
   // NixOS's default (iptables) firewall only rebuilds its own chains.
-  const restarted = await webArmSystem(plan).restart('firewall.service', silentProgress);
+  const restarted = await t.lab.restartUnit('firewall.service');
   t.observe('systemctl restart firewall (iptables backend, NixOS default)', 'web-arm', 'restart firewall.service (emulated)', 'restarted', restarted.failed.length ? restarted.failed[0]!.error : `restarted ${restarted.started.join(', ')}`, restarted.failed.length === 0);
   await egressByAddress(t, 'NAT66 egress survives a restart of the iptables firewall', true);
 
   // A firewall whose ruleset starts with `flush ruleset` (NixOS with networking.nftables.enable).
   const flush = async (label: string) => {
     await t.check(`${label}: flush the whole ruleset and restart the firewall`, webArm, 'nft flush ruleset', { expected: 'exit 0' });
-    return webArmSystem(plan).restart('firewall.service', silentProgress);
+    return t.lab.restartUnit('firewall.service');
   };
   await flush('nftables-style reload');
-  const capture = await startCapture(upstream.netnsPath, plan.upstream.toWebArmIf, `${t.attachmentDir}/after-flush-${Date.now()}.pcap`, ['ip6']);
+  const capture = await t.lab.capture('upstream', plan.upstream.toWebArmIf, `${t.attachmentDir}/after-flush-${Date.now()}.pcap`, ['ip6']);
   await egressByAddress(t, "after the flush NAT66 egress is broken (netavark's rules are gone)", false, 3);
   const rows = await stopCapture(capture);
   const leaked = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)));
@@ -242,17 +236,17 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
 
 async function stopProbeAndNetwork(t: ScenarioRun): Promise<void> {
   const f = facts(t);
-  await webArmSystem(t.lab.plan).stop(f.probeUnit, silentProgress);
+  await t.lab.stopUnit(f.probeUnit);
   await t.check(`remove ${f.network} (a host deployed before the design)`, t.lab.webArm, `podman network rm -f ${f.network} || true; ! podman network exists ${f.network}`, { expected: 'the network is gone' });
 }
 
 async function restoreNetworkAndProbe(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const plan = t.lab.plan;
-  await webArmSystem(plan).stop(f.probeUnit, silentProgress);
+  await t.lab.stopUnit(f.probeUnit);
   await t.lab.webArm.execute(`podman network rm -f ${f.network}`);
-  const ensure = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
-  const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
+  const ensure = await t.lab.restartUnit(`${f.network}-network.service`);
+  const probe = await t.lab.startUnit(f.probeUnit);
   const failed = [...ensure.failed, ...probe.failed];
   t.observe('restore: the network is ensured again and the probe restarted', 'web-arm', `restart ${f.network}-network.service; start ${f.probeUnit}`, 'both started', failed.length ? failed.map((x) => `${x.unit}: ${x.error}`).join('; ') : 'both started', failed.length === 0);
   await waitForEgress(t, 'egress works again', 20_000);
@@ -266,11 +260,11 @@ export async function storyDrift(t: ScenarioRun): Promise<void> {
   const v4 = intent.subnets.find((s) => !s.includes(':'))!;
   await stopProbeAndNetwork(t);
   await t.check(`pre-create ${f.network} wrongly: IPv4 only`, t.lab.webArm, `podman network create --subnet ${v4} ${f.network}`, { expected: 'exit 0' });
-  const ensure = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
+  const ensure = await t.lab.restartUnit(`${f.network}-network.service`);
   t.observe('the production idiom `exists || create` accepts it silently', 'web-arm', `restart ${f.network}-network.service`, 'succeeds (this is the gotcha)', ensure.failed.length ? `failed: ${ensure.failed[0]!.error}` : 'succeeded', ensure.failed.length === 0);
   const drift = await inspectNetworkDrift(t.lab.webArm, intent);
   t.observe('the lab reports DRIFT', 'web-arm', `podman network inspect ${f.network} vs the design`, 'inspected subnets differ from intended ones', describeDrift(drift), drift.drift);
-  const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
+  const probe = await t.lab.startUnit(f.probeUnit);
   t.observe('the probe starts on the drifted network', 'web-arm', `start ${f.probeUnit}`, 'started', probe.failed.length ? probe.failed[0]!.error : 'started', probe.failed.length === 0);
   await egressByAddress(t, 'on the drifted network the probe has no IPv6 egress', false, 3);
 
@@ -280,7 +274,7 @@ export async function storyDrift(t: ScenarioRun): Promise<void> {
   });
   const ensureUnit = `${f.network}-network.service`;
   const strictFailure = strict.switch.failed.find((x) => x.unit === ensureUnit);
-  if (t.tier === 'qemu') {
+  if (t.lab.capabilities.realSystemd) {
     // Real systemd stops the probe together with the unit it Requires= when the switch
     // restarts that unit, so strict ensure finds nothing attached and recreates the network.
     t.observe(
@@ -294,12 +288,12 @@ export async function storyDrift(t: ScenarioRun): Promise<void> {
   } else {
     t.observe('strict ensure fails loudly while a container is attached', 'web-arm', 'lab apply (design.params.strictEnsure=true)', `${ensureUnit} fails with DRIFT`, strictFailure ? strictFailure.error.split('\n').slice(-1)[0]! : `no failure (${strict.switch.changed.join(', ')})`, Boolean(strictFailure?.error.includes('DRIFT')));
   }
-  await webArmSystem(plan).stop(f.probeUnit, silentProgress);
-  const recreate = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
+  await t.lab.stopUnit(f.probeUnit);
+  const recreate = await t.lab.restartUnit(`${f.network}-network.service`);
   t.observe('with nothing attached, strict ensure recreates the network', 'web-arm', `restart ${f.network}-network.service (strict)`, 'succeeds', recreate.failed.length ? recreate.failed[0]!.error : 'succeeded', recreate.failed.length === 0);
   const after = await inspectNetworkDrift(t.lab.webArm, intent);
   t.observe('the network now matches the design', 'web-arm', `podman network inspect ${f.network}`, 'no drift', describeDrift(after), !after.drift);
-  await webArmSystem(plan).start(f.probeUnit, silentProgress);
+  await t.lab.startUnit(f.probeUnit);
   await waitForEgress(t, 'egress works on the recreated network', 20_000);
   await restoreConfig(t);
   await restoreNetworkAndProbe(t);
@@ -318,9 +312,9 @@ export async function storySubnetCollision(t: ScenarioRun): Promise<void> {
     // the next free one (10.89.0.0/24) and the collision would be on IPv4 instead.
     const squatter = subnet.includes(':') ? `--ipv6 --subnet 10.250.0.0/24 --subnet ${subnet}` : `--subnet ${subnet}`;
     await t.check(`another network (squatter) takes the ${family} ${subnet}`, t.lab.webArm, `podman network create ${squatter} squatter`, { expected: 'exit 0' });
-    const ensure = await webArmSystem(plan).restart(`${f.network}-network.service`, silentProgress);
+    const ensure = await t.lab.restartUnit(`${f.network}-network.service`);
     t.observe(`the ensure step fails visibly (${family} taken)`, 'web-arm', `restart ${f.network}-network.service`, `failed, with podman naming ${subnet}`, ensure.failed.length ? ensure.failed[0]!.error.split('\n').slice(-1)[0]! : 'succeeded', ensure.failed.length === 1 && ensure.failed[0]!.error.includes(subnet));
-    const probe = await webArmSystem(plan).start(f.probeUnit, silentProgress);
+    const probe = await t.lab.startUnit(f.probeUnit);
     t.observe('the probe is not started (Requires= failed)', 'web-arm', `start ${f.probeUnit}`, 'dependency failed', probe.failed.length ? probe.failed[0]!.error : 'started', Boolean(probe.failed[0]?.error.includes('dependency failed')));
     await t.check('no half-configured probe container exists', t.lab.webArm, `podman ps -a --filter name=^${f.probe}$ --format '{{.Names}}'`, { expected: 'none', test: (out) => out === '' });
     await t.check('remove the squatter', t.lab.webArm, 'podman network rm squatter', { expected: 'exit 0' });

@@ -6,8 +6,6 @@
  * nftables. The design's probe when it publishes a port (Docker); otherwise a container of the
  * story's own on the design's podman network (netavark forwards published ports over IPv6 too).
  */
-import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
-import { silentProgress } from '../../lab/progress.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { normalizeAddress } from '../../lab/topology/addresses.ts';
 import { facts } from './checks.ts';
@@ -28,15 +26,14 @@ interface Publisher {
 async function publisher(t: ScenarioRun): Promise<Publisher> {
   const f = facts(t);
   const published = t.lab.design.probe.published;
-  const system = webArmSystem(t.lab.plan);
   if (published) {
     return {
       what: `the design's probe ${f.probe}`,
       exec: f.probeExec,
       ports: published,
-      stop: async () => system.stop(f.probeUnit, silentProgress),
+      stop: async () => t.lab.stopUnit(f.probeUnit),
       restore: async () => {
-        await system.start(f.probeUnit, silentProgress);
+        await t.lab.startUnit(f.probeUnit);
         await waitForEgress(t, 'the probe is back and egresses again', 120_000);
       },
     };

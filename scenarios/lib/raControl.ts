@@ -4,11 +4,9 @@
  * does, makes Linux drop RA-learned default routers unless accept_ra=2. web-arm itself (static
  * route, accept_ra=0) keeps its route.
  */
-import { createNetns, deleteNetns, netnsPath, sysctlIn } from '../../lab/links/netns.ts';
-import { createVeth } from '../../lab/links/veth.ts';
-import { createMachine, type Machine } from '../../lab/nodes/machine.ts';
+import type { Machine } from '../../lab/scenario/context.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
-import { waitUntil } from '../../lab/wait.ts';
+import { waitUntil } from '../../lab/scenario/wait.ts';
 
 const PREFIX = '2001:db8:5aac::/64';
 
@@ -21,20 +19,11 @@ async function receivedRas(host: Machine): Promise<number> {
 }
 
 export async function storyRaControl(t: ScenarioRun): Promise<void> {
-  const plan = t.lab.plan;
   const upstream = t.lab.upstream;
-  const hostNs = `${plan.netnsPrefix}slaac-host`;
-  const port = 'slaac-host';
-  const slaac = createMachine({ name: 'slaac-host', tier: t.tier, netnsPath: netnsPath(hostNs), enter: () => ['nsenter', `--net=${netnsPath(hostNs)}`, '--'] });
-  await deleteNetns(hostNs);
-  await createNetns(hostNs);
+  const host = await t.lab.addHostBehindRouter('slaac-host');
+  const slaac = host.machine;
+  const port = host.routerPort;
   try {
-    await sysctlIn(hostNs, { 'net.ipv6.conf.default.accept_dad': 0 });
-    await createVeth(
-      { netns: hostNs, tmpName: `${plan.linkPrefix}s0`, name: 'eth0' },
-      { netns: plan.upstream.netnsName, tmpName: `${plan.linkPrefix}s1`, name: port },
-      `v6lab:${plan.name}`,
-    );
     await slaac.succeed('ip link set lo up; sysctl -q -w net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1 net.ipv6.conf.all.forwarding=0');
     const conf = `interface ${port} { AdvSendAdvert on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4; AdvDefaultLifetime 1800; prefix ${PREFIX} { AdvOnLink on; AdvAutonomous on; }; };`;
     await t.check('the router advertises a prefix and itself as default router on a SLAAC port', upstream, `ip -6 addr add fe80::1/64 dev ${port} nodad 2>/dev/null; printf '%s\\n' '${conf}' > /tmp/radvd-${port}.conf && radvd -C /tmp/radvd-${port}.conf -p /tmp/radvd-${port}.pid -u root`, { expected: 'radvd running' });
@@ -70,6 +59,6 @@ export async function storyRaControl(t: ScenarioRun): Promise<void> {
     t.summary = 'forwarding=1 drops an RA-learned default route unless accept_ra=2; static web-arm unaffected';
   } finally {
     await upstream.execute(`[ -f /tmp/radvd-${port}.pid ] && kill $(cat /tmp/radvd-${port}.pid); rm -f /tmp/radvd-${port}.*; ip link del ${port} 2>/dev/null; true`);
-    await deleteNetns(hostNs);
+    await host.remove();
   }
 }

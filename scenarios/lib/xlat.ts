@@ -6,7 +6,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
-import { startCapture, stopCapture } from '../../lab/scenario/capture.ts';
+import { stopCapture } from '../../lab/scenario/capture.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { dns64Address } from '../../lab/topology/v6only.ts';
@@ -27,7 +27,7 @@ export async function checkXlatDefaultV4(t: ScenarioRun): Promise<void> {
     expected: `${f.v4Synthesized} (in ${nat64.text})`,
     test: (out) => out.split('\n').some((a) => a.includes(':') && normalizeAddress(a) === normalizeAddress(f.v4Synthesized)),
   });
-  const capture = await startCapture(upstream.netnsPath, t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip', 'or', 'ip6']);
+  const capture = await t.lab.capture('upstream', t.lab.plan.upstream.toWebArmIf, `${t.attachmentDir}/uplink-${Date.now()}.pcap`, ['ip', 'or', 'ip6']);
   let reached = '';
   try {
     reached = await t.check(`${live} (default network, IPv4 only) reaches ${f.v4Name} over IPv4`, webArm, `podman exec ${live} curl -4 -sS -m 10 http://${f.v4Name}/`, {

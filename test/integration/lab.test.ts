@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
-import { openLab } from '../../lab/lifecycle/context.ts';
+import { openLab } from '../../lab/scenario/context.ts';
 import { findSinkRecord } from '../../lab/mail/postfix.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
 import { stateFile } from '../../lab/state/store.ts';

@@ -173,7 +173,7 @@ describe('bad input for the Docker designs', () => {
   }
   for (const design of ['docker-routed-ndp', 'docker-ula-portfwd']) {
     it(`${design} needs the qemu tier (a real dockerd)`, () => {
-      expect(() => validate(`design.name=${design}`)).toThrow(/only the qemu tier's Debian guest has/);
+      expect(() => validate(`design.name=${design}`)).toThrow(/needs docker .*use --host qemu/);
     });
     it(`${design} accepts its defaults on the qemu tier`, () => {
       expect(() => validate(QEMU, `design.name=${design}`)).not.toThrow();

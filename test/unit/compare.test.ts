@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareLabNames, defaultParallelism, webArmStartOf } from '../../lab/compare/compare.ts';
+import { capabilitiesOf } from '../../lab/tiers/capabilities.ts';
 import { buildMatrix, cellText, renderMatrixJson, renderMatrixMarkdown, renderMatrixTable, webArmStartText } from '../../lab/compare/matrix.ts';
 import type { RunReport, ScenarioVerdict } from '../../lab/report/model.ts';
 import { planLab } from '../../lab/topology/plan.ts';
@@ -76,11 +77,13 @@ describe('compare on the qemu tier', () => {
     { totalMs: 555_000 },
   );
 
-  it('runs one lab at a time on qemu, two elsewhere (at most the cores)', () => {
-    expect(defaultParallelism('qemu', 2)).toBe(1);
-    expect(defaultParallelism('qemu', 16)).toBe(1);
-    expect(defaultParallelism('netns', 2)).toBe(2);
-    expect(defaultParallelism('netns', 1)).toBe(1);
+  it('runs as many labs at once as the tier runs side by side: one on qemu, two on netns (at most the cores)', () => {
+    const qemu = capabilitiesOf({ ...defaultConfig(), lab: { ...defaultConfig().lab, tier: 'qemu' } }).labsSideBySide;
+    const netns = capabilitiesOf(defaultConfig()).labsSideBySide;
+    expect(defaultParallelism(qemu, 2)).toBe(1);
+    expect(defaultParallelism(qemu, 16)).toBe(1);
+    expect(defaultParallelism(netns, 2)).toBe(2);
+    expect(defaultParallelism(netns, 1)).toBe(1);
     expect(defaultParallelism(undefined, 8)).toBe(2);
   });
 

@@ -13,7 +13,7 @@ import { renderSystem } from '../../lab/designs/system.ts';
 import { nixosLayout, renderNixosModule } from '../../lab/nixos/module.ts';
 import { sysctlFromNix, type NixSysctlValue } from '../../lab/nixos/moduleModel.ts';
 import { evalNixJson, hasNixInstantiate, parseNixText } from '../../lab/nixos/nixInstantiate.ts';
-import { GUEST_PODMAN_SOCKET } from '../../lab/nodes/webArmSystem.ts';
+import { GUEST_PODMAN_SOCKET } from '../../lab/tiers/qemu/webArmSystem.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { splitExecLine } from '../../lab/units/exec-line.ts';
 import type { UnitSpec } from '../../lab/units/model.ts';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommon } from '../../lab/cli/options.ts';
 import { renderBase } from '../../lab/lifecycle/apply.ts';
+import { debianWebArm } from '../../lab/tiers/qemu/webArmSystem.ts';
 import { baseUnitsToCheck } from '../../lab/tiers/qemu/guestStart.ts';
 import { AgentDecoder } from '../../lab/tiers/qemu/agentProtocol.ts';
 import { migrateFromFileUri, migrateToFileUri, qemuArgv, vmRunFiles, vmSpec, type VmSpecInputs } from '../../lab/tiers/qemu/argv.ts';
@@ -124,7 +125,7 @@ describe('snapshot key', () => {
   it('does not depend on the lab: the base system renders the same for every lab name', () => {
     const render = (name: string) => {
       const config = validateConfig({ ...defaultConfig(), lab: { ...defaultConfig().lab, name, tier: 'qemu' } });
-      return renderBase(planLab(config), 'localhost/v6lab-node:abc');
+      return renderBase(debianWebArm(planLab(config)), config, 'localhost/v6lab-node:abc');
     };
     expect(render('sna')).toEqual(render('other1'));
   });

@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../lab/exec.ts';
-import type { LabContext } from '../../lab/lifecycle/context.ts';
+import type { LabContext } from '../../lab/scenario/context.ts';
 import type { Machine } from '../../lab/nodes/machine.ts';
-import { isObserving, OBSERVING_SCENARIOS, scenarioIdOf } from '../../lab/scenario/groups.ts';
+import { isObserving, scenarioIdOf } from '../../lab/scenario/groups.ts';
+import { allScenarios } from '../../lab/scenario/registry.ts';
 import { createScenarioRun } from '../../lab/scenario/recorder.ts';
-import { listScenarioFiles } from '../../lab/scenario/runner.ts';
 
 describe('scenario groups', () => {
-  it('names only scenarios that exist (a renamed file cannot silently leave the group)', () => {
-    const ids = listScenarioFiles().map((f) => f.id);
-    expect(ids.filter((id) => isObserving(id))).toEqual(Object.keys(OBSERVING_SCENARIOS).sort((a, b) => ids.indexOf(a) - ids.indexOf(b)));
+  it('has an observing group made of registered scenarios, each saying what it does', () => {
+    const observing = allScenarios().filter((s) => s.observing);
+    expect(observing.length).toBeGreaterThan(4);
+    for (const s of observing) expect(isObserving(s.id)).toBe(true);
+    expect(isObserving('no-such-scenario')).toBe(false);
   });
 
   it('keeps every story that applies, restarts, reboots or breaks something out of the side-by-side group', () => {

@@ -6,7 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostError, LabStateError } from '../../lab/errors.ts';
 import { nixosLayout } from '../../lab/nixos/module.ts';
-import { webArmSystem } from '../../lab/nodes/webArmSystem.ts';
+import { getTier } from '../../lab/tiers/registry.ts';
+import { hasShell } from '../../lab/nodes/machine.ts';
+import type { LabState } from '../../lab/state/store.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
 import { checkVagrant, vagrantProblems, type VagrantFacts } from '../../lab/tiers/vagrant/preflight.ts';
@@ -85,7 +87,6 @@ describe('command lines', () => {
     expect(argv).toContain(`VAGRANT_DOTFILE_PATH=${names.dotfilePath}`);
     expect(argv).toContain(`V6LAB_VAGRANT_LINK=${names.bridge}`);
     expect(argv.slice(-5)).toEqual(['ssh', 'web-arm', '--no-tty', '--command', "sudo sh -c 'podman ps'"]);
-    expect(machine.tier).toBe('vagrant');
     expect(machine.realism).toBe('real');
     expect(withVagrantEnv({ A: '1' }, ['x'])).toEqual(['env', 'A=1', 'x']);
   });
@@ -180,16 +181,19 @@ describe('web-arm on the vagrant tier', () => {
   });
 
   it('takes the box and provider from the environment when the lab has none recorded', () => {
-    expect(vagrantChoiceOf(plan, { V6LAB_VAGRANT_BOX: 'nixos-aarch64', V6LAB_VAGRANT_PROVIDER: 'qemu' })).toEqual({ box: 'nixos-aarch64', provider: 'qemu' });
-    expect(thrown(() => vagrantChoiceOf(plan, {}))).toBeInstanceOf(LabStateError);
+    expect(vagrantChoiceOf(plan, undefined, { V6LAB_VAGRANT_BOX: 'nixos-aarch64', V6LAB_VAGRANT_PROVIDER: 'qemu' })).toEqual({ box: 'nixos-aarch64', provider: 'qemu' });
+    expect(thrown(() => vagrantChoiceOf(plan, undefined, {}))).toBeInstanceOf(LabStateError);
   });
 
-  it('is a NixOS system behind the same WebArmSystem interface, its machine reached by vagrant ssh', () => {
+  it('is a NixOS system behind the same WebArm interface, its machine reached by vagrant ssh, its capabilities its own', () => {
     process.env.V6LAB_VAGRANT_BOX = 'nixos-aarch64';
     process.env.V6LAB_VAGRANT_PROVIDER = 'libvirt';
-    const system = webArmSystem(plan);
-    expect(system.machine.tier).toBe('vagrant');
-    expect(system.machine.argvFor('true')).toContain('ssh');
+    const state = { image: { tag: 'img', tarball: '' } } as unknown as LabState;
+    const system = getTier('vagrant').attach(plan, state);
+    expect(system.tier).toBe('vagrant');
+    expect(system.capabilities.realSystemd && system.capabilities.realReboot).toBe(true);
+    expect(system.capabilities.dockerd).toBe(false);
+    expect(hasShell(system.machine)).toBe(true);
     expect(system.layout('img')).toEqual(nixosLayout('img'));
   });
 });

@@ -12,7 +12,8 @@ import {
   webArmArgv,
   webArmDocker,
 } from './webArm.ts';
-import { assertStarted, bootUnits, shutdownUnits } from './unitRunner.ts';
+import { assertStarted } from '../../units/results.ts';
+import { bootUnits, shutdownUnits } from './unitRunner.ts';
 import { wireWebArmUplink } from '../../nodes/wiring.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';

@@ -12,7 +12,8 @@ import { run, spawnDaemon } from '../../exec.ts';
 import { terminate } from '../../host/processes.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';
-import { planSwitch, type SwitchPlan } from '../../units/diff.ts';
+import { planSwitch } from '../../units/diff.ts';
+import type { StartResult, SwitchResult } from '../../units/results.ts';
 import { expandExecArgv, splitExecLine } from '../../units/exec-line.ts';
 import type { UnitSpec } from '../../units/model.ts';
 import { startOrder, stopOrder } from '../../units/order.ts';
@@ -126,15 +127,6 @@ export async function stopUnit(plan: LabPlan, unit: UnitSpec): Promise<void> {
   writeActive(plan, after);
 }
 
-export interface UnitFailure {
-  unit: string;
-  error: string;
-}
-
-export interface StartResult {
-  started: string[];
-  failed: UnitFailure[];
-}
 
 function markFailed(plan: LabPlan, name: string, error: string): void {
   const active = readActive(plan);
@@ -175,13 +167,6 @@ async function startInOrder(
     }
   }
   return result;
-}
-
-/** Throws when any unit failed (for callers that need the whole system up). */
-export function assertStarted(result: StartResult, what: string): void {
-  if (result.failed.length) {
-    throw new LabBrokenError(`${what}: ${result.failed.length} unit(s) failed:\n${result.failed.map((f) => `- ${f.unit}: ${f.error}`).join('\n')}`);
-  }
 }
 
 /** Starts every installed unit wanted by multi-user.target, in unit order ("boot"). */
@@ -231,10 +216,6 @@ export async function startNamedUnit(plan: LabPlan, name: string, progress: Prog
   const byName = new Map(units.map((u) => [u.name, u]));
   if (!byName.has(name)) throw new LabBrokenError(`web-arm: no unit ${name} is installed`);
   return startInOrder(plan, byName, [name], progress);
-}
-
-export interface SwitchResult extends SwitchPlan {
-  failed: UnitFailure[];
 }
 
 /**

@@ -6,14 +6,13 @@
 import Docker from 'dockerode';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, succeed } from '../../exec.ts';
+import { nsenterArgv, run, succeed } from '../../exec.ts';
 import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from '../../links/netns.ts';
 import { killProcesses, nsInode } from '../../host/processes.ts';
 import { renderContainersConf, renderStorageConf, type PodmanHostSettings } from '../../podman/hostSettings.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { renderWebArmResolvConf } from '../../topology/v6only.ts';
 import { waitUntil } from '../../wait.ts';
-import { createMachine, type Machine } from '../../nodes/machine.ts';
 
 export const WEB_ARM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -28,17 +27,12 @@ export function webArmPodmanEnv(plan: LabPlan): Record<string, string> {
 /** argv that runs argv inside web-arm (its network and mount namespaces, its podman config). */
 export function webArmArgv(plan: LabPlan, argv: readonly string[]): string[] {
   const env = Object.entries(webArmPodmanEnv(plan)).map(([k, v]) => `${k}=${v}`);
-  return ['nsenter', `--net=${plan.webArm.netnsPath}`, `--mount=${plan.webArm.mountNsFile}`, '--', 'env', ...env, ...argv];
+  return [...webArmEnterArgv(plan), 'env', ...env, ...argv];
 }
 
-export function webArmMachine(plan: LabPlan): Machine {
-  return createMachine({
-    name: 'web-arm',
-    tier: 'netns',
-    netnsPath: plan.webArm.netnsPath,
-    enter: () => ['nsenter', `--net=${plan.webArm.netnsPath}`, `--mount=${plan.webArm.mountNsFile}`, '--'],
-    env: webArmPodmanEnv(plan),
-  });
+/** The argv prefix that enters web-arm's network and mount namespaces. */
+export function webArmEnterArgv(plan: LabPlan): string[] {
+  return nsenterArgv({ net: plan.webArm.netnsPath, mount: plan.webArm.mountNsFile }, []);
 }
 
 export function webArmDocker(plan: LabPlan): Docker {

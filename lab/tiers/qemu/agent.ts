@@ -10,7 +10,7 @@ import { CommandError, LabBrokenError } from '../../errors.ts';
 import { formatArgv, recordRemote, type RunResult } from '../../exec.ts';
 import { waitUntil } from '../../wait.ts';
 import { connectUnixSocket } from './unixSocket.ts';
-import { expectedFailure, waitUntilCommandSucceeds } from '../../nodes/machine.ts';
+import { expectedFailure, waitForSystemdUnit, waitUntilCommandSucceeds } from '../../nodes/machine.ts';
 import {
   AgentDecoder,
   type AgentResponse,
@@ -227,25 +227,9 @@ export class GuestAgent {
     return waitUntilCommandSucceeds(`[${this.name}] ${command}`, (t) => this.execute(command, { timeoutMs: t }), timeoutMs, 500);
   }
 
-  /**
-   * Waits until `systemctl is-active <unit>` says active; a unit that fails fails the wait at
-   * once (with its status), instead of running into the timeout.
-   */
-  async waitForUnit(unit: string, timeoutMs = 300_000): Promise<void> {
-    const state = await waitUntil(
-      `[${this.name}] unit ${unit} to be active`,
-      async () => {
-        const result = await this.execute(`systemctl is-active ${unit}`, { timeoutMs: 15_000 });
-        const seen = result.stdout.trim();
-        if (seen === 'active' || seen === 'failed') return seen;
-        throw new Error(`systemctl is-active ${unit}: ${seen || result.stderr.trim() || `exit ${result.exitCode}`}`);
-      },
-      { timeoutMs, intervalMs: 1_000 },
-    );
-    if (state === 'failed') {
-      const status = await this.execute(`systemctl status --no-pager --lines=20 ${unit}`, { timeoutMs: 15_000 });
-      throw new LabBrokenError(`[${this.name}] unit ${unit} failed instead of becoming active:\n${status.stdout.trim()}`);
-    }
+  /** Waits until `systemctl is-active <unit>` says active (a failed unit fails the wait at once). */
+  waitForUnit(unit: string, timeoutMs = 300_000): Promise<void> {
+    return waitForSystemdUnit(this, unit, timeoutMs);
   }
 
   /** Asks the guest to power off; the agent does not answer this one. */

@@ -3,7 +3,6 @@
  * guest agent (the guest has no second NIC and no login). One agent client per socket and
  * process: QEMU's agent channel serves one client at a time.
  */
-import { UsageError } from '../../errors.ts';
 import { GuestAgent } from './agent.ts';
 import { vmNames, type VmNames } from './vm.ts';
 import type { LabPlan } from '../../topology/plan.ts';
@@ -38,23 +37,12 @@ export function forgetGuestAgent(names: VmNames): void {
   agents.delete(socket);
 }
 
+/** web-arm's machine on the qemu tier: every verb through the guest agent. */
 export function guestMachine(plan: LabPlan): Machine {
-  const names = webArmVmNames(plan);
-  const agent = guestAgent(names);
-  const noArgv = (): never => {
-    throw new UsageError(
-      `web-arm is a QEMU guest on the qemu tier: it is reached through its guest agent only (no login, no second NIC). ` +
-        `Fix: run commands with \`pnpm lab exec web-arm -- <command>\`.`,
-    );
-  };
+  const agent = guestAgent(webArmVmNames(plan));
   return {
     name: plan.webArm.node,
-    tier: 'qemu',
     realism: 'real',
-    // The guest's kernel is not in a namespace of this machine; captures go on the router's tap.
-    netnsPath: '',
-    argvFor: noArgv,
-    shellArgv: noArgv,
     execute: (command, options = {}) => agent.execute(command, { timeoutMs: options.timeoutMs ?? 60_000, input: options.input }),
     succeed: (command, options = {}) => agent.succeed(command, { timeoutMs: options.timeoutMs ?? 60_000, input: options.input }),
     fail: (command, options = {}) => agent.fail(command, { timeoutMs: options.timeoutMs ?? 60_000, input: options.input }),

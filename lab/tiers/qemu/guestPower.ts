@@ -19,7 +19,7 @@ import type { LabPlan } from '../../topology/plan.ts';
 import { waitUntil } from '../../wait.ts';
 import { configureRouterPort } from '../../nodes/wiring.ts';
 import { forgetGuestAgent, guestAgent, guestMachine, webArmVmNames } from './guestMachine.ts';
-import { unitStates } from './guestSystemd.ts';
+import { unitStates } from '../systemctl.ts';
 
 const BOOT_TIMEOUT_MS = 15 * 60_000;
 

@@ -7,7 +7,7 @@
  * (`--no-snapshot`) always boots cold and saves nothing.
  */
 import { LabBrokenError } from '../../errors.ts';
-import { assertStarted } from '../netns/unitRunner.ts';
+import { assertStarted } from '../../units/results.ts';
 import {
   bootGuest,
   destroyGuest,
@@ -28,10 +28,11 @@ import { describeGuestStart, type GuestRecord } from '../../state/store.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { renderUnit } from '../../units/render.ts';
 import { installBaseSystem, renderBase } from '../../lifecycle/apply.ts';
+import { debianWebArm } from './webArmSystem.ts';
 
 /** The snapshot key of this lab's guest: its image, its base system, the machine QEMU emulates. */
 export async function guestSnapshotKey(plan: LabPlan, prepared: PreparedGuest): Promise<string> {
-  const base = renderBase(plan, prepared.containerImage.tag);
+  const base = renderBase(debianWebArm(plan), plan.config, prepared.containerImage.tag);
   return snapshotKey({
     imageHash: prepared.image.hash,
     arch: prepared.arch,
@@ -47,7 +48,7 @@ export async function guestSnapshotKey(plan: LabPlan, prepared: PreparedGuest): 
 
 /** The units a restored web-arm must have active: the base system's, and dockerd when it is on. */
 export function baseUnitsToCheck(plan: LabPlan, image: string): string[] {
-  return [...renderBase(plan, image).units.map((u) => u.name), ...(plan.config.webArm.docker.enabled ? ['docker.service'] : [])];
+  return [...renderBase(debianWebArm(plan), plan.config, image).units.map((u) => u.name), ...(plan.config.webArm.docker.enabled ? ['docker.service'] : [])];
 }
 
 /**
@@ -96,7 +97,7 @@ export async function startWebArmGuest(
   onBooted(record);
   progress.note(`web-arm booted in ${Math.round((record.bootToReadyMs ?? 0) / 1000)} s (${record.accel}: ${record.accelWhy})`);
   // Real systemd: the base system is installed like a first `nixos-rebuild switch` and started.
-  assertStarted({ started: [], failed: (await installBaseSystem(plan, containerImage.tag, progress)).failed }, 'web-arm base system');
+  assertStarted({ failed: (await installBaseSystem(debianWebArm(plan), plan.config, containerImage.tag, progress)).failed }, 'web-arm base system');
   if (key && !findSnapshot(key).snapshot) {
     const snapshotKeyNow = key;
     try {

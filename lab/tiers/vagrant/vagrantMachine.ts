@@ -4,7 +4,7 @@
  * other machine work: succeed, fail, execute, waitUntilSucceeds.
  */
 import { run } from '../../exec.ts';
-import { expectedFailure, waitUntilCommandSucceeds, type Machine } from '../../nodes/machine.ts';
+import { expectedFailure, waitUntilCommandSucceeds, type Machine, type ShellAbility } from '../../nodes/machine.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { vagrantArgv, vagrantEnv, type VagrantChoice } from './vagrantPlan.ts';
 
@@ -13,15 +13,15 @@ export function withVagrantEnv(env: Record<string, string>, argv: string[]): str
   return ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
 }
 
-export function vagrantMachine(plan: LabPlan, choice: VagrantChoice): Machine {
+/** The machine, its interactive shell (`vagrant ssh`), and the argv that runs one command in it. */
+export type VagrantMachine = Machine & ShellAbility & { argvFor(command: string): string[] };
+
+export function vagrantMachine(plan: LabPlan, choice: VagrantChoice): VagrantMachine {
   const env = vagrantEnv(plan, choice);
   const argvFor = (command: string) => withVagrantEnv(env, vagrantArgv.ssh(command));
-  const machine: Machine = {
+  const machine: VagrantMachine = {
     name: plan.webArm.node,
-    tier: 'vagrant',
     realism: 'real',
-    // The VM's kernel is not in a namespace of this machine; captures go on the router's port.
-    netnsPath: '',
     argvFor,
     shellArgv: (extra = {}) => withVagrantEnv({ ...env, ...extra }, vagrantArgv.shell()),
     execute: (command, options = {}) => run(argvFor(command), { timeoutMs: options.timeoutMs ?? 120_000, input: options.input, allowFailure: true }),

@@ -12,7 +12,6 @@ import { writeModules } from '../../nixos/nixosSwitch.ts';
 import { vmModuleFiles } from '../../nixos/vmModule.ts';
 import { configureRouterPort } from '../../nodes/wiring.ts';
 import type { Progress } from '../../progress.ts';
-import { readState } from '../../state/store.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { vagrantLinkArgvs, vagrantRootLinks } from './vagrantLinks.ts';
 import { vagrantMachine, withVagrantEnv } from './vagrantMachine.ts';
@@ -58,10 +57,10 @@ export async function rebootVagrant(plan: LabPlan, choice: VagrantChoice, progre
 }
 
 /** `vagrant destroy` of the lab's VM, when Vagrant has one (the links go with the lab's other marked links). Idempotent. */
-export async function destroyVagrant(plan: LabPlan): Promise<void> {
+export async function destroyVagrant(plan: LabPlan, recorded: VagrantChoice | undefined): Promise<void> {
   const names = vagrantNames(plan);
   if (!existsSync(names.dotfilePath)) return;
   // The Vagrantfile needs a box and provider to load; destroying an existing machine uses neither.
-  const choice = readState(plan.name)?.vagrant ?? { box: 'v6lab-destroy', provider: 'libvirt' as const };
+  const choice = recorded ?? { box: 'v6lab-destroy', provider: 'libvirt' as const };
   await run(withVagrantEnv(vagrantEnv(plan, choice), vagrantArgv.destroy()), { timeoutMs: 10 * 60_000 });
 }

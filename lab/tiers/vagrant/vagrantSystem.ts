@@ -10,9 +10,12 @@ import { run } from '../../exec.ts';
 import { nixosLayout } from '../../nixos/module.ts';
 import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../nixos/nixosSwitch.ts';
 import { vmModuleFiles } from '../../nixos/vmModule.ts';
-import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../qemu/guestSystemd.ts';
-import type { WebArmSystem } from '../../nodes/webArmSystem.ts';
-import { readState } from '../../state/store.ts';
+import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../systemctl.ts';
+import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
+import type { WebArm } from '../tier.ts';
+import { vagrantCapabilities } from './capabilities.ts';
+import { rebootVagrant } from './vagrantPower.ts';
+import { existsSync } from 'node:fs';
 import type { LabPlan } from '../../topology/plan.ts';
 import { withVagrantEnv, vagrantMachine } from './vagrantMachine.ts';
 import { vagrantArgv, vagrantEnv, vagrantNames, VAGRANT_PROVIDERS, type VagrantChoice, type VagrantProvider } from './vagrantPlan.ts';
@@ -21,8 +24,7 @@ import { vagrantArgv, vagrantEnv, vagrantNames, VAGRANT_PROVIDERS, type VagrantC
 const PROVISION_TIMEOUT_MS = 45 * 60_000;
 
 /** The box and provider of a lab's VM: recorded by lab up, else the environment (as the Vagrantfile reads it). */
-export function vagrantChoiceOf(plan: LabPlan, env: NodeJS.ProcessEnv = process.env): VagrantChoice {
-  const recorded = readState(plan.name)?.vagrant;
+export function vagrantChoiceOf(plan: LabPlan, recorded: VagrantChoice | undefined, env: NodeJS.ProcessEnv = process.env): VagrantChoice {
   if (recorded) return recorded;
   const provider = env.V6LAB_VAGRANT_PROVIDER;
   if (env.V6LAB_VAGRANT_BOX && provider && (VAGRANT_PROVIDERS as readonly string[]).includes(provider)) {
@@ -31,17 +33,27 @@ export function vagrantChoiceOf(plan: LabPlan, env: NodeJS.ProcessEnv = process.
   throw new LabStateError(`lab "${plan.name}" has no recorded Vagrant box and provider. Fix: set V6LAB_VAGRANT_BOX and V6LAB_VAGRANT_PROVIDER as for lab up.`);
 }
 
-export function vagrantSystem(plan: LabPlan): WebArmSystem {
-  const choice = vagrantChoiceOf(plan);
-  const machine = vagrantMachine(plan, choice);
+/** web-arm on the vagrant tier as a started WebArm (the VM made with `choice`, its containers from `imageTag`). */
+export function vagrantWebArm(plan: LabPlan, choice: VagrantChoice, imageTag: string): WebArm {
+  const base = vagrantMachine(plan, choice);
+  const machine: SystemMachine & typeof base = {
+    ...base,
+    waitForUnit: (unit, timeoutMs) => waitForSystemdUnit(base, unit, timeoutMs),
+    async reboot(progress) {
+      const r = await progress.step('reboot web-arm (real: vagrant reload)', () => rebootVagrant(plan, choice, progress));
+      return { realism: 'real', how: 'vagrant reload, then multi-user.target', identity: 'boot id', before: r.bootIdBefore, after: r.bootIdAfter, durationMs: r.rebootMs };
+    },
+  };
   const names = vagrantNames(plan);
   return {
+    tier: 'vagrant',
     machine,
+    capabilities: vagrantCapabilities(plan.config),
     layout: (image) => nixosLayout(image),
+    // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
+    extraFiles: () => ({}),
     async switch(units, _files, progress, options = {}) {
-      // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
-      const image = readState(plan.name)?.image?.tag ?? '';
-      writeModules(names.nixosDir, vmModuleFiles(plan.config, image, includesDesign(plan, units, image)));
+      writeModules(names.nixosDir, vmModuleFiles(plan.config, imageTag, includesDesign(plan, units, imageTag)));
       const changes = unitChanges(names.nixosDir, units);
       if (options.start === false) {
         // Installed without a switch: the machine already runs this configuration (it booted with it).
@@ -56,8 +68,15 @@ export function vagrantSystem(plan: LabPlan): WebArmSystem {
       changes.save();
       return { ...changes.plan, failed: await failuresOf(machine, unitsToCheck(units)) };
     },
+    afterBaseInstall: async () => undefined,
     restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
     stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
     start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+    whereabouts: () => ({
+      kind: 'vagrant',
+      // A Vagrant VM: its NIC is a port of the lab's bridge, joined to the router's port.
+      where: `bridge ${names.bridge} (router port ${plan.upstream.toWebArmIf})`,
+      present: existsSync(names.dotfilePath),
+    }),
   };
 }

@@ -7,16 +7,17 @@
  */
 import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabBrokenError } from '../../../errors.ts';
 import { nsenterArgv, run, spawnDaemon } from '../../../exec.ts';
 import { guestAgent, guestMachine, webArmVmNames, agentSocketPath } from '../guestMachine.ts';
-import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../guestSystemd.ts';
-import type { WebArmSystem } from '../../../nodes/webArmSystem.ts';
+import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../../systemctl.ts';
+import type { WebArm } from '../../tier.ts';
+import { qemuCapabilities } from '../capabilities.ts';
+import { guestSystemMachine, guestWhereabouts } from '../webArmSystem.ts';
 import { configureRouterPort } from '../../../nodes/wiring.ts';
 import { netnsPath } from '../../../links/netns.ts';
 import type { Progress } from '../../../progress.ts';
 import { createUplink } from '../vm.ts';
-import { readState, type GuestRecord } from '../../../state/store.ts';
+import type { GuestRecord } from '../../../state/store.ts';
 import type { LabPlan } from '../../../topology/plan.ts';
 import { nixosLayout } from '../../../nixos/module.ts';
 import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../../nixos/nixosSwitch.ts';
@@ -82,18 +83,19 @@ export async function bootNixosGuest(plan: LabPlan, nixpkgs: NixpkgsSource, imag
   };
 }
 
-export function nixosGuestSystem(plan: LabPlan): WebArmSystem {
-  const machine = guestMachine(plan);
+/** The NixOS guest as a started WebArm: every switch builds the system on this machine from `nixpkgs`. */
+export function nixosWebArm(plan: LabPlan, nixpkgs: NixpkgsSource, imageTag: string): WebArm {
+  const machine = guestSystemMachine(plan);
   const dirs = nixosGuestDirs(plan);
   return {
+    tier: 'qemu',
     machine,
+    capabilities: qemuCapabilities(plan.config),
     layout: (image) => nixosLayout(image),
+    // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
+    extraFiles: () => ({}),
     async switch(units, _files, progress, options = {}) {
-      const state = readState(plan.name);
-      const nixpkgs = state?.nixos?.nixpkgs;
-      if (!nixpkgs) throw new LabBrokenError(`lab "${plan.name}" has no recorded nixpkgs for its NixOS guest`);
-      const image = state?.image?.tag ?? '';
-      writeModules(dirs.flake, guestFlakeFiles(plan.config, nixpkgs, image, includesDesign(plan, units, image)));
+      writeModules(dirs.flake, guestFlakeFiles(plan.config, nixpkgs, imageTag, includesDesign(plan, units, imageTag)));
       const changes = unitChanges(dirs.flake, units);
       if (options.start === false) {
         // Installed without a switch: the machine already runs this configuration (it booted with it).
@@ -109,8 +111,11 @@ export function nixosGuestSystem(plan: LabPlan): WebArmSystem {
       changes.save();
       return { ...changes.plan, failed: await failuresOf(machine, unitsToCheck(units)) };
     },
+    // NixOS sets dockerd in its modules (virtualisation.docker.enable).
+    afterBaseInstall: async () => undefined,
     restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
     stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
     start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+    whereabouts: () => guestWhereabouts(plan),
   };
 }

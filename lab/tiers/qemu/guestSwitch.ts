@@ -1,99 +1,20 @@
 /**
- * web-arm's units on the qemu tier, where systemd is real: the configuration is installed the
+ * web-arm's configuration on the qemu tier's Debian guest, where systemd is real: installed the
  * way `nixos-rebuild switch` does it (write units and files, daemon-reload, stop removed units,
  * restart changed ones, start new ones and whatever is wanted but not running, leave unchanged
- * ones alone), and single units are started, stopped and restarted with systemctl.
+ * ones alone).
  */
-import { LabBrokenError } from '../../errors.ts';
 import type { Progress } from '../../progress.ts';
 import { planSwitch } from '../../units/diff.ts';
 import type { UnitSpec } from '../../units/model.ts';
 import { GENERATED_HEADER, renderUnit } from '../../units/render.ts';
 import type { Machine } from '../../nodes/machine.ts';
-import type { StartResult, SwitchResult, UnitFailure } from '../netns/unitRunner.ts';
+import type { SwitchResult, UnitFailure } from '../../units/results.ts';
+import { quoteAll, startUnits, SYSTEMCTL_TIMEOUT_MS, unitStates } from '../systemctl.ts';
 import { RESTART_ON_CHANGE } from './guestEtc.ts';
 import { changedFiles, FILE_MANIFEST, parseHashes, parseUnitDump, renderHashScript, renderInstallScript, renderManifest, renderRemoveScript, renderUnitDumpScript, staleFiles } from './guestFiles.ts';
 
 export const GUEST_UNIT_DIR = '/etc/systemd/system';
-/** systemctl start of podman units under TCG can take a while (the first `podman run` ~15 s). */
-const SYSTEMCTL_TIMEOUT_MS = 5 * 60_000;
-
-function quoteAll(names: readonly string[]): string {
-  return names.map((n) => `'${n}'`).join(' ');
-}
-
-/** ActiveState of each unit (one systemctl call). */
-export async function unitStates(machine: Machine, names: readonly string[]): Promise<Map<string, string>> {
-  const states = new Map<string, string>();
-  if (!names.length) return states;
-  const out = await machine.succeed(`systemctl show --property=Id,ActiveState ${quoteAll(names)}`);
-  let id: string | undefined;
-  for (const line of out.split('\n')) {
-    const [key, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
-    if (key === 'Id') id = value;
-    else if (key === 'ActiveState' && id) states.set(id, value);
-  }
-  return states;
-}
-
-/**
- * What systemd says of each unit that is not active: its state, whether a dependency failed,
- * and the unit's journal of this boot (its own output and systemd's lines about it).
- */
-export async function failuresOf(machine: Machine, names: readonly string[]): Promise<UnitFailure[]> {
-  const states = await settledStates(machine, names);
-  const failed = names.filter((n) => states.get(n) !== 'active');
-  return Promise.all(
-    failed.map(async (unit) => {
-      const journal = (await machine.execute(`journalctl -u '${unit}' -b --no-pager -n 12 -o cat`, { timeoutMs: 30_000 })).stdout.trim();
-      const dependency = /Dependency failed for|dependency job .* failed/i.test(journal) ? ' (dependency failed)' : '';
-      return { unit, error: `${states.get(unit) ?? 'unknown'}${dependency}: ${journal.split('\n').join(' | ')}` };
-    }),
-  );
-}
-
-const TRANSITIONAL = new Set(['activating', 'deactivating', 'reloading', 'refreshing']);
-
-/**
- * The units' states once none is on its way somewhere: `systemctl restart` returns when its own
- * job is done, while jobs it pulled in (PartOf= restarts) may still run.
- */
-async function settledStates(machine: Machine, names: readonly string[]): Promise<Map<string, string>> {
-  const deadline = performance.now() + SYSTEMCTL_TIMEOUT_MS;
-  for (;;) {
-    const states = await unitStates(machine, names);
-    if (![...states.values()].some((s) => TRANSITIONAL.has(s)) || performance.now() > deadline) return states;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** systemctl start of several units in one transaction; what did not end up active is reported. */
-export async function startUnits(machine: Machine, names: readonly string[]): Promise<StartResult> {
-  if (!names.length) return { started: [], failed: [] };
-  const states = await unitStates(machine, names);
-  const wasFailed = names.filter((n) => states.get(n) === 'failed');
-  if (wasFailed.length) await machine.execute(`systemctl reset-failed ${quoteAll(wasFailed)}`);
-  await machine.execute(`systemctl start ${quoteAll(names)}`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
-  const failed = await failuresOf(machine, names);
-  return { started: names.filter((n) => !failed.some((f) => f.unit === n)), failed };
-}
-
-/** systemctl restart: systemd restarts the units that are PartOf= it as well; they are reported with it. */
-export async function restartGuestUnit(machine: Machine, name: string): Promise<StartResult> {
-  await machine.execute(`systemctl reset-failed '${name}' 2>/dev/null; systemctl restart '${name}'`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
-  const parts = (await machine.succeed(`systemctl show --property=ConsistsOf --value '${name}'`)).split(/\s+/).filter(Boolean).sort();
-  const group = [name, ...parts];
-  const failed = await failuresOf(machine, group);
-  return { started: group.filter((n) => !failed.some((f) => f.unit === n)), failed };
-}
-
-export async function stopGuestUnit(machine: Machine, name: string): Promise<void> {
-  await machine.succeed(`systemctl stop '${name}'`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
-}
-
-export async function startGuestUnit(machine: Machine, name: string): Promise<StartResult> {
-  return startUnits(machine, [name]);
-}
 
 export interface GuestSwitchOptions {
   /** Called before the given unit is started (e.g. to record host state before the first container). */
@@ -165,10 +86,3 @@ export async function switchGuest(
   return { ...sw, failed };
 }
 
-/** Throws when the guest's systemd is not running cleanly (names the failed units). */
-export async function assertSystemRunning(machine: Machine): Promise<void> {
-  const state = await machine.execute('systemctl is-system-running --wait', { timeoutMs: 180_000 });
-  if (state.stdout.trim() === 'running') return;
-  const failed = await machine.execute('systemctl --failed --no-legend --plain');
-  throw new LabBrokenError(`web-arm's systemd is "${state.stdout.trim()}": failed units:\n${failed.stdout.trim()}`);
-}

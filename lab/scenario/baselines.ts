@@ -1,0 +1,65 @@
+/**
+ * Named baselines: observations of web-arm taken at moments of the lab's life (at up, after the
+ * design's units are up, after its first container, after a reboot) that scenarios compare with
+ * later. Scenarios declare the baselines they read (lab/scenario/registry.ts); the lifecycle
+ * calls `takeBaselines(moment, …)` at each moment and takes what any scenario declared for it,
+ * without knowing which scenario wants it.
+ */
+import type { Machine } from '../nodes/machine.ts';
+import type { Progress } from '../progress.ts';
+import type { WebArm } from '../tiers/tier.ts';
+import type { LabPlan } from '../topology/plan.ts';
+import { saveSnapshot, takeHostSnapshot } from './observe/hostSnapshot.ts';
+import { observeMailPath, saveMailObservation } from './observe/mailPath.ts';
+import { saveWorkloadSnapshot, takeWorkloadSnapshot } from './observe/workloadSnapshot.ts';
+import { declaredBaselines } from './registry.ts';
+
+/** When a baseline is taken. */
+export const BASELINE_MOMENTS = ['at-up', 'after-apply', 'after-first-container', 'after-reboot'] as const;
+export type BaselineMoment = (typeof BASELINE_MOMENTS)[number];
+
+/** What is observed. */
+export const BASELINE_KINDS = ['host', 'workload', 'mail'] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
+
+/** A baseline a scenario reads: an observation at a moment. */
+export interface BaselineRef {
+  kind: BaselineKind;
+  moment: BaselineMoment;
+}
+
+/** The label the observation is stored under (what the scenario loads it by). */
+export function baselineLabel(moment: BaselineMoment): string {
+  // "at-up" keeps the label the lab always wrote for it: web-arm before the design is applied.
+  return moment === 'at-up' ? 'before-apply' : moment;
+}
+
+export interface BaselineTarget {
+  plan: LabPlan;
+  webArm: WebArm;
+  /** The internet's mail exchanger (for the mail path). */
+  mx?: Machine;
+  progress: Progress;
+}
+
+/** Takes every baseline that a registered scenario declared for this moment. */
+export async function takeBaselines(moment: BaselineMoment, target: BaselineTarget, wanted: readonly BaselineRef[] = declaredBaselines()): Promise<BaselineKind[]> {
+  const kinds = [...new Set(wanted.filter((b) => b.moment === moment).map((b) => b.kind))];
+  const { plan, webArm } = target;
+  const label = baselineLabel(moment);
+  const taken: BaselineKind[] = [];
+  for (const kind of kinds) {
+    if (kind === 'host') saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm.machine, plan.config.webArm.uplink, label));
+    else if (kind === 'workload') saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm.machine, label));
+    else if (kind === 'mail') {
+      // web-arm's postfix sending to mx.example, where the tier runs postfix.
+      if (!webArm.capabilities.postfix || !target.mx) continue;
+      const mx = target.mx;
+      const mail = await target.progress.step(`mail path ${label} (postfix → mx.example)`, () => observeMailPath(plan.config, webArm.machine, mx, label));
+      saveMailObservation(plan.stateDir, mail);
+      target.progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
+    }
+    taken.push(kind);
+  }
+  return taken;
+}

@@ -1,0 +1,23 @@
+/**
+ * What web-arm can do on the netns tier: namespaces of this machine with the lab's emulated
+ * systemd, this machine's podman and netavark (1.4 on bookworm: iptables driver only), no
+ * dockerd, no MTA, no nspawn. Pure.
+ */
+import type { Capabilities } from '../capabilities.ts';
+import type { LabConfig } from '../../topology/config.ts';
+
+export function netnsCapabilities(_config: LabConfig): Capabilities {
+  return {
+    realSystemd: false,
+    realReboot: false,
+    docker: false,
+    dockerd: false,
+    postfix: false,
+    nspawn: false,
+    clatd: false,
+    netavarkNftables: false,
+    snapshot: false,
+    concurrentCommands: true,
+    labsSideBySide: 2,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * web-arm on the qemu tier as a started WebArm: the Debian guest (real systemd; the lab writes
+ * units and files through the agent and runs systemctl) and the NixOS guest (modules switched by
+ * NixOS, nixosGuest.ts) share the machine: the guest agent's verbs, waitForUnit and a real
+ * reboot (the guest's systemd, then multi-user.target with a new boot id).
+ */
+import { findProcesses } from '../../host/processes.ts';
+import { netnsPath } from '../../links/netns.ts';
+import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
+import type { Progress } from '../../progress.ts';
+import type { LabPlan } from '../../topology/plan.ts';
+import { restartGuestUnit, startGuestUnit, stopGuestUnit } from '../systemctl.ts';
+import type { WebArm, WebArmWhereabouts } from '../tier.ts';
+import { qemuCapabilities } from './capabilities.ts';
+import { guestEtcFiles } from './guestEtc.ts';
+import { guestMachine, webArmVmNames } from './guestMachine.ts';
+import { rebootGuest } from './guestPower.ts';
+import { switchGuest } from './guestSwitch.ts';
+
+/** The guest's podman API socket (Debian's podman.socket). */
+export const GUEST_PODMAN_SOCKET = '/run/podman/podman.sock';
+
+export function guestSystemMachine(plan: LabPlan): SystemMachine {
+  const machine = guestMachine(plan);
+  return {
+    ...machine,
+    waitForUnit: (unit, timeoutMs) => waitForSystemdUnit(machine, unit, timeoutMs),
+    async reboot(progress: Progress) {
+      const r = await progress.step('reboot web-arm (real: the guest reboots)', () => rebootGuest(plan, progress));
+      return { realism: 'real', how: 'systemctl reboot in the guest, then multi-user.target', identity: 'boot id', before: r.bootIdBefore, after: r.bootIdAfter, durationMs: r.rebootMs };
+    },
+  };
+}
+
+export function guestWhereabouts(plan: LabPlan): WebArmWhereabouts {
+  return {
+    kind: 'qemu',
+    // The guest's kernel has no namespace here: its link is the router's tap.
+    where: `${netnsPath(plan.upstream.netnsName)} (tap ${plan.upstream.toWebArmIf})`,
+    present: findProcesses({ cmdlineContains: `process=${webArmVmNames(plan).processMark}` }).length > 0,
+  };
+}
+
+/** The Debian trixie guest. */
+export function debianWebArm(plan: LabPlan): WebArm {
+  const machine = guestSystemMachine(plan);
+  const etc = '/etc';
+  return {
+    tier: 'qemu',
+    machine,
+    capabilities: qemuCapabilities(plan.config),
+    layout: (image) => ({ etc, podmanSocket: GUEST_PODMAN_SOCKET, image, networkConfigDir: '/etc/containers/networks', systemd: 'real' }),
+    // The guest's resolver and netavark's firewall driver (the netns tier bind-mounts its own).
+    extraFiles: () => guestEtcFiles(plan.config),
+    switch: (units, files, progress, options = {}) =>
+      switchGuest(machine, units, Object.fromEntries(Object.entries(files).map(([rel, text]) => [`${etc}/${rel}`, text])), progress, options),
+    // dockerd on or off, as webArm.docker.enabled says (Debian's docker.io enables it at
+    // install, as production's virtualisation.docker.enable does).
+    async afterBaseInstall(progress) {
+      const enabled = plan.config.webArm.docker.enabled;
+      const command = enabled ? 'systemctl enable --now docker.service' : 'systemctl disable --now docker.socket docker.service';
+      await progress.step(`dockerd ${enabled ? 'on (as production)' : 'off (webArm.docker.enabled=false)'}`, () => machine.succeed(command, { timeoutMs: 180_000 }));
+    },
+    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
+    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
+    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+    whereabouts: () => guestWhereabouts(plan),
+  };
+}

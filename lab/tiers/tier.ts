@@ -1,0 +1,105 @@
+/**
+ * The tier seam: what every tier (what web-arm is — namespaces, a QEMU guest, a Vagrant VM)
+ * implements, and what the rest of the lab may ask of it. Nothing outside lab/tiers/ compares a
+ * tier or guest name: it asks a started web-arm's capabilities, or calls the tier through this
+ * interface. Optional abilities (snapshot, console, shell) are small interfaces of their own.
+ * Types only.
+ */
+import type Docker from 'dockerode';
+import type { HostLayout } from '../designs/design.ts';
+import type { Progress } from '../progress.ts';
+import type { Tier as TierName } from '../report/model.ts';
+import type { GuestRecord, LabState, NodeImageRecord } from '../state/store.ts';
+import type { LabConfig } from '../topology/config.ts';
+import type { LabPlan } from '../topology/plan.ts';
+import type { UnitSpec } from '../units/model.ts';
+import type { RebootResult, SystemMachine } from '../nodes/machine.ts';
+import type { StartResult, SwitchResult } from '../units/results.ts';
+import type { Capabilities } from './capabilities.ts';
+
+export type { TierName, Capabilities, RebootResult };
+
+/** The node image web-arm's podman runs, as built for web-arm's architecture. */
+export interface WebArmImage {
+  tag: string;
+  tarball: string;
+  arch: string;
+}
+
+export interface SwitchOptions {
+  /** Called right before the given unit starts (only for units in startLast). */
+  beforeStart?: (unit: string) => Promise<void>;
+  /** Units the hook wants to see start (started after the others where the tier can order it). */
+  startLast?: readonly string[];
+  /** false: install without starting anything (the machine boots with it). */
+  start?: boolean;
+}
+
+/** Where web-arm is, as `lab status` shows it. */
+export interface WebArmWhereabouts {
+  kind: TierName;
+  /** Its network namespace, or where its link is (the router's tap, a bridge). */
+  where: string;
+  present: boolean;
+}
+
+/**
+ * A started web-arm, whatever the tier: one Machine with the NixOS test driver's verbs, and the
+ * system manager that installs a rendered system like `nixos-rebuild switch`.
+ */
+export interface WebArm {
+  readonly tier: TierName;
+  readonly machine: SystemMachine;
+  readonly capabilities: Capabilities;
+  /** Where renderings put files and which units the tier's own OS provides. */
+  layout(image: string): HostLayout;
+  /** Files the tier's OS needs beside the rendering (relative to the layout's etc). */
+  extraFiles(): Record<string, string>;
+  /** Installs units and files (relative to the layout's etc) like `nixos-rebuild switch`. */
+  switch(units: UnitSpec[], files: Record<string, string>, progress: Progress, options?: SwitchOptions): Promise<SwitchResult>;
+  /** After the base system is installed: what the OS itself still sets (dockerd on or off). */
+  afterBaseInstall(progress: Progress): Promise<void>;
+  restart(unit: string, progress: Progress): Promise<StartResult>;
+  stop(unit: string, progress: Progress): Promise<void>;
+  start(unit: string, progress: Progress): Promise<StartResult>;
+  whereabouts(): WebArmWhereabouts;
+  /** web-arm's podman API, where this machine reaches its socket (for the live topology). */
+  podmanApi?(): Docker;
+}
+
+/** What a tier's start needs: the lab's plan, web-arm's image and a place to record what it made. */
+export interface StartRequest<P> {
+  plan: LabPlan;
+  prerequisites: P;
+  image: WebArmImage;
+  progress: Progress;
+  /** Records what the tier made as soon as it exists (the crash record `down` reads). */
+  record(patch: Partial<Pick<LabState, 'guest' | 'vagrant' | 'nixos'>>): void;
+  signal?: AbortSignal;
+}
+
+/** Work a tier can begin early, beside the router and internet hosts (awaited by start). */
+export type EarlyWork = Promise<unknown> | undefined;
+
+export interface Tier<P = unknown> {
+  readonly name: TierName;
+  readonly summary: string;
+  /** What web-arm can do on this tier with this config (pure; known before anything starts). */
+  capabilities(config: LabConfig): Capabilities;
+  /** The architecture web-arm's containers run (Debian's name), for the node image. */
+  webArmArch(config: LabConfig, hostArch: string): string;
+  /** What this machine lacks for the tier: a typed error naming the fix. Creates nothing. */
+  prerequisites(config: LabConfig): Promise<P>;
+  /** Work begun while the router and hosts start (netns: the shared image store). */
+  begin?(plan: LabPlan, image: WebArmImage, progress: Progress): EarlyWork;
+  /** Boots (or restores) web-arm as production runs it before the change: base system running. */
+  start(request: StartRequest<P>, early: EarlyWork): Promise<WebArm>;
+  /** The started web-arm of a lab that is up, from its record (another process's `lab up`). */
+  attach(plan: LabPlan, state: LabState): WebArm;
+  /** Removes what this tier made for the lab, found by its marks. Idempotent. */
+  destroy(plan: LabPlan, state: LabState | undefined): Promise<string[]>;
+  /** The line `lab status` prints about how web-arm came up, when the tier has one. */
+  describeStart?(state: LabState): string | undefined;
+}
+
+export type { GuestRecord, NodeImageRecord };
