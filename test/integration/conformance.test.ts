@@ -1,0 +1,120 @@
+/**
+ * The conformance suite every tier passes, through the Tier interface alone (no tier name is
+ * compared here): start web-arm with the design applied, the Machine verbs (succeed, fail,
+ * execute, waitUntilSucceeds, waitForUnit), apply the design again (nothing restarts),
+ * reboot (a new boot identity; real or emulated as the tier's capabilities say), the lab
+ * attached from its record answers the same, destroy, nothing left. Tiers whose
+ * prerequisites this machine lacks (the NixOS guest and the vagrant tier without Nix or a
+ * NixOS box) are skipped with the reason their prerequisites check gives. Needs root; the qemu
+ * tier honours V6LAB_QEMU=0 as the other qemu tests do.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLine } from '../../lab/errors.ts';
+import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import { applyDesign } from '../../lab/lifecycle/apply.ts';
+import { labDown } from '../../lab/lifecycle/down.ts';
+import { labUp } from '../../lab/lifecycle/up.ts';
+import { silentProgress } from '../../lab/progress.ts';
+import { readState, stateFile } from '../../lab/state/store.ts';
+import { allTiers, attachWebArm, getTier } from '../../lab/tiers/registry.ts';
+import type { WebArm } from '../../lab/tiers/tier.ts';
+import { defaultConfig, nativeArch, type LabConfig } from '../../lab/topology/config.ts';
+import { planLab } from '../../lab/topology/plan.ts';
+import { validateConfig } from '../../lab/topology/validate.ts';
+
+const root = process.getuid?.() === 0;
+
+/** The tiers and guest kinds the suite runs on: every registered tier with each guest it has. */
+const CASES: Array<{ tier: string; guest: LabConfig['lab']['guest']; off?: string }> = [
+  { tier: 'netns', guest: 'debian' },
+  { tier: 'qemu', guest: 'debian', ...(process.env.V6LAB_QEMU === '0' ? { off: 'V6LAB_QEMU=0' } : {}) },
+  { tier: 'qemu', guest: 'nixos' },
+  { tier: 'vagrant', guest: 'nixos' },
+];
+
+function configFor(tier: string, guest: LabConfig['lab']['guest'], name: string): LabConfig {
+  const base = defaultConfig();
+  return validateConfig({ ...base, lab: { ...base.lab, name, tier: tier as LabConfig['lab']['tier'], guest, arch: nativeArch() } });
+}
+
+describe('the conformance cases cover every registered tier', () => {
+  it('names each tier of the registry', () => {
+    expect([...new Set(CASES.map((c) => c.tier))].sort()).toEqual(allTiers().map((t) => t.name).sort());
+  });
+});
+
+for (const [index, c] of CASES.entries()) {
+  describe.runIf(root)(`tier conformance: ${c.tier} (${c.guest} guest)`, () => {
+    const name = `cf${index}${process.pid % 1000}`;
+    const config = configFor(c.tier, c.guest, name);
+    const tier = getTier(c.tier);
+    let missing: string | undefined = c.off;
+    let before: MachineSnapshot | undefined;
+    let webArm: WebArm | undefined;
+
+    beforeAll(async () => {
+      if (!missing) missing = await tier.prerequisites(config).then(() => undefined, (error: unknown) => errorLine(error));
+      if (missing) return;
+      await labDown(config, silentProgress);
+      before = await snapshotMachine();
+    }, 60_000);
+
+    afterAll(async () => {
+      if (!missing) await labDown(config, silentProgress);
+    }, 600_000);
+
+    it('starts web-arm with the design applied, handed on in memory', async (ctx) => {
+      if (missing) return ctx.skip(`prerequisites: ${missing}`);
+      const up = await labUp(config, silentProgress);
+      expect(up.alreadyUp).toBe(false);
+      webArm = up.webArm;
+      expect(webArm?.tier).toBe(tier.name);
+      expect(webArm?.capabilities).toEqual(tier.capabilities(config));
+      expect(webArm?.whereabouts()).toMatchObject({ kind: tier.name, present: true });
+    }, 40 * 60_000);
+
+    it('answers the Machine verbs: succeed, fail, execute, waitUntilSucceeds, waitForUnit', async (ctx) => {
+      if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');
+      const m = webArm.machine;
+      expect((await m.succeed('echo conformance')).trim()).toBe('conformance');
+      expect(await m.fail('echo nope >&2; exit 3')).toContain('nope');
+      await expect(m.succeed('exit 4')).rejects.toThrow(/exit code 4|exit 4/);
+      await expect(m.fail('true')).rejects.toThrow(/expected to fail/);
+      expect((await m.execute('exit 5')).exitCode).toBe(5);
+      expect((await m.waitUntilSucceeds('test -d /etc', 10_000)).trim()).toBe('');
+      const network = readState(name)?.design?.plan.networks[0]?.name ?? 'v6egress';
+      await m.waitForUnit(`${network}-network.service`, 120_000);
+      await expect(m.waitForUnit('v6lab-no-such.service', 3_000)).rejects.toThrow();
+    }, 10 * 60_000);
+
+    it('applies the design again like nixos-rebuild switch: nothing restarts', async (ctx) => {
+      if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');
+      const state = readState(name)!;
+      const again = await applyDesign(webArm, state.config, state.image?.tag ?? '', silentProgress);
+      expect({ added: again.switch.added, changed: again.switch.changed, removed: again.switch.removed, failed: again.switch.failed }).toEqual({ added: [], changed: [], removed: [], failed: [] });
+    }, 20 * 60_000);
+
+    it('reboots with a new boot identity, real or emulated as its capabilities say, and is attached again from its record', async (ctx) => {
+      if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');
+      const reboot = await webArm.machine.reboot(silentProgress);
+      expect(reboot.after).not.toBe(reboot.before);
+      expect(reboot.realism).toBe(webArm.capabilities.realReboot ? 'real' : 'emulated');
+      const attached = attachWebArm(planLab(config), readState(name)!);
+      expect(attached.tier).toBe(tier.name);
+      expect((await attached.machine.succeed('echo again')).trim()).toBe('again');
+      const network = readState(name)?.design?.plan.networks[0]?.name ?? 'v6egress';
+      await attached.machine.waitForUnit(`${network}-network.service`, 300_000);
+    }, 30 * 60_000);
+
+    it('is destroyed by its marks: no state, nothing left on the machine', async (ctx) => {
+      if (missing || !before) return ctx.skip(`prerequisites: ${missing ?? 'not started'}`);
+      const own = ownProcessTree(String(process.ppid));
+      await labDown(config, silentProgress);
+      expect(existsSync(stateFile(name))).toBe(false);
+      expect(findLeaks(before, await snapshotMachine(), { ignorePids: own, lab: name })).toEqual([]);
+      // Twice is a no-op.
+      await labDown(config, silentProgress);
+    }, 10 * 60_000);
+  });
+}
