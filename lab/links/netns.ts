@@ -3,7 +3,7 @@
  * removed idempotently; the name carries the lab's mark (v6lab-<lab>-…).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { run, succeed } from '../exec.ts';
+import { nsenterArgv, run, succeed } from '../exec.ts';
 
 export function netnsPath(name: string): string {
   return `/run/netns/${name}`;
@@ -42,5 +42,5 @@ export function ipIn(ns: string, ...args: string[]): string[] {
 export async function sysctlIn(ns: string, values: Record<string, string | number>): Promise<void> {
   const args = Object.entries(values).map(([k, v]) => `${k}=${v}`);
   if (args.length === 0) return;
-  await succeed(['nsenter', `--net=${netnsPath(ns)}`, '--', 'sysctl', '-q', '-w', ...args]);
+  await succeed(nsenterArgv({ net: netnsPath(ns) }, ['sysctl', '-q', '-w', ...args]));
 }

@@ -6,7 +6,7 @@
  * MAC is not web-arm's are dropped, IPv4 gateway 172.31.1.1 on-link, no NAT.
  */
 import ipaddr from 'ipaddr.js';
-import { succeed } from '../exec.ts';
+import { nsenterArgv, succeed } from '../exec.ts';
 import { cidrOf } from '../topology/addresses.ts';
 import { ipIn, netnsPath, sysctlIn } from '../links/netns.ts';
 import { createVeth } from '../links/veth.ts';
@@ -103,6 +103,6 @@ export async function configureRouterPort(plan: LabPlan): Promise<void> {
     '  }',
     '}',
   ].join('\n');
-  await succeed(['nsenter', `--net=${netnsPath(upstream)}`, '--', 'sh', '-c', 'nft delete table netdev v6lab_upstream 2>/dev/null; true']);
-  await succeed(['nsenter', `--net=${netnsPath(upstream)}`, '--', 'nft', '-f', '-'], { input: rules });
+  await succeed(nsenterArgv({ net: netnsPath(upstream) }, ['sh', '-c', 'nft delete table netdev v6lab_upstream 2>/dev/null; true']));
+  await succeed(nsenterArgv({ net: netnsPath(upstream) }, ['nft', '-f', '-']), { input: rules });
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { run, spawnDaemon } from '../exec.ts';
+import { nsenterArgv, run, spawnDaemon } from '../exec.ts';
 import { waitForExit } from '../host/processes.ts';
 import { waitUntil } from '../wait.ts';
 import { parseTcpdumpLines, type PacketRow } from './pcapText.ts';
@@ -22,7 +22,7 @@ export async function startCapture(netnsPath: string, iface: string, file: strin
     // --immediate-mode: each packet is handed to tcpdump as it arrives. Without it the kernel
     // hands them over in blocks (up to 1 s late), and packets still in a block when the capture
     // is stopped were counted ("received by filter") but never written.
-    ['nsenter', `--net=${netnsPath}`, '--', 'tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-w', file, ...filter],
+    nsenterArgv({ net: netnsPath }, ['tcpdump', '-i', iface, '-nn', '-U', '--immediate-mode', '-Z', 'root', '-w', file, ...filter]),
     { logFile: log },
   );
   await waitUntil(

@@ -5,6 +5,7 @@
  */
 import { LabBrokenError } from '../errors.ts';
 import type { Machine } from '../nodes/machine.ts';
+import { waitUntil } from '../wait.ts';
 import type { StartResult, UnitFailure } from '../units/results.ts';
 
 /** systemctl start of podman units under TCG can take a while (the first `podman run` ~15 s). */
@@ -51,12 +52,17 @@ const TRANSITIONAL = new Set(['activating', 'deactivating', 'reloading', 'refres
  * job is done, while jobs it pulled in (PartOf= restarts) may still run.
  */
 async function settledStates(machine: Machine, names: readonly string[]): Promise<Map<string, string>> {
-  const deadline = performance.now() + SYSTEMCTL_TIMEOUT_MS;
-  for (;;) {
-    const states = await unitStates(machine, names);
-    if (![...states.values()].some((s) => TRANSITIONAL.has(s)) || performance.now() > deadline) return states;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  let last = new Map<string, string>();
+  const settled = await waitUntil(
+    `[${machine.name}] ${names.join(', ')} to settle`,
+    async () => {
+      last = await unitStates(machine, names);
+      return [...last.values()].some((s) => TRANSITIONAL.has(s)) ? undefined : last;
+    },
+    { timeoutMs: SYSTEMCTL_TIMEOUT_MS, intervalMs: 500 },
+  ).catch(() => undefined);
+  // Still moving after the limit: what systemd says now.
+  return settled ?? last;
 }
 
 /** systemctl start of several units in one transaction; what did not end up active is reported. */
