@@ -19,12 +19,8 @@ import type { Capabilities } from './capabilities.ts';
 
 export type { TierName, Capabilities, RebootResult };
 
-/** The node image web-arm's podman runs, as built for web-arm's architecture. */
-export interface WebArmImage {
-  tag: string;
-  tarball: string;
-  arch: string;
-}
+/** The node image web-arm's podman runs, as built for web-arm's architecture (the lab's one image record). */
+export type WebArmImage = Required<NodeImageRecord>;
 
 export interface SwitchOptions {
   /** Called right before the given unit starts (only for units in startLast). */

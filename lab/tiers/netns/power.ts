@@ -17,12 +17,11 @@ import { bootUnits, shutdownUnits } from './unitRunner.ts';
 import { wireWebArmUplink } from '../../nodes/wiring.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';
+import type { NodeImageRecord } from '../../state/store.ts';
 import { waitUntil } from '../../wait.ts';
 
-export interface WebArmImage {
-  tag: string;
-  tarball: string;
-}
+/** The node image as web-arm's power-on needs it (the lab's one image record). */
+export type WebArmImage = Pick<NodeImageRecord, 'tag' | 'tarball'>;
 
 export async function powerOnWebArm(plan: LabPlan, image: WebArmImage, progress: Progress): Promise<void> {
   await progress.step('web-arm: namespaces (net + mount)', () => createWebArmNamespaces(plan));
