@@ -3,7 +3,7 @@ import { createProgress } from '../progress.ts';
 import { readState } from '../state/store.ts';
 import { runScenarios } from '../scenario/runner.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 /** `--host`/`--arch` on test name the lab they expect: a lab up on another tier is an error, not a silent switch. */
 function assertRunningTier(name: string, flags: Record<string, unknown>): void {
