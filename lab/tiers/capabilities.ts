@@ -68,7 +68,9 @@ export function checkTierConfig(config: LabConfig): void {
   const { tier, guest } = config.lab;
   if (!GUESTS[tier].includes(guest)) {
     const others = (Object.keys(GUESTS) as TierName[]).filter((t) => t !== tier && GUESTS[t].includes(guest));
-    throw new ConfigError('lab.guest', guest, GUEST_WHY[tier], [`use --guest ${GUESTS[tier].join(' or --guest ')}`, ...others.map((t) => `--host ${t}`)].join(', or '));
+    // A tier with one guest picks it itself: `--host vagrant` alone means NixOS.
+    const sets = GUESTS[tier].length === 1 ? ` (--host ${tier} sets it)` : '';
+    throw new ConfigError('lab.guest', guest, GUEST_WHY[tier], [`use --guest ${GUESTS[tier].join(' or --guest ')}${sets}`, ...others.map((t) => `--host ${t}`)].join(', or '));
   }
   const driver = config.webArm.podman.firewallDriver;
   if (driver === 'nftables' && !capabilitiesOf(config).netavarkNftables) {
