@@ -4,8 +4,9 @@
  *   guest name: code asks a capability (lab/tiers/capabilities.ts) or the tier registry
  *   (lab/tiers/registry.ts). Names in messages and comments are fine, comparisons are not;
  * - files under scenarios/ import from lab/ only the scenario context (lab/scenario/), the pure
- *   topology (lab/topology/) and the design facts (lab/designs/design.ts), and those pure
- *   modules do no I/O themselves.
+ *   topology (lab/topology/), the design facts (lab/designs/design.ts) and the error hierarchy
+ *   (lab/errors.ts: a story tells a verdict from breakage), and those pure modules do no I/O
+ *   themselves.
  * Pure: reads files, runs nothing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -59,7 +60,7 @@ function tierComparisons(path: string, text: string): string[] {
 const MAY_NAME_TIERS = (path: string) => path.startsWith('lab/tiers/') || path === 'lab/topology/config.ts';
 
 /** The lab modules a scenario may import. */
-const SCENARIO_MAY_IMPORT = (target: string) => target.startsWith('lab/scenario/') || target.startsWith('lab/topology/') || target === 'lab/designs/design.ts';
+const SCENARIO_MAY_IMPORT = (target: string) => target.startsWith('lab/scenario/') || target.startsWith('lab/topology/') || target === 'lab/designs/design.ts' || target === 'lab/errors.ts';
 
 /** The relative imports of a source (`import … from`, `export … from`, `import('…')`, `import '…'`), resolved to repository paths. */
 function localImports(path: string, text: string): string[] {
@@ -106,7 +107,7 @@ describe('no tier or guest names outside lab/tiers/', () => {
 });
 
 describe('what scenarios see', () => {
-  it('files under scenarios/ import from lab/ only lab/scenario/, lab/topology/ and lab/designs/design.ts', () => {
+  it('files under scenarios/ import from lab/ only lab/scenario/, lab/topology/, lab/designs/design.ts and lab/errors.ts', () => {
     const wrong = sources('scenarios').flatMap((f) =>
       localImports(f, readFileSync(join(ROOT, f), 'utf8'))
         .filter((target) => target.startsWith('lab/') && !SCENARIO_MAY_IMPORT(target))
@@ -118,7 +119,7 @@ describe('what scenarios see', () => {
   });
 
   it('the pure modules scenarios may import from outside lab/scenario/ do no I/O', () => {
-    const pure = [...sources('lab/topology'), 'lab/designs/design.ts'];
+    const pure = [...sources('lab/topology'), 'lab/designs/design.ts', 'lab/errors.ts'];
     const io = /(?:from\s*|import\s*\(\s*)['"](?:node:(?:fs|fs\/promises|child_process|net|dgram|http|https)|execa|dockerode|testcontainers|[^'"]*\/exec\.ts)['"]/;
     const wrong = pure.filter((f) => io.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(wrong, 'a module scenarios import directly must stay pure').toEqual([]);
