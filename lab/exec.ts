@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { CommandError, stderrTail } from './errors.ts';
+import { CommandError, LabBrokenError, stderrTail } from './errors.ts';
 
 export interface RunOptions {
   /** Milliseconds before the command is killed. Default 60 s. */
@@ -177,7 +177,7 @@ export function spawnDaemon(argv: readonly string[], options: DaemonOptions): nu
     child.unref();
     child.on('error', () => undefined);
     record({ command: `${formatArgv(argv)} &`, exitCode: undefined, signal: undefined, durationMs: 0, stderrTail: '' });
-    if (child.pid === undefined) throw new Error(`could not start ${formatArgv(argv)}`);
+    if (child.pid === undefined) throw new LabBrokenError(`could not start ${formatArgv(argv)}`);
     return child.pid;
   } finally {
     closeSync(fd);

@@ -8,7 +8,7 @@ import { attachWebArm } from '../tiers/registry.ts';
 import { validateConfig } from '../topology/validate.ts';
 import { validateDesign } from '../designs/registry.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const applyVerb: Verb = {
   summary: "apply the lab's design again, like nixos-rebuild switch (idempotent); --set design.… switches the running lab to another design or params",

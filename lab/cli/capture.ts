@@ -8,7 +8,7 @@ import { openLab } from '../scenario/context.ts';
 import { hasNamespace } from '../nodes/machine.ts';
 import { startCapture, stopCapture } from '../scenario/capture.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const CAPTURE_MAX_PACKETS = 10_000;
 export const CAPTURE_DEFAULT_SECONDS = 10;

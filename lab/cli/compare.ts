@@ -3,7 +3,7 @@ import { renderMatrixJson, renderMatrixTable } from '../compare/matrix.ts';
 import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 import { onInterrupt } from './interrupt.ts';
 

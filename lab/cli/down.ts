@@ -2,7 +2,7 @@ import { labDown } from '../lifecycle/down.ts';
 import { assertRoot } from '../host/packages.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const downVerb: Verb = {
   summary: 'remove everything the lab created (idempotent)',

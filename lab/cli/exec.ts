@@ -2,7 +2,7 @@ import { UsageError } from '../errors.ts';
 import { formatArgv } from '../exec.ts';
 import { openLab } from '../scenario/context.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const execVerb: Verb = {
   summary: 'run a command on a node: lab exec <node> -- <cmd>',

@@ -4,7 +4,7 @@ import { guestArchOf } from '../tiers/qemu/guestPower.ts';
 import { UsageError } from '../errors.ts';
 import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const exportVerb: Verb = {
   summary: "print a design rendered for a host outside the lab (nixos: the NixOS module; nixos-vm: the lab VM's host side, importing it)",

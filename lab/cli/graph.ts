@@ -4,7 +4,7 @@ import { renderDot, renderMermaid, topologyGraph } from '../report/graph.ts';
 import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 const FORMATS = ['mermaid', 'dot'] as const;
 

@@ -5,7 +5,7 @@ import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { attachWebArm } from '../tiers/registry.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const logsVerb: Verb = {
   summary: "a node's or container's log: host containers, web-arm's podman containers and units",

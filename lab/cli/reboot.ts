@@ -1,7 +1,7 @@
 import { rebootWebArm } from '../lifecycle/reboot.ts';
 import { createProgress } from '../progress.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const rebootVerb: Verb = {
   summary: 'reboot web-arm (real on the qemu tier, emulated on the netns tier)',

@@ -5,7 +5,7 @@ import { runInteractive } from '../exec.ts';
 import { openLab } from '../scenario/context.ts';
 import { hasShell } from '../nodes/machine.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 /**
  * A QEMU guest has no login and no terminal channel (only its agent): each line runs as one

@@ -4,7 +4,7 @@ import { getTier } from '../tiers/registry.ts';
 import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 import type { TierName } from '../tiers/tier.ts';
 
 export interface NodeStatus {

@@ -2,8 +2,9 @@ import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { readState } from '../state/store.ts';
 import { runScenarios } from '../scenario/runner.ts';
+import { sameTier } from '../tiers/registry.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 /** `--host`/`--arch` on test name the lab they expect: a lab up on another tier is an error, not a silent switch. */
 function assertRunningTier(name: string, flags: Record<string, unknown>): void {
@@ -12,7 +13,7 @@ function assertRunningTier(name: string, flags: Record<string, unknown>): void {
   const wantTier = typeof flags.host === 'string' ? flags.host : undefined;
   const wantArch = typeof flags.arch === 'string' ? flags.arch : undefined;
   const arch = state.guest?.arch;
-  if ((wantTier && wantTier !== state.tier) || (wantArch && wantArch !== arch)) {
+  if ((wantTier && !sameTier(wantTier, state.tier)) || (wantArch && wantArch !== arch)) {
     throw new UsageError(
       `lab "${name}" is up on the ${state.tier} tier${arch ? ` (${arch})` : ''}, not ${wantTier ?? state.tier}${wantArch ? ` (${wantArch})` : ''}. ` +
         `Fix: pnpm lab down${name === 'main' ? '' : ` --name ${name}`} && pnpm lab up${name === 'main' ? '' : ` --name ${name}`} --host ${wantTier ?? state.tier}${wantArch ? ` --arch ${wantArch}` : ''}`,

@@ -4,7 +4,7 @@ import { describeGuestStart, readState } from '../state/store.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { onInterrupt } from './interrupt.ts';
 import { parseCommon } from './options.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const upVerb: Verb = {
   summary: 'bring up the lab (--host netns, the default, qemu or vagrant) and apply the design',

@@ -15,12 +15,9 @@ import { shellVerb } from './shell.ts';
 import { statusVerb } from './status.ts';
 import { testVerb } from './test.ts';
 import { upVerb } from './up.ts';
+import type { Verb } from './verb.ts';
 
-export interface Verb {
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
+export type { Verb } from './verb.ts';
 
 export const VERBS: Record<string, Verb> = {
   up: upVerb,
@@ -36,5 +33,5 @@ export const VERBS: Record<string, Verb> = {
   capture: captureVerb,
   graph: graphVerb,
   export: exportVerb,
-  help: helpVerb,
+  help: helpVerb(() => VERBS),
 };

@@ -134,7 +134,7 @@ export function waitUntilCommandSucceeds(
     async () => {
       const result = await execute(Math.min(timeoutMs, 15_000));
       if (result.exitCode === 0) return result.stdout;
-      throw new Error(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
+      throw new LabBrokenError(`exit ${result.exitCode}: ${(result.stderr || result.stdout).trim()}`);
     },
     { timeoutMs, intervalMs },
   );
@@ -151,7 +151,7 @@ export async function waitForSystemdUnit(machine: Pick<Machine, 'name' | 'execut
       const result = await machine.execute(`systemctl is-active ${unit}`, { timeoutMs: 15_000 });
       const seen = result.stdout.trim();
       if (seen === 'active' || seen === 'failed') return seen;
-      throw new Error(`systemctl is-active ${unit}: ${seen || result.stderr.trim() || `exit ${result.exitCode}`}`);
+      throw new LabBrokenError(`systemctl is-active ${unit}: ${seen || result.stderr.trim() || `exit ${result.exitCode}`}`);
     },
     { timeoutMs, intervalMs: 1_000 },
   );

@@ -6,6 +6,7 @@
  * MAC is not web-arm's are dropped, IPv4 gateway 172.31.1.1 on-link, no NAT.
  */
 import ipaddr from 'ipaddr.js';
+import { LabBrokenError } from '../errors.ts';
 import { nsenterArgv, succeed } from '../exec.ts';
 import { cidrOf } from '../topology/addresses.ts';
 import { ipIn, netnsPath, sysctlIn } from '../links/netns.ts';
@@ -19,7 +20,7 @@ const NO_DAD = {
 
 function linkOf(plan: LabPlan, id: string): VethPlan {
   const link = planLinks(plan).find((l) => l.id === id);
-  if (!link) throw new Error(`no link ${id} in the plan`);
+  if (!link) throw new LabBrokenError(`no link ${id} in the plan`);
   return link;
 }
 

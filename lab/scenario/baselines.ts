@@ -3,7 +3,8 @@
  * design's units are up, after its first container, after a reboot) that scenarios compare with
  * later. Scenarios declare the baselines they read (lab/scenario/registry.ts); the lifecycle
  * calls `takeBaselines(moment, …)` at each moment and takes what any scenario declared for it,
- * without knowing which scenario wants it.
+ * without knowing which scenario wants it. Not pure: it runs commands on web-arm and writes
+ * the observations to the lab's state directory.
  */
 import type { Machine } from '../nodes/machine.ts';
 import type { Progress } from '../progress.ts';
@@ -12,27 +13,8 @@ import type { LabPlan } from '../topology/plan.ts';
 import { saveSnapshot, takeHostSnapshot } from './observe/hostSnapshot.ts';
 import { observeMailPath, saveMailObservation } from './observe/mailPath.ts';
 import { saveWorkloadSnapshot, takeWorkloadSnapshot } from './observe/workloadSnapshot.ts';
+import { baselineLabel, type BaselineKind, type BaselineMoment, type BaselineRef } from './baselineTypes.ts';
 import { declaredBaselines } from './registry.ts';
-
-/** When a baseline is taken. */
-export const BASELINE_MOMENTS = ['at-up', 'after-apply', 'after-first-container', 'after-reboot'] as const;
-export type BaselineMoment = (typeof BASELINE_MOMENTS)[number];
-
-/** What is observed. */
-export const BASELINE_KINDS = ['host', 'workload', 'mail'] as const;
-export type BaselineKind = (typeof BASELINE_KINDS)[number];
-
-/** A baseline a scenario reads: an observation at a moment. */
-export interface BaselineRef {
-  kind: BaselineKind;
-  moment: BaselineMoment;
-}
-
-/** The label the observation is stored under (what the scenario loads it by). */
-export function baselineLabel(moment: BaselineMoment): string {
-  // "at-up" keeps the label the lab always wrote for it: web-arm before the design is applied.
-  return moment === 'at-up' ? 'before-apply' : moment;
-}
 
 export interface BaselineTarget {
   plan: LabPlan;

@@ -21,7 +21,7 @@ import type { Capabilities, WebArm } from '../tiers/tier.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { planLab, type LabPlan } from '../topology/plan.ts';
 import type { StartResult } from '../units/results.ts';
-import { baselineLabel, type BaselineMoment } from './baselines.ts';
+import { baselineLabel, type BaselineMoment } from './baselineTypes.ts';
 import { loadSnapshot, type HostSnapshot } from './observe/hostSnapshot.ts';
 import { loadMailObservation, observeMailPath, type MailPathObservation } from './observe/mailPath.ts';
 import { loadWorkloadSnapshot, type WorkloadSnapshot } from './observe/workloadSnapshot.ts';

@@ -3,7 +3,7 @@
  * verdict (pass / fail / error, with evidence and tier) is written for `lab test` to report.
  */
 import { test } from 'vitest';
-import { VerdictError } from '../errors.ts';
+import { LabBrokenError, UsageError, VerdictError } from '../errors.ts';
 import { onCommand } from '../exec.ts';
 import { openLab, type LabContext } from './context.ts';
 import type { ScenarioId } from './ids.ts';
@@ -25,7 +25,7 @@ export function labName(): string {
 
 export function runDir(): string {
   const dir = process.env.V6LAB_RUN_DIR;
-  if (!dir) throw new Error('V6LAB_RUN_DIR is not set: run scenarios through `pnpm lab test`');
+  if (!dir) throw new UsageError('V6LAB_RUN_DIR is not set: run scenarios through `pnpm lab test`');
   return dir;
 }
 
@@ -76,11 +76,11 @@ export function scenario(id: ScenarioId, body: (t: ScenarioRun) => Promise<void>
       throw error;
     }
     if (run.evidence.length === 0) {
-      const error = new Error(`scenario ${meta.id} recorded no evidence: a scenario that checks nothing cannot pass`);
+      const error = new LabBrokenError(`scenario ${meta.id} recorded no evidence: a scenario that checks nothing cannot pass`);
       write(verdictOf(run, 'error', performance.now() - started, error));
       throw error;
     }
     write(verdictOf(run, 'pass', performance.now() - started));
-    if (expected === 'fail') throw new Error(`scenario ${meta.id} passed, but design ${lab.design.design} declares it fails`);
+    if (expected === 'fail') throw new VerdictError(`scenario ${meta.id} on design ${lab.design.design}`, 'fail (the design declares it fails)', 'pass');
   });
 }

@@ -4,10 +4,10 @@
  * baselines it reads. Scenario files (scenarios/NN-<id>.scenario.ts) hold only their story.
  * Pure.
  */
-import type { CapabilityName } from '../tiers/capabilities.ts';
+import type { CapabilityName } from '../tiers/capabilityTypes.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { isV6Only } from '../topology/v6only.ts';
-import type { BaselineRef } from './baselines.ts';
+import type { BaselineRef } from './baselineTypes.ts';
 import { SCENARIO_IDS, type ScenarioId } from './ids.ts';
 
 export interface ScenarioEntry {

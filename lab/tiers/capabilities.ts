@@ -10,35 +10,9 @@ import type { LabConfig } from '../topology/config.ts';
 import { netnsCapabilities } from './netns/capabilities.ts';
 import { qemuCapabilities } from './qemu/capabilities.ts';
 import { vagrantCapabilities } from './vagrant/capabilities.ts';
+import type { Capabilities, CapabilityName } from './capabilityTypes.ts';
 
-export interface Capabilities {
-  /** web-arm's units run under a real systemd (else the lab's emulated unit runner). */
-  realSystemd: boolean;
-  /** A reboot is web-arm's own (a new kernel boot), not emulated by recreating namespaces. */
-  realReboot: boolean;
-  /** Docker (docker.io) is installed on web-arm. */
-  docker: boolean;
-  /** dockerd runs on web-arm (installed, and webArm.docker.enabled). */
-  dockerd: boolean;
-  /** web-arm runs postfix (its mail path can be observed). */
-  postfix: boolean;
-  /** systemd-nspawn with machined and systemd-networkd. */
-  nspawn: boolean;
-  /** clatd (with tayga) is installed on web-arm. */
-  clatd: boolean;
-  /** netavark on web-arm has its nftables firewall driver (else iptables only). */
-  netavarkNftables: boolean;
-  /** A started web-arm can be saved and restored (a clean web-arm snapshot). */
-  snapshot: boolean;
-  /** web-arm answers commands from several processes at once (observing scenarios side by side). */
-  concurrentCommands: boolean;
-  /** How many labs of this tier this machine runs side by side in a comparison. */
-  labsSideBySide: number;
-}
-
-export type CapabilityName = {
-  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
-}[keyof Capabilities];
+export type { Capabilities, CapabilityName } from './capabilityTypes.ts';
 
 const TABLES: Record<TierName, (config: LabConfig) => Capabilities> = {
   netns: netnsCapabilities,
@@ -94,7 +68,9 @@ export function checkTierConfig(config: LabConfig): void {
   const { tier, guest } = config.lab;
   if (!GUESTS[tier].includes(guest)) {
     const others = (Object.keys(GUESTS) as TierName[]).filter((t) => t !== tier && GUESTS[t].includes(guest));
-    throw new ConfigError('lab.guest', guest, GUEST_WHY[tier], [`use --guest ${GUESTS[tier].join(' or --guest ')}`, ...others.map((t) => `--host ${t}`)].join(', or '));
+    // A tier with one guest picks it itself: `--host vagrant` alone means NixOS.
+    const sets = GUESTS[tier].length === 1 ? ` (--host ${tier} sets it)` : '';
+    throw new ConfigError('lab.guest', guest, GUEST_WHY[tier], [`use --guest ${GUESTS[tier].join(' or --guest ')}${sets}`, ...others.map((t) => `--host ${t}`)].join(', or '));
   }
   const driver = config.webArm.podman.firewallDriver;
   if (driver === 'nftables' && !capabilitiesOf(config).netavarkNftables) {

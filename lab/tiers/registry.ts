@@ -28,6 +28,11 @@ export function tierOf(config: LabConfig): Tier {
   return getTier(config.lab.tier);
 }
 
+/** Whether two names are the same registered tier (`lab test --host X` expects the running lab on X); an unknown name fails with the known ones. */
+export function sameTier(a: string, b: string): boolean {
+  return getTier(a) === getTier(b);
+}
+
 /** Every registered tier (`down` asks each to remove what it may have made, by mark). */
 export function allTiers(): Tier[] {
   return [...TIERS.values()];

@@ -15,7 +15,7 @@ import type { LabPlan } from '../topology/plan.ts';
 import type { UnitSpec } from '../units/model.ts';
 import type { RebootResult, SystemMachine } from '../nodes/machine.ts';
 import type { StartResult, SwitchResult } from '../units/results.ts';
-import type { Capabilities } from './capabilities.ts';
+import type { Capabilities } from './capabilityTypes.ts';
 
 export type { TierName, Capabilities, RebootResult };
 

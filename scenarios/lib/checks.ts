@@ -6,7 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
 import { probeExecOf, probeUnitOf } from '../../lab/designs/design.ts';
 import { stopCapture } from '../../lab/scenario/capture.ts';
-import type { BaselineMoment } from '../../lab/scenario/baselines.ts';
+import type { BaselineMoment } from '../../lab/scenario/baselineTypes.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { diffSnapshots, takeHostSnapshot, type HostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
 import { inspectContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';

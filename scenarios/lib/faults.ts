@@ -5,6 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { relative } from 'node:path';
+import { LabBrokenError } from '../../lab/errors.ts';
 import { stopCapture } from '../../lab/scenario/capture.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { describeDrift, inspectNetworkDrift } from '../../lab/scenario/observe/networkDrift.ts';
@@ -139,7 +140,7 @@ async function egressFailsAtCut(t: ScenarioRun, check: string, probeSyn: string)
   const counted = async () => {
     const out = await upstream.succeed('nft list chain netdev v6lab_outage cut');
     const n = /counter packets (\d+)/.exec(out)?.[1];
-    if (n === undefined) throw new Error(`the cut's counter is missing from: ${out.trim()}`);
+    if (n === undefined) throw new LabBrokenError(`the cut's counter is missing from: ${out.trim()}`);
     return Number(n);
   };
   const before = await counted();

@@ -5,6 +5,7 @@
  * route, accept_ra=0) keeps its route.
  */
 import type { Machine } from '../../lab/scenario/context.ts';
+import { LabBrokenError } from '../../lab/errors.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { waitUntil } from '../../lab/scenario/wait.ts';
 
@@ -14,7 +15,7 @@ const PREFIX = '2001:db8:5aac::/64';
 async function receivedRas(host: Machine): Promise<number> {
   const out = await host.succeed("awk '$1 == \"Icmp6InRouterAdvertisements\" { print $2 }' /proc/net/snmp6");
   const n = Number(out.trim());
-  if (!Number.isInteger(n)) throw new Error(`Icmp6InRouterAdvertisements not found in /proc/net/snmp6 (saw ${JSON.stringify(out)})`);
+  if (!Number.isInteger(n)) throw new LabBrokenError(`Icmp6InRouterAdvertisements not found in /proc/net/snmp6 (saw ${JSON.stringify(out)})`);
   return n;
 }
 

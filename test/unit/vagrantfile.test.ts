@@ -49,7 +49,8 @@ describe('Vagrantfile (read as text)', () => {
 
 const vagrant = (await run(vagrantArgv.version(), { allowFailure: true, timeoutMs: 60_000 }).catch(() => undefined))?.exitCode === 0;
 
-describe.skipIf(!vagrant)(titleOrSkipReason('vagrant validate', vagrant, 'vagrant is not installed; apt-get install vagrant'), () => {
+// `vagrant validate` starts Ruby and loads the plugins: seconds on an idle machine, more on a busy one.
+describe.skipIf(!vagrant)(titleOrSkipReason('vagrant validate', vagrant, 'vagrant is not installed; apt-get install vagrant'), { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-vagrant-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = defaultConfig();

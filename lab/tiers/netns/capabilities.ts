@@ -3,7 +3,7 @@
  * systemd, this machine's podman and netavark (1.4 on bookworm: iptables driver only), no
  * dockerd, no MTA, no nspawn. Pure.
  */
-import type { Capabilities } from '../capabilities.ts';
+import type { Capabilities } from '../capabilityTypes.ts';
 import type { LabConfig } from '../../topology/config.ts';
 
 export function netnsCapabilities(_config: LabConfig): Capabilities {

@@ -6,6 +6,7 @@
 import Docker from 'dockerode';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabBrokenError } from '../../errors.ts';
 import { nsenterArgv, run, succeed } from '../../exec.ts';
 import { createNetns, deleteNetns, ipIn, netnsPath, sysctlIn } from '../../links/netns.ts';
 import { killProcesses, nsInode } from '../../host/processes.ts';
@@ -132,7 +133,7 @@ export async function waitForDad(plan: LabPlan): Promise<void> {
     `DAD on web-arm ${up}`,
     async () => {
       const tentative = await succeed(ipIn(ns, '-6', 'addr', 'show', 'dev', up, 'tentative'));
-      if (tentative.includes('dadfailed')) throw new Error(`duplicate address detected on ${up}: ${tentative}`);
+      if (tentative.includes('dadfailed')) throw new LabBrokenError(`duplicate address detected on ${up}: ${tentative}`);
       return tentative === '' ? true : undefined;
     },
     { timeoutMs: 15_000, intervalMs: 100 },

@@ -4,7 +4,7 @@
  * and restored; the NixOS guest has real systemd and what its modules configure (no snapshot).
  * A guest's agent serves one client at a time: its commands come from one process. Pure.
  */
-import type { Capabilities } from '../capabilities.ts';
+import type { Capabilities } from '../capabilityTypes.ts';
 import type { LabConfig } from '../../topology/config.ts';
 
 export function qemuCapabilities(config: LabConfig): Capabilities {

@@ -3,7 +3,7 @@
  * (`vagrant reload`); no Docker, MTA, nspawn or CLAT in its module; no snapshot. Its scenarios run one
  * at a time, as on the qemu tier. Pure.
  */
-import type { Capabilities } from '../capabilities.ts';
+import type { Capabilities } from '../capabilityTypes.ts';
 import type { LabConfig } from '../../topology/config.ts';
 
 export function vagrantCapabilities(_config: LabConfig): Capabilities {

@@ -8,6 +8,7 @@
  */
 import { planDesign } from '../../../designs/registry.ts';
 import { ociUnitName } from '../../../designs/ociContainer.ts';
+import { LabBrokenError } from '../../../errors.ts';
 import type { LabConfig } from '../../../topology/config.ts';
 import { comment, list, nixosLayout } from '../../../nixos/module.ts';
 import type { NixpkgsSource } from './preflight.ts';
@@ -118,7 +119,7 @@ export function nixBuildArgv(flakeDir: string, attribute: string): string[] {
 export function builtPath(json: string): string {
   const built = JSON.parse(json) as Array<{ outputs: Record<string, string> }>;
   const out = built[0]?.outputs.out;
-  if (!out) throw new Error(`nix build printed no output path: ${json.slice(0, 200)}`);
+  if (!out) throw new LabBrokenError(`nix build printed no output path: ${json.slice(0, 200)}`);
   return out;
 }
 

@@ -1,0 +1,33 @@
+/**
+ * The capability set: the names and meanings of what web-arm can do on a tier (the shape each
+ * tier's table fills in, lab/tiers/<tier>/capabilities.ts). Types only; the one place that picks
+ * a tier's table is lab/tiers/capabilities.ts. Pure.
+ */
+export interface Capabilities {
+  /** web-arm's units run under a real systemd (else the lab's emulated unit runner). */
+  realSystemd: boolean;
+  /** A reboot is web-arm's own (a new kernel boot), not emulated by recreating namespaces. */
+  realReboot: boolean;
+  /** Docker (docker.io) is installed on web-arm. */
+  docker: boolean;
+  /** dockerd runs on web-arm (installed, and webArm.docker.enabled). */
+  dockerd: boolean;
+  /** web-arm runs postfix (its mail path can be observed). */
+  postfix: boolean;
+  /** systemd-nspawn with machined and systemd-networkd. */
+  nspawn: boolean;
+  /** clatd (with tayga) is installed on web-arm. */
+  clatd: boolean;
+  /** netavark on web-arm has its nftables firewall driver (else iptables only). */
+  netavarkNftables: boolean;
+  /** A started web-arm can be saved and restored (a clean web-arm snapshot). */
+  snapshot: boolean;
+  /** web-arm answers commands from several processes at once (observing scenarios side by side). */
+  concurrentCommands: boolean;
+  /** How many labs of this tier this machine runs side by side in a comparison. */
+  labsSideBySide: number;
+}
+
+export type CapabilityName = {
+  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
+}[keyof Capabilities];
