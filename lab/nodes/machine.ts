@@ -30,7 +30,7 @@ export interface RebootResult {
   realism: Realism;
   /** How it rebooted, in words ("systemctl reboot in the guest", "vagrant reload", …). */
   how: string;
-  /** What identifies one boot ("boot id", "network namespace inode"). */
+  /** What identifies one boot ("boot id"; on the netns tier an emulated one). */
   identity: string;
   before: string;
   after: string;

@@ -4,6 +4,9 @@
  * order. Power off = units stop in reverse order, then every process is killed and all kernel
  * and runtime state is destroyed. Persistent state (/etc, podman storage) survives.
  */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from '../../exec.ts';
 import {
   configureWebArmNetwork,
@@ -25,12 +28,20 @@ export type WebArmImage = Pick<NodeImageRecord, 'tag' | 'tarball'>;
 
 export async function powerOnWebArm(plan: LabPlan, image: WebArmImage, progress: Progress): Promise<void> {
   await progress.step('web-arm: namespaces (net + mount)', () => createWebArmNamespaces(plan));
+  // This boot's id, as the kernel's /proc/sys/kernel/random/boot_id is on a real host: in /run,
+  // which power-off wipes (a namespace's inode number may come back for the next one).
+  writeFileSync(bootIdFile(plan), `${randomUUID()}\n`);
   await ensureWebArmImage(plan, image.tag, image.tarball, progress);
   await progress.step(`web-arm: uplink ${plan.config.webArm.uplink} ↔ upstream`, () => wireWebArmUplink(plan));
   await progress.step('web-arm: static addressing, DAD', () => configureWebArmNetwork(plan));
   const boot = await progress.step('web-arm: units (emulated systemd)', () => bootUnits(plan, progress));
   assertStarted(boot, 'web-arm boot');
   await waitForPodmanApi(plan);
+}
+
+/** Where the emulated boot id of web-arm lives (its /run). */
+export function bootIdFile(plan: LabPlan): string {
+  return join(plan.webArm.runDir, 'boot_id');
 }
 
 export async function powerOffWebArm(plan: LabPlan, progress: Progress): Promise<void> {

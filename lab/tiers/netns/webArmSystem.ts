@@ -5,22 +5,23 @@
  * storage kept, units started in unit order).
  */
 import Docker from 'dockerode';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { LabBrokenError } from '../../errors.ts';
 import { createMachine, type EnteredMachine, type NamespaceAbility, type SystemMachine } from '../../nodes/machine.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { waitUntil } from '../../wait.ts';
 import type { WebArm, WebArmImage } from '../tier.ts';
 import { netnsCapabilities } from './capabilities.ts';
-import { powerOffWebArm, powerOnWebArm } from './power.ts';
+import { bootIdFile, powerOffWebArm, powerOnWebArm } from './power.ts';
 import { readActive, restartUnit, startNamedUnit, stopNamedUnit, switchUnits } from './unitRunner.ts';
 import { webArmEnterArgv, webArmPodmanEnv } from './webArm.ts';
 
 export type NetnsWebArmMachine = SystemMachine & EnteredMachine & NamespaceAbility;
 
-/** The identity of one boot of web-arm here: its network namespace's inode. */
-function namespaceInode(plan: LabPlan): string {
-  return existsSync(plan.webArm.netnsPath) ? String(statSync(plan.webArm.netnsPath).ino) : '0';
+/** The identity of one boot of web-arm here: the boot id its power-on wrote into its /run. */
+function emulatedBootId(plan: LabPlan): string {
+  const file = bootIdFile(plan);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : '0';
 }
 
 export function netnsWebArmMachine(plan: LabPlan, image: Pick<WebArmImage, 'tag' | 'tarball'>): NetnsWebArmMachine {
@@ -36,7 +37,7 @@ export function netnsWebArmMachine(plan: LabPlan, image: Pick<WebArmImage, 'tag'
       if (state === 'failed') throw new LabBrokenError(`[${plan.webArm.node}] unit ${unit} failed instead of becoming active: ${readActive(plan)[unit]?.error ?? ''}`);
     },
     async reboot(progress) {
-      const before = namespaceInode(plan);
+      const before = emulatedBootId(plan);
       const started = performance.now();
       await progress.step('reboot web-arm (emulated on the netns tier)', async () => {
         await powerOffWebArm(plan, progress);
@@ -45,9 +46,9 @@ export function netnsWebArmMachine(plan: LabPlan, image: Pick<WebArmImage, 'tag'
       return {
         realism: 'emulated',
         how: 'emulated: units stopped, processes killed, namespaces recreated, /run wiped, storage kept, units started in unit order',
-        identity: 'network namespace inode',
+        identity: 'boot id (emulated: written at each power-on into /run, which power-off wipes)',
         before,
-        after: namespaceInode(plan),
+        after: emulatedBootId(plan),
         durationMs: Math.round(performance.now() - started),
       };
     },
