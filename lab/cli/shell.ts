@@ -5,6 +5,7 @@ import { runInteractive } from '../exec.ts';
 import { openLab } from '../lifecycle/context.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
+import { OPT } from './usage.ts';
 
 /**
  * A QEMU guest has no login and no terminal channel (only its agent): each line runs as one
@@ -33,6 +34,8 @@ async function lineShell(machine: Machine, prompt: string): Promise<number> {
 export const shellVerb: Verb = {
   summary: 'an interactive shell inside a node (its namespaces; bash when there, else sh)',
   usage: 'pnpm lab shell <node> [--name NAME]',
+  options: [OPT.name],
+  example: 'pnpm lab shell web-arm',
   async run(args) {
     const options = parseCommon(args);
     const [node, ...extra] = options.positionals;

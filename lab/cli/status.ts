@@ -7,6 +7,7 @@ import { webArmVmNames } from '../nodes/guest/guestMachine.ts';
 import { vagrantNames } from '../vagrant/vagrantPlan.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
+import { OPT } from './usage.ts';
 
 export interface NodeStatus {
   node: string;
@@ -20,6 +21,8 @@ export interface NodeStatus {
 export const statusVerb: Verb = {
   summary: "the lab's state, nodes, namespaces and addresses",
   usage: 'pnpm lab status [--name NAME] [--json]',
+  options: [OPT.name, OPT.json],
+  example: 'pnpm lab status --json',
   async run(args) {
     const options = parseCommon(args);
     const state = readState(options.config.lab.name);

@@ -15,10 +15,10 @@ import { shellVerb } from './shell.ts';
 import { statusVerb } from './status.ts';
 import { testVerb } from './test.ts';
 import { upVerb } from './up.ts';
+import type { VerbHelp } from './usage.ts';
 
-export interface Verb {
-  summary: string;
-  usage: string;
+/** A verb: its help (usage, options, one example; see usage.ts) and what it does. */
+export interface Verb extends VerbHelp {
   run(args: string[]): Promise<number>;
 }
 
