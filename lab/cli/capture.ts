@@ -36,7 +36,7 @@ export const captureVerb: Verb = {
       throw new UsageError(`${node} is a QEMU guest: capture its link on the router's side of the tap instead, e.g. pnpm lab capture upstream:web-arm`);
     }
     const links = await interfacesIn(machine.netnsPath);
-    if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}`);
+    if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}. Fix: pnpm lab capture ${node}:${links.find((l) => l !== 'lo') ?? 'lo'}`);
 
     const write = typeof options.flags.write === 'string' ? options.flags.write : undefined;
     const tmp = write ? undefined : mkdtempSync(join(tmpdir(), 'v6lab-capture-'));

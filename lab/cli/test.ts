@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
-import { readState } from '../state/store.ts';
+import { requireUpState } from '../state/store.ts';
 import { runScenarios } from '../scenario/runner.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verbs.ts';
@@ -8,8 +8,8 @@ import { OPT } from './usage.ts';
 
 /** `--host`/`--arch` on test name the lab they expect: a lab up on another tier is an error, not a silent switch. */
 function assertRunningTier(name: string, flags: Record<string, unknown>): void {
-  const state = readState(name);
-  if (!state) return; // runScenarios says that no lab is up
+  // A lab that is down (or half up) says so, with the fix, before anything starts.
+  const state = requireUpState(name);
   const wantTier = typeof flags.host === 'string' ? flags.host : undefined;
   const wantArch = typeof flags.arch === 'string' ? flags.arch : undefined;
   const arch = state.guest?.arch;

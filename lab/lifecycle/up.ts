@@ -60,7 +60,7 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   assertSafePlan(plan, links, await listRootLinks(''));
   const existing = readState(plan.name);
   if (existing?.phase === 'up') {
-    progress.note(`lab "${plan.name}" is already up (run \`pnpm lab down\` first to rebuild it)`);
+    progress.note(`lab "${plan.name}" is already up (to rebuild it: pnpm lab down${plan.name === 'main' ? '' : ` --name ${plan.name}`} first)`);
     return { state: existing, alreadyUp: true };
   }
   const step = <T>(title: string, fn: () => Promise<T>) => {
@@ -94,7 +94,7 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   const hostImage = await step(`node image rootfs (${hostArch}, this machine's containers)`, () => nodeImage(hostArch));
   const webArmImage =
     webArmArch === hostArch ? hostImage : await step(`node image rootfs (${webArmArch}, web-arm's containers)`, () => nodeImage(webArmArch));
-  for (const built of [hostImage, webArmImage]) {
+  for (const built of new Set([hostImage, webArmImage])) {
     if (built.built) progress.note(`node image ${built.tag} (${built.arch}) built in ${Math.round((built.buildMs ?? 0) / 1000)} s`);
   }
   const tag = hostImage.tag;
