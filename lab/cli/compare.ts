@@ -41,7 +41,7 @@ export const compareVerb: Verb = {
       progress: createProgress(),
       signal: interrupt.signal,
     }).finally(() => interrupt.dispose());
-    process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown and JSON: ${outputDir}/matrix.{md,json}\n`);
+    process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown, JSON and HTML: ${outputDir}/matrix.{md,json,html}\n`);
     return matrix.unexpected ? 1 : 0;
   },
 };
