@@ -8,6 +8,8 @@
  * Pure: returns a string. The page's styles and helpers are shared with the compare matrix.
  */
 
+import { isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Evidence, RunReport, ScenarioVerdict, VerdictStatus } from './model.ts';
 import { isUnexpected } from './model.ts';
 import { closingLine, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, verdictLabel } from './table.ts';
@@ -19,6 +21,8 @@ export interface HtmlOptions {
   topologyNote?: string;
   /** Prefix of the attachments' relative paths (they are relative to the run directory), e.g. "../runs/<id>/". */
   attachmentBase?: string;
+  /** The run directory: absolute attachment paths inside it are linked relative to it. */
+  runDir?: string;
 }
 
 /** Text for HTML content and attribute values: ANSI and control characters dropped, the five specials escaped. */
@@ -36,12 +40,21 @@ export function escapeHtmlText(text: string): string {
 const esc = escapeHtmlText;
 
 /**
- * A relative link to an attachment, or undefined when the path is not a plain relative path
- * (a scheme such as javascript:, an absolute path, or `..` climbing out of the run directory).
+ * The link to an attachment. Recorders write absolute paths inside the run directory: those
+ * become paths relative to it (then prefixed with `base`), so the report and its pcaps move
+ * together; another absolute path links as a file: URL; a relative path is relative to the run
+ * directory already. Undefined (shown unlinked) for a scheme such as javascript: or a relative
+ * path climbing out with `..`.
  */
-export function attachmentHref(path: string, base = ''): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('/') || path.startsWith('\\') || path.split('/').includes('..')) return undefined;
-  return esc(base + path.split('/').map(encodeURIComponent).join('/'));
+export function attachmentHref(path: string, base = '', runDir?: string): string | undefined {
+  let rel = path;
+  if (isAbsolute(path)) {
+    const inside = runDir ? relative(runDir, path) : '..';
+    if (inside.startsWith('..') || isAbsolute(inside)) return esc(pathToFileURL(path).href);
+    rel = inside.split(sep).join('/');
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(rel) || rel.startsWith('\\') || rel.split('/').includes('..')) return undefined;
+  return esc(base + rel.split('/').map(encodeURIComponent).join('/'));
 }
 
 /**
@@ -85,7 +98,7 @@ code, pre { font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 24em; overflow: auto; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; } td.num { text-align: right; white-space: nowrap; }
+th { background: #f6f8fa; } td.num { text-align: right; white-space: nowrap; } #verdicts td:first-child { white-space: nowrap; }
 td.verdict { font-weight: 600; white-space: nowrap; }
 tr.pass td.verdict, td.cell.pass { background: var(--pass-bg); color: var(--pass); }
 tr.fail td.verdict, td.cell.fail { background: var(--fail-bg); color: var(--fail); }
@@ -119,10 +132,10 @@ ${body}
 `;
 }
 
-function evidenceBlock(e: Evidence, base: string): string {
+function evidenceBlock(e: Evidence, base: string, runDir?: string): string {
   const attachments = (e.attachments ?? []).map((a) => {
-    const href = attachmentHref(a, base);
-    return href ? `<a href="${href}">${esc(a)}</a>` : `<code>${esc(a)}</code>`;
+    const href = attachmentHref(a, base, runDir);
+    return href ? `<a href="${href}"><code>${esc(a)}</code></a>` : `<code>${esc(a)}</code>`;
   });
   // A check that did not hold is open from the start; the others open with a click.
   return [
@@ -144,14 +157,14 @@ export function scenarioAnchor(id: string): string {
   return `ev-${oneLine(id).replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
-function scenarioSection(s: ScenarioVerdict, base: string): string {
+function scenarioSection(s: ScenarioVerdict, base: string, runDir?: string): string {
   const parts = [
     `<section class="scenario ${VERDICT_CLASS[s.status]}" id="${scenarioAnchor(s.id)}">`,
     `<h3>${esc(s.id)}: ${esc(s.title)} <span class="legend">(${esc(verdictLabel(s.status, s.expected))}, ${esc(tierLabel(s))}, ${formatDuration(s.durationMs)})</span></h3>`,
     `<p>${esc(s.summary)}</p>`,
   ];
   if (s.error && s.error.trim() !== '') parts.push(`<p><strong>Error:</strong></p><pre>${esc(s.error)}</pre>`);
-  parts.push(s.evidence.length ? s.evidence.map((e) => evidenceBlock(e, base)).join('\n') : '<p class="legend">No evidence recorded.</p>');
+  parts.push(s.evidence.length ? s.evidence.map((e) => evidenceBlock(e, base, runDir)).join('\n') : '<p class="legend">No evidence recorded.</p>');
   parts.push('</section>');
   return parts.join('\n');
 }
@@ -194,7 +207,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       : `<p class="legend" id="topology">${esc(opts.topologyNote ?? 'No topology drawing.')}</p>`,
     '<h2>Evidence</h2>',
     '<p class="legend">Every check: the command, where it ran, what was expected, what was seen, and its attachments (pcaps open in Wireshark). A check that did not hold is open; click any other to open it.</p>',
-    ...report.scenarios.map((s) => scenarioSection(s, base)),
+    ...report.scenarios.map((s) => scenarioSection(s, base, opts.runDir)),
   ].join('\n');
   return htmlPage(`v6lab report: ${report.lab} (${report.design} on ${report.tier})`, body);
 }

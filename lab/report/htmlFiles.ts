@@ -23,11 +23,11 @@ export async function writeHtmlReport(report: RunReport, dot: string, dirs: { ru
   const runDir = dirs.runDir && existsSync(dirs.runDir) ? dirs.runDir : undefined;
   const latest = join(dirs.reportsDir, 'latest.html');
   const base = runDir ? `${relative(dirs.reportsDir, runDir).split('\\').join('/')}/` : '';
-  writeFileSync(latest, renderHtml(report, { ...drawing, attachmentBase: base }));
+  writeFileSync(latest, renderHtml(report, { ...drawing, attachmentBase: base, ...(runDir ? { runDir } : {}) }));
   writeFileSync(join(dirs.reportsDir, 'latest.dot'), dot);
   written.push(latest);
   if (runDir) {
-    writeFileSync(join(runDir, 'report.html'), renderHtml(report, drawing));
+    writeFileSync(join(runDir, 'report.html'), renderHtml(report, { ...drawing, runDir }));
     writeFileSync(join(runDir, 'topology.dot'), dot);
     written.push(join(runDir, 'report.html'));
   }

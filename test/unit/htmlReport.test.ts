@@ -73,10 +73,13 @@ describe('renderHtml (pure)', () => {
   });
 
   it('links attachments by relative path, and only plain relative paths', () => {
-    expect(html).toContain('<a href="pcaps/egress-nat66/upstream.pcap">pcaps/egress-nat66/upstream.pcap</a>');
+    expect(html).toContain('<a href="pcaps/egress-nat66/upstream.pcap"><code>pcaps/egress-nat66/upstream.pcap</code></a>');
     expect(renderHtml(fixtureReport, { attachmentBase: '../runs/x/' })).toContain('href="../runs/x/pcaps/egress-nat66/upstream.pcap"');
     expect(attachmentHref('a b/c"d.pcap')).toBe('a%20b/c%22d.pcap');
-    for (const bad of ['javascript:alert(1)', '/etc/passwd', '../../x.pcap', 'file:///x']) expect(attachmentHref(bad)).toBeUndefined();
+    for (const bad of ['javascript:alert(1)', '../../x.pcap', 'file:///x']) expect(attachmentHref(bad)).toBeUndefined();
+    // Recorders write absolute paths inside the run directory: linked relative to it.
+    expect(attachmentHref('/lab/runs/r1/attachments/a/up.pcap', '../runs/r1/', '/lab/runs/r1')).toBe('../runs/r1/attachments/a/up.pcap');
+    expect(attachmentHref('/elsewhere/up.pcap', '', '/lab/runs/r1')).toBe('file:///elsewhere/up.pcap');
   });
 
   it('inlines the SVG without its preamble and without anything active', () => {
@@ -182,7 +185,10 @@ describe.skipIf(!chromium)(titleOrSkipReason('the HTML reports in headless Chrom
     const runDir = join(dir, 'runs', 'r1');
     mkdirSync(join(runDir, 'pcaps', 'egress-nat66'), { recursive: true });
     writeFileSync(join(runDir, 'pcaps', 'egress-nat66', 'upstream.pcap'), 'pcap');
-    const [latest] = await writeHtmlReport(fixtureReport, dot, { runDir, reportsDir });
+    // Recorders write absolute paths into the run directory, as a real lab test does.
+    const report = structuredClone(fixtureReport);
+    report.scenarios[0]!.evidence[1]!.attachments = [join(runDir, 'pcaps', 'egress-nat66', 'upstream.pcap')];
+    const [latest] = await writeHtmlReport(report, dot, { runDir, reportsDir });
     expect(latest).toBe(join(reportsDir, 'latest.html'));
     const page = await open(latest!);
 
