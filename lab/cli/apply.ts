@@ -9,10 +9,13 @@ import { validateConfig } from '../topology/validate.ts';
 import { validateDesign } from '../designs/registry.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const applyVerb: Verb = {
   summary: "apply the lab's design again, like nixos-rebuild switch (idempotent); --set design.… switches the running lab to another design or params",
   usage: 'pnpm lab apply [--name NAME] [--set design.name=… --set design.params.…=…] [--json]',
+  options: [OPT.name, ['--set design.…=value', 'switch the design or change its params (design.name, design.params.…; repeatable)'], OPT.json, OPT.verbose],
+  example: 'pnpm lab apply --set design.params.strictEnsure=true',
   async run(args) {
     const options = parseCommon(args);
     const state = requireUpState(options.config.lab.name);

@@ -9,6 +9,7 @@ import { hasNamespace } from '../nodes/machine.ts';
 import { startCapture, stopCapture } from '../scenario/capture.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const CAPTURE_MAX_PACKETS = 10_000;
 export const CAPTURE_DEFAULT_SECONDS = 10;
@@ -16,6 +17,8 @@ export const CAPTURE_DEFAULT_SECONDS = 10;
 export const captureVerb: Verb = {
   summary: 'a bounded packet capture on a node\'s interface (rows, or a pcap Wireshark opens)',
   usage: `pnpm lab capture <node>:<iface> [--name NAME] [-w file.pcap] [--count N] [--seconds S] [--json] [-- <tcpdump filter>]`,
+  options: [OPT.name, ['-w, --write file.pcap', 'write a pcap (Wireshark opens it) instead of printing rows'], ['--count N, -c N', 'stop after N packets (default and at most 10000)'], ['--seconds S', 'stop after S seconds (default 10)'], ['-- <tcpdump filter>', 'a tcpdump filter expression'], OPT.json],
+  example: 'pnpm lab capture upstream:web-arm --seconds 5 -w egress.pcap -- icmp6',
   async run(args) {
     const options = parseCommon(args, {
       write: { type: 'string', short: 'w' },
@@ -34,7 +37,7 @@ export const captureVerb: Verb = {
       throw new UsageError(`${node} is a VM (its kernel has no namespace on this machine): capture its link on the router's side instead, e.g. pnpm lab capture upstream:web-arm`);
     }
     const links = await interfacesIn(machine.netnsPath);
-    if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}`);
+    if (!links.includes(iface)) throw new UsageError(`No interface "${iface}" on ${node}. Interfaces: ${links.join(', ')}. Fix: pnpm lab capture ${node}:${links.find((l) => l !== 'lo') ?? 'lo'}`);
 
     const write = typeof options.flags.write === 'string' ? options.flags.write : undefined;
     const tmp = write ? undefined : mkdtempSync(join(tmpdir(), 'v6lab-capture-'));

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 import { onInterrupt } from './interrupt.ts';
 
@@ -11,6 +12,8 @@ export const compareVerb: Verb = {
   summary: 'run several designs, each on its own lab, and print the design × scenario matrix',
   usage:
     'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--only id,id] [--parallel N] [--name PREFIX] [--set path=value …] [--json]',
+  options: [OPT.host, OPT.guest, OPT.arch, OPT.noSnapshot, OPT.only, ['--parallel N', 'labs at once (default 2, 1 on the qemu tier)'], ['--name PREFIX', 'the labs are named PREFIXx0, PREFIXx1, … (at most 16 characters)'], OPT.set, OPT.json, OPT.verbose],
+  example: 'pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp',
   async run(args) {
     const options = parseCommon(args, { only: { type: 'string' }, parallel: { type: 'string' }, 'no-snapshot': { type: 'boolean' } });
     const designs = options.positionals;
@@ -39,7 +42,7 @@ export const compareVerb: Verb = {
       progress: createProgress(),
       signal: interrupt.signal,
     }).finally(() => interrupt.dispose());
-    process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown and JSON: ${outputDir}/matrix.{md,json}\n`);
+    process.stdout.write(options.json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown, JSON and HTML: ${outputDir}/matrix.{md,json,html}\n`);
     return matrix.unexpected ? 1 : 0;
   },
 };

@@ -3,10 +3,13 @@ import { assertRoot } from '../host/packages.ts';
 import { createProgress, formatDuration } from '../progress.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const downVerb: Verb = {
   summary: 'remove everything the lab created (idempotent)',
   usage: 'pnpm lab down [--name NAME] [--json]',
+  options: [OPT.name, OPT.json, OPT.verbose],
+  example: 'pnpm lab down --name h18',
   async run(args) {
     const options = parseCommon(args);
     assertRoot();

@@ -3,10 +3,13 @@ import { formatArgv } from '../exec.ts';
 import { openLab } from '../scenario/context.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const execVerb: Verb = {
   summary: 'run a command on a node: lab exec <node> -- <cmd>',
   usage: 'pnpm lab exec <node> [--name NAME] -- <command …>',
+  options: [OPT.name, ['-- <command …>', 'the command: one argument is a shell line, several an argv'], OPT.verbose],
+  example: 'pnpm lab exec web-arm -- ip -6 route',
   async run(args) {
     const options = parseCommon(args);
     const node = options.positionals[0];

@@ -5,10 +5,13 @@ import { UsageError } from '../errors.ts';
 import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const exportVerb: Verb = {
   summary: "print a design rendered for a host outside the lab (nixos: the NixOS module; nixos-vm: the lab VM's host side, importing it)",
   usage: 'pnpm lab export nixos|nixos-vm <design> [--set design.params.name=value …]',
+  options: [OPT.set],
+  example: 'pnpm lab export nixos v6egress --set design.params.strictEnsure=true',
   async run(args) {
     const options = parseCommon(args);
     const [formatName, designName, ...extra] = options.positionals;

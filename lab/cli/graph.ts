@@ -5,12 +5,15 @@ import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 const FORMATS = ['mermaid', 'dot'] as const;
 
 export const graphVerb: Verb = {
   summary: 'the running topology with addresses, as Mermaid or Graphviz DOT (--json: the facts)',
   usage: 'pnpm lab graph [--name NAME] [--format mermaid|dot] [--json]',
+  options: [OPT.name, ['--format mermaid|dot', 'Mermaid (default) or Graphviz DOT'], OPT.json],
+  example: 'pnpm lab graph --format dot | dot -Tsvg > topology.svg',
   async run(args) {
     const options = parseCommon(args, { format: { type: 'string' } });
     const format = (options.flags.format ?? 'mermaid') as string;

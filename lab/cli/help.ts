@@ -1,24 +1,28 @@
 /**
- * `pnpm lab help`: every registered verb with its summary and usage. The registry hands its
- * verbs in (lab/cli/verbs.ts), so this file does not import it back. Writes to stdout.
+ * `pnpm lab help [verb]` (also `pnpm lab --help`, `-h`): the overview, or one verb's usage,
+ * options and example. Writes to stdout only.
  */
+import { UsageError } from '../errors.ts';
+import { renderOverview, renderVerbHelp } from './usage.ts';
 import type { Verb } from './verb.ts';
 
-/** The help text for these verbs. Pure. */
-export function helpText(verbs: Readonly<Record<string, Verb>>): string {
-  const lines = ['v6lab: prove a network change on web-arm before production.', '', 'Verbs:'];
-  for (const [name, verb] of Object.entries(verbs)) lines.push(`  ${name.padEnd(8)} ${verb.summary}\n           ${verb.usage}`);
-  lines.push('', 'Exit codes: 0 ok, 1 a scenario failed, 2 bad input or nothing ran, 70 the lab broke.');
-  return `${lines.join('\n')}\n`;
-}
-
-/** The help verb over the registry's verbs (read when it runs: help is one of them). */
+/** The help verb over the registry's verbs (handed in when it runs: help is one of them, and this file does not import the registry back). */
 export function helpVerb(verbs: () => Readonly<Record<string, Verb>>): Verb {
   return {
-    summary: 'this help',
-    usage: 'pnpm lab help',
-    async run() {
-      process.stdout.write(helpText(verbs()));
+    summary: 'this help; help <verb> (or <verb> --help) for one verb',
+    usage: 'pnpm lab help [verb]',
+    options: [],
+    example: 'pnpm lab help test',
+    async run(args) {
+      const VERBS = verbs();
+      const [name, ...extra] = args.filter((a) => a !== '--help' && a !== '-h');
+      if (name === undefined) {
+        process.stdout.write(renderOverview(VERBS));
+        return 0;
+      }
+      const verb = VERBS[name];
+      if (!verb || extra.length > 0) throw new UsageError(`No verb "${[name, ...extra].join(' ')}". Verbs: ${Object.keys(VERBS).join(', ')}. Fix: pnpm lab help <verb>`);
+      process.stdout.write(renderVerbHelp(name, verb));
       return 0;
     },
   };

@@ -6,10 +6,13 @@ import { planLab } from '../topology/plan.ts';
 import { attachWebArm } from '../tiers/registry.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const logsVerb: Verb = {
   summary: "a node's or container's log: host containers, web-arm's podman containers and units",
   usage: 'pnpm lab logs <node|container|unit> [--name NAME] [--tail N] [--follow] [--json]',
+  options: [OPT.name, ['--tail N', 'only the last N lines'], ['--follow, -f', 'keep printing new lines (Ctrl-C stops)'], OPT.json],
+  example: 'pnpm lab logs v6egress-network.service --tail 50',
   async run(args) {
     const options = parseCommon(args, { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } });
     const [target, ...extra] = options.positionals;

@@ -44,7 +44,7 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
       },
     });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}. See \`pnpm lab help\`.`);
+    throw new UsageError(`${(error as Error).message}.`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const overrides = ((values.set as string[] | undefined) ?? []).map(parseOverride);

@@ -6,6 +6,7 @@ import { openLab } from '../scenario/context.ts';
 import { hasShell } from '../nodes/machine.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 /**
  * A QEMU guest has no login and no terminal channel (only its agent): each line runs as one
@@ -34,6 +35,8 @@ async function lineShell(machine: Machine, prompt: string): Promise<number> {
 export const shellVerb: Verb = {
   summary: 'an interactive shell inside a node (its namespaces; bash when there, else sh)',
   usage: 'pnpm lab shell <node> [--name NAME]',
+  options: [OPT.name],
+  example: 'pnpm lab shell web-arm',
   async run(args) {
     const options = parseCommon(args);
     const [node, ...extra] = options.positionals;

@@ -5,6 +5,7 @@ import { planLab } from '../topology/plan.ts';
 import { netnsPath } from '../links/netns.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 import type { TierName } from '../tiers/tier.ts';
 
 export interface NodeStatus {
@@ -19,6 +20,8 @@ export interface NodeStatus {
 export const statusVerb: Verb = {
   summary: "the lab's state, nodes, namespaces and addresses",
   usage: 'pnpm lab status [--name NAME] [--json]',
+  options: [OPT.name, OPT.json],
+  example: 'pnpm lab status --json',
   async run(args) {
     const options = parseCommon(args);
     const state = readState(options.config.lab.name);

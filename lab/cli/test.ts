@@ -1,15 +1,16 @@
 import { UsageError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
-import { readState } from '../state/store.ts';
+import { requireUpState } from '../state/store.ts';
 import { runScenarios } from '../scenario/runner.ts';
 import { sameTier } from '../tiers/registry.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 /** `--host`/`--arch` on test name the lab they expect: a lab up on another tier is an error, not a silent switch. */
 function assertRunningTier(name: string, flags: Record<string, unknown>): void {
-  const state = readState(name);
-  if (!state) return; // runScenarios says that no lab is up
+  // A lab that is down (or half up) says so, with the fix, before anything starts.
+  const state = requireUpState(name);
   const wantTier = typeof flags.host === 'string' ? flags.host : undefined;
   const wantArch = typeof flags.arch === 'string' ? flags.arch : undefined;
   const arch = state.guest?.arch;
@@ -24,6 +25,8 @@ function assertRunningTier(name: string, flags: Record<string, unknown>): void {
 export const testVerb: Verb = {
   summary: 'run every scenario against the running lab and print the verdict table',
   usage: 'pnpm lab test [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--only id,id] [--json]',
+  options: [OPT.name, ['--host netns|qemu', 'the tier the lab is expected on (an error if it is up on another)'], ['--arch x86_64|aarch64', 'the architecture the lab is expected on'], OPT.only, OPT.json, OPT.verbose],
+  example: 'pnpm lab test --only egress-nat66,no-inbound',
   async run(args) {
     const options = parseCommon(args, { only: { type: 'string' } });
     const only = typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined;

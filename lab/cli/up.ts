@@ -5,10 +5,13 @@ import { createProgress, formatDuration } from '../progress.ts';
 import { onInterrupt } from './interrupt.ts';
 import { parseCommon } from './options.ts';
 import type { Verb } from './verb.ts';
+import { OPT } from './usage.ts';
 
 export const upVerb: Verb = {
   summary: 'bring up the lab (--host netns, the default, qemu or vagrant) and apply the design',
   usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--set path=value …] [--json] [--verbose]',
+  options: [OPT.name, OPT.host, OPT.guest, OPT.arch, OPT.noSnapshot, OPT.set, OPT.json, OPT.verbose],
+  example: 'pnpm lab up --name h18 --set design.name=routed-subprefix',
   async run(args) {
     const options = parseCommon(args, { 'no-snapshot': { type: 'boolean' } });
     const progress = createProgress();

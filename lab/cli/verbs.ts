@@ -11,6 +11,7 @@ import { graphVerb } from './graph.ts';
 import { helpVerb } from './help.ts';
 import { logsVerb } from './logs.ts';
 import { rebootVerb } from './reboot.ts';
+import { reportVerb } from './report.ts';
 import { shellVerb } from './shell.ts';
 import { statusVerb } from './status.ts';
 import { testVerb } from './test.ts';
@@ -32,6 +33,7 @@ export const VERBS: Record<string, Verb> = {
   logs: logsVerb,
   capture: captureVerb,
   graph: graphVerb,
+  report: reportVerb,
   export: exportVerb,
   help: helpVerb(() => VERBS),
 };

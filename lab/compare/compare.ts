@@ -3,7 +3,8 @@
  * namespace, link, container or directory), several at once where the machine allows (one at
  * a time on the qemu tier), then the matrix. On the qemu tier every design starts from the same
  * clean web-arm: the first lab boots it and saves the snapshot, the others restore it; the
- * matrix says which and how long. Every lab is taken down again, whatever happened.
+ * matrix says which and how long. Every lab is taken down again, whatever happened. The matrix
+ * is written as Markdown, JSON and one HTML page (each design's report beside it).
  */
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
 import type { RunReport } from '../report/model.ts';
 import type { GuestRecord } from '../state/store.ts';
+import { renderHtml } from '../report/html.ts';
+import { designReportFile, renderMatrixHtml } from './matrixHtml.ts';
 import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 
 const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -138,6 +141,11 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   mkdirSync(outputDir, { recursive: true });
   writeFileSync(join(outputDir, 'matrix.md'), renderMatrixMarkdown(matrix));
   writeFileSync(join(outputDir, 'matrix.json'), renderMatrixJson(matrix));
-  for (const r of reports) writeFileSync(join(outputDir, `${r.design}.report.json`), `${JSON.stringify(r.report, null, 2)}\n`);
+  for (const r of reports) {
+    writeFileSync(join(outputDir, `${r.design}.report.json`), `${JSON.stringify(r.report, null, 2)}\n`);
+    // Each design's own page, with its evidence (its lab is gone: no topology drawing, no pcaps here).
+    writeFileSync(join(outputDir, designReportFile(r.design)), renderHtml(r.report, { topologyNote: `The lab of ${r.design} was taken down after its run: pnpm lab graph on a lab up with this design shows its topology.` }));
+  }
+  writeFileSync(join(outputDir, 'matrix.html'), renderMatrixHtml(matrix, { linkReports: true }));
   return { matrix, outputDir };
 }

@@ -54,7 +54,7 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
   assertSafePlan(plan, links, await listRootLinks(''));
   const existing = readState(plan.name);
   if (existing?.phase === 'up') {
-    progress.note(`lab "${plan.name}" is already up (run \`pnpm lab down\` first to rebuild it)`);
+    progress.note(`lab "${plan.name}" is already up (to rebuild it: pnpm lab down${plan.name === 'main' ? '' : ` --name ${plan.name}`} first)`);
     return { state: existing, alreadyUp: true };
   }
   const step = <T>(title: string, fn: () => Promise<T>) => {

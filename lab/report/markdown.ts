@@ -3,9 +3,8 @@
  * mermaid diagram when given, then every scenario's evidence in a collapsible section.
  */
 
-import { totalsOf } from './model.ts';
 import type { Evidence, RunReport, ScenarioVerdict, VerdictStatus } from './model.ts';
-import { evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, totalsLine, verdictLabel } from './table.ts';
+import { closingLine, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, verdictLabel } from './table.ts';
 
 export interface MarkdownOptions {
   /** A mermaid graph of the topology (without the ``` fence). */
@@ -138,7 +137,7 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
     ];
     out.push(`| ${cells.join(' | ')} |`);
   }
-  out.push('', `**${totalsLine(totalsOf(report.scenarios))}**`);
+  out.push('', `**${closingLine(report.scenarios)}**`);
 
   const mermaid = opts.topologyMermaid?.trim();
   if (mermaid) {

@@ -1,9 +1,10 @@
 /**
- * Terminal rendering of a run report: one row per scenario, then the totals line CI reads.
+ * Terminal rendering of a run report: one row per scenario, then the closing line (declared
+ * verdicts apart from undeclared ones).
  * Pure: returns a string. The small formatting helpers here are shared by the other renderers.
  */
 
-import { totalsOf } from './model.ts';
+import { isUnexpected } from './model.ts';
 import type { Evidence, RunReport, ScenarioVerdict, VerdictStatus } from './model.ts';
 
 export interface VerdictTableOptions {
@@ -49,12 +50,33 @@ export function formatDuration(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The totals line: "N passed, N failed" then ", N errored" / ", N skipped" only when non-zero. */
-export function totalsLine(totals: RunReport['totals']): string {
-  let line = `${totals.passed} passed, ${totals.failed} failed`;
-  if (totals.errored > 0) line += `, ${totals.errored} errored`;
-  if (totals.skipped > 0) line += `, ${totals.skipped} skipped`;
-  return line;
+/**
+ * The closing line, declared apart from undeclared:
+ * "15 passed, 1 failed as declared, 5 skipped as declared, 0 unexpected".
+ * Passes are counted once whatever was declared; failures and skips are "as declared" when
+ * their design declares them; errors are never declared; "N unexpected" counts every verdict
+ * that differs from its declaration (a pass where a failure was declared included). Failed
+ * and unexpected are always shown, errored and skipped only when non-zero.
+ */
+export function closingLine(scenarios: readonly Pick<ScenarioVerdict, 'status' | 'expected'>[]): string {
+  const count = (status: VerdictStatus, declared: boolean) =>
+    scenarios.filter((s) => s.status === status && (s.status === (s.expected ?? 'pass')) === declared).length;
+  const split = (status: VerdictStatus, word: string, always: boolean): string[] => {
+    const undeclared = count(status, false);
+    const declared = count(status, true);
+    return [
+      ...(undeclared > 0 || (always && declared === 0) ? [`${undeclared} ${word}`] : []),
+      ...(declared > 0 ? [`${declared} ${word} as declared`] : []),
+    ];
+  };
+  const errored = scenarios.filter((s) => s.status === 'error').length;
+  return [
+    `${scenarios.filter((s) => s.status === 'pass').length} passed`,
+    ...split('fail', 'failed', true),
+    ...(errored > 0 ? [`${errored} errored`] : []),
+    ...split('skipped', 'skipped', false),
+    `${scenarios.filter(isUnexpected).length} unexpected`,
+  ].join(', ');
 }
 
 /** "check: expected X, saw Y" for one piece of evidence. */
@@ -181,7 +203,7 @@ export function renderVerdictTable(report: RunReport, opts: VerdictTableOptions 
     width,
   );
 
-  const out = [line(header, true), rule, ...rows.map((r) => line(r, false)), '', totalsLine(totalsOf(report.scenarios))];
+  const out = [line(header, true), rule, ...rows.map((r) => line(r, false)), '', closingLine(report.scenarios)];
   return out.join('\n') + '\n';
 }
 

@@ -75,7 +75,7 @@ export function openLab(name: string): LabContext {
   for (const c of state.containers) machines.set(c.node, hostContainerMachine(c.node, c.pid, c.netnsName));
   const get = (node: string): Machine => {
     const m = machines.get(node);
-    if (!m) throw new UsageError(`No node "${node}" in lab "${name}". Nodes: ${[...machines.keys()].join(', ')}`);
+    if (!m) throw new UsageError(`No node "${node}" in lab "${name}". Nodes: ${[...machines.keys()].join(', ')}. Fix: name one of them (pnpm lab status${name === 'main' ? '' : ` --name ${name}`} shows each with its addresses)`);
     return m;
   };
   const image = state.image?.tag ?? '';

@@ -1,6 +1,6 @@
 /**
  * `lab test`: runs the scenario files with vitest against the running lab, collects their
- * verdicts, prints the verdict table and writes JSON, JUnit and Markdown reports under the
+ * verdicts, prints the verdict table and writes JSON, JUnit, Markdown and HTML reports under the
  * lab's state directory. A scenario that wrote no verdict is reported as an error, never
  * as passed.
  */
@@ -14,7 +14,8 @@ import { run } from '../exec.ts';
 import { renderJsonReport } from '../report/json.ts';
 import { renderJUnit } from '../report/junit.ts';
 import { renderMarkdown } from '../report/markdown.ts';
-import { renderMermaid, topologyGraph } from '../report/graph.ts';
+import { renderDot, renderMermaid, topologyGraph } from '../report/graph.ts';
+import { writeHtmlReport } from '../report/htmlFiles.ts';
 import { labTopology } from '../inspect/topology.ts';
 import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
 import { renderVerdictTable } from '../report/table.ts';
@@ -102,11 +103,13 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
     scenarios,
     totals: totalsOf(scenarios),
   };
-  writeReports(plan.stateDir, runDir, report, renderMermaid(topologyGraph(await labTopology(plan, state))));
+  const graph = topologyGraph(await labTopology(plan, state));
+  writeReports(plan.stateDir, runDir, report, renderMermaid(graph));
+  await writeHtmlReport(report, renderDot(graph), { runDir, reportsDir: join(plan.stateDir, 'reports') });
   if (options.json) process.stdout.write(renderJsonReport(report));
   else {
     process.stdout.write(`\n${renderVerdictTable(report, { color: process.stdout.isTTY, width: process.stdout.columns || 120 })}\n`);
-    process.stdout.write(`reports: ${join(plan.stateDir, 'reports')}/latest.{json,xml,md}\n`);
+    process.stdout.write(`reports: ${join(plan.stateDir, 'reports')}/latest.{json,xml,md,html}\n`);
   }
   return exitCodeOfReport(report);
 }

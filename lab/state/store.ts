@@ -2,13 +2,14 @@
  * What a running lab owns, on disk (under its runtime directory), so `down`, `test` and the
  * inspection verbs work from any process, also after a crash.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LabStateError } from '../errors.ts';
 import type { DesignPlan } from '../designs/design.ts';
 import type { Tier } from '../report/model.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { runtimeRootFor } from '../topology/plan.ts';
+import { labNotUpMessage } from './notUp.ts';
 
 export interface ContainerRecord {
   node: string;
@@ -98,9 +99,22 @@ export function readState(name: string): LabState | undefined {
 export function requireUpState(name: string): LabState {
   const state = readState(name);
   if (!state || state.phase !== 'up') {
-    throw new LabStateError(`No lab named "${name}" is up. Fix: run \`pnpm lab up${name === 'main' ? '' : ` --name ${name}`}\` first.`);
+    throw new LabStateError(labNotUpMessage(name, state?.phase, labsUp()));
   }
   return state;
+}
+
+/** The names of the labs that are up on this machine (their state says so). */
+export function labsUp(): string[] {
+  const root = dirname(runtimeRootFor('main'));
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((name) => {
+    try {
+      return readState(name)?.phase === 'up';
+    } catch {
+      return false; // a state file half written or not ours: not a lab that is up
+    }
+  });
 }
 
 export function writeState(state: LabState): void {

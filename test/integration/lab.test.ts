@@ -85,7 +85,7 @@ describe.runIf(process.getuid?.() === 0)('netns tier, end to end', () => {
   it('says no lab is up when testing a lab that is down (exit 2)', async () => {
     const result = await lab('test');
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('No lab named');
+    expect(result.stderr).toMatch(/lab "[a-z0-9]+" is down .*Fix: bring it up first: pnpm lab up/);
   });
 
   it('comes up, passes every scenario, goes down twice and leaves nothing behind', async () => {

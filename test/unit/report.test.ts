@@ -4,12 +4,12 @@ import { escapeXmlAttr, escapeXmlText, renderJUnit } from '../../lab/report/juni
 import { escapeMarkdownInline, renderMarkdown } from '../../lab/report/markdown.ts';
 import { totalsOf } from '../../lab/report/model.ts';
 import type { RunReport, ScenarioVerdict } from '../../lab/report/model.ts';
-import { formatDuration, renderVerdictTable, totalsLine, truncate } from '../../lab/report/table.ts';
+import { closingLine, formatDuration, renderVerdictTable, truncate } from '../../lab/report/table.ts';
 import { fixtureMermaid, fixtureReport } from './fixtures/report-fixture.ts';
 import { expectGolden } from './helpers/golden.ts';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
-const TOTALS_RE = /^\d+ passed, \d+ failed(, \d+ errored)?(, \d+ skipped)?$/;
+const TOTALS_RE = /^\d+ passed(, \d+ failed)?(, \d+ failed as declared)?(, \d+ errored)?(, \d+ skipped)?(, \d+ skipped as declared)?, \d+ unexpected$/;
 
 function scenario(overrides: Partial<ScenarioVerdict>): ScenarioVerdict {
   return {
@@ -83,33 +83,50 @@ describe('renderVerdictTable', () => {
   const lines = table.trimEnd().split('\n');
 
   it('ends with the totals line, alone on its line', () => {
-    expect(lines.at(-1)).toBe('2 passed, 1 failed, 1 errored, 1 skipped');
+    expect(lines.at(-1)).toBe('2 passed, 1 failed, 1 errored, 1 skipped as declared, 2 unexpected');
     expect(lines.at(-2)).toBe('');
     expect(table.endsWith('\n')).toBe(true);
     expect(lines.filter((l) => TOTALS_RE.test(l))).toHaveLength(1);
   });
 
-  it('leaves out zero errored and skipped counts, never zero passed or failed', () => {
-    expect(totalsLine({ passed: 0, failed: 0, errored: 0, skipped: 0 })).toBe('0 passed, 0 failed');
-    expect(totalsLine({ passed: 3, failed: 0, errored: 0, skipped: 2 })).toBe('3 passed, 0 failed, 2 skipped');
-    expect(totalsLine({ passed: 1, failed: 2, errored: 3, skipped: 0 })).toBe('1 passed, 2 failed, 3 errored');
+  it('leaves out zero errored and skipped counts, never passed, failed or unexpected', () => {
+    const of = (...list: Array<[ScenarioVerdict['status'], ScenarioVerdict['expected']?]>) =>
+      closingLine(list.map(([status, expected]) => ({ status, ...(expected ? { expected } : {}) })));
+    expect(of()).toBe('0 passed, 0 failed, 0 unexpected');
+    expect(of(['pass'], ['pass'], ['pass'], ['skipped'], ['skipped'])).toBe('3 passed, 0 failed, 2 skipped, 2 unexpected');
+    expect(of(['pass'], ['fail'], ['fail'], ['error'])).toBe('1 passed, 2 failed, 1 errored, 3 unexpected');
     const t = renderVerdictTable(reportOf([scenario({})])).trimEnd().split('\n');
-    expect(t.at(-1)).toBe('1 passed, 0 failed');
+    expect(t.at(-1)).toBe('1 passed, 0 failed, 0 unexpected');
+  });
+
+  it('separates declared from undeclared: the issue\'s own example', () => {
+    const run = [
+      ...Array.from({ length: 15 }, () => ({ status: 'pass' as const })),
+      { status: 'fail' as const, expected: 'fail' as const },
+      ...Array.from({ length: 5 }, () => ({ status: 'skipped' as const, expected: 'skipped' as const })),
+    ];
+    expect(closingLine(run)).toBe('15 passed, 1 failed as declared, 5 skipped as declared, 0 unexpected');
+    // A declared failure that passed counts as passed and as unexpected; declared and undeclared failures both show.
+    expect(closingLine([{ status: 'pass', expected: 'fail' }, { status: 'fail' }, { status: 'fail', expected: 'fail' }])).toBe(
+      '1 passed, 1 failed, 1 failed as declared, 2 unexpected',
+    );
+    // An error is never declared, and a skip where a failure was declared is not "as declared".
+    expect(closingLine([{ status: 'error', expected: 'fail' }, { status: 'skipped', expected: 'fail' }])).toBe('0 passed, 0 failed, 1 errored, 1 skipped, 2 unexpected');
   });
 
   it('counts from the scenarios, so skipped is never counted as passed', () => {
     const t = renderVerdictTable(reportOf([scenario({ status: 'skipped' })])).trimEnd().split('\n');
-    expect(t.at(-1)).toBe('0 passed, 0 failed, 1 skipped');
+    expect(t.at(-1)).toBe('0 passed, 0 failed, 1 skipped, 1 unexpected');
   });
 
   it('has a header and one row per scenario with verdict, tier and duration', () => {
     expect(lines[0]).toMatch(/^SCENARIO\s+VERDICT\s+TIER\s+DURATION\s+EVIDENCE$/);
     const row = (id: string) => lines.find((l) => l.startsWith(`${id} `)) ?? '';
     expect(row('egress-nat66')).toMatch(/ PASS +netns \(real\) +1\.2 s +web-arm reaches upstream/);
-    expect(row('inbound-firewall')).toMatch(/ FAIL +netns \(real\) +5\.0 s +ssh blocked: expected connection refused \| timeout, saw open/);
+    expect(row('inbound-firewall')).toMatch(/ FAIL +netns \(real\) +5\.0 s +ssh blocked: expected connection refused \| timeout, saw/);
     expect(row('dhcpv6-pd')).toMatch(/ ERROR +netns \(real\) +30\.0 s +Command failed with exit code 1:/);
     expect(row('reboot-persist')).toMatch(/ PASS +netns \(emulated\) +0\.8 s +addresses and routes/);
-    expect(row('ra-guard')).toMatch(/ SKIP +netns \(real\) +0\.0 s +needs the qemu tier/);
+    expect(row('ra-guard')).toMatch(/ SKIP \(expected\) +netns \(real\) +0\.0 s +needs the qemu tier/);
   });
 
   it('keeps every row on one line, without control characters', () => {
@@ -124,7 +141,7 @@ describe('renderVerdictTable', () => {
       const t = renderVerdictTable(fixtureReport, { width }).trimEnd().split('\n');
       for (const line of t.slice(0, -1)) expect(Array.from(line).length).toBeLessThanOrEqual(width);
       expect(t.some((l) => l.endsWith('…') && Array.from(l).length === width)).toBe(true);
-      expect(t.at(-1)).toBe('2 passed, 1 failed, 1 errored, 1 skipped');
+      expect(t.at(-1)).toBe('2 passed, 1 failed, 1 errored, 1 skipped as declared, 2 unexpected');
     }
     expect(lines.find((l) => l.startsWith('reboot-persist'))?.endsWith('…')).toBe(true);
     expect(lines.find((l) => l.startsWith('egress-nat66'))?.endsWith('…')).toBe(false);
@@ -217,7 +234,7 @@ describe('renderMarkdown', () => {
     for (const row of tableRows) expect(row.match(/(?<!\\)\|/g)).toHaveLength(6);
     expect(md).toContain('connection refused \\| timeout');
     expect(md).toContain('| reboot-persist | ✅ PASS | netns (emulated) | 0.8 s |');
-    expect(md).toContain('**2 passed, 1 failed, 1 errored, 1 skipped**');
+    expect(md).toContain('**2 passed, 1 failed, 1 errored, 1 skipped as declared, 2 unexpected**');
   });
 
   it('escapes markdown and HTML in text', () => {

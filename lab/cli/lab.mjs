@@ -1,0 +1,7 @@
+/**
+ * `pnpm lab`'s entry point: checks the Node first (nodeCheck.mjs, plain JavaScript, so an old
+ * Node gets the fix instead of ERR_UNKNOWN_FILE_EXTENSION), then runs the CLI (main.ts).
+ */
+import './nodeCheck.mjs';
+
+await import('./main.ts');
