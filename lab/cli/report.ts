@@ -14,7 +14,7 @@ import { planLab } from '../topology/plan.ts';
 import { nameFlag } from '../state/notUp.ts';
 import { parseCommon } from './options.ts';
 import { OPT } from './usage.ts';
-import type { Verb } from './verbs.ts';
+import type { Verb } from './verb.ts';
 
 export const reportVerb: Verb = {
   summary: "render the lab's latest report again, as one HTML page (verdicts, topology, evidence, pcap links)",

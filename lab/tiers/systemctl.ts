@@ -5,6 +5,7 @@
  */
 import { LabBrokenError } from '../errors.ts';
 import type { Machine } from '../nodes/machine.ts';
+import type { WebArm } from './tier.ts';
 import { waitUntil } from '../wait.ts';
 import type { StartResult, UnitFailure } from '../units/results.ts';
 
@@ -99,4 +100,13 @@ export async function assertSystemRunning(machine: Machine): Promise<void> {
   if (state.stdout.trim() === 'running') return;
   const failed = await machine.execute('systemctl --failed --no-legend --plain');
   throw new LabBrokenError(`web-arm's systemd is "${state.stdout.trim()}": failed units:\n${failed.stdout.trim()}`);
+}
+
+/** A WebArm's unit verbs on a real systemd: `systemctl restart|stop|start`, each a progress step. */
+export function systemctlUnitVerbs(machine: Machine): Pick<WebArm, 'restart' | 'stop' | 'start'> {
+  return {
+    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
+    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
+    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+  };
 }

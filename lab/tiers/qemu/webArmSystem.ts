@@ -9,7 +9,7 @@ import { netnsPath } from '../../links/netns.ts';
 import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';
-import { restartGuestUnit, startGuestUnit, stopGuestUnit } from '../systemctl.ts';
+import { systemctlUnitVerbs } from '../systemctl.ts';
 import type { WebArm, WebArmWhereabouts } from '../tier.ts';
 import { qemuCapabilities } from './capabilities.ts';
 import { guestEtcFiles } from './guestEtc.ts';
@@ -61,9 +61,7 @@ export function debianWebArm(plan: LabPlan): WebArm {
       const command = enabled ? 'systemctl enable --now docker.service' : 'systemctl disable --now docker.socket docker.service';
       await progress.step(`dockerd ${enabled ? 'on (as production)' : 'off (webArm.docker.enabled=false)'}`, () => machine.succeed(command, { timeoutMs: 180_000 }));
     },
-    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
-    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
-    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+    ...systemctlUnitVerbs(machine),
     whereabouts: () => guestWhereabouts(plan),
   };
 }

@@ -7,10 +7,8 @@
  */
 import { LabStateError } from '../../errors.ts';
 import { run } from '../../exec.ts';
-import { nixosLayout } from '../../nixos/module.ts';
-import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../nixos/nixosSwitch.ts';
 import { vmModuleFiles } from '../../nixos/vmModule.ts';
-import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../systemctl.ts';
+import { nixosSwitchedWebArm } from '../nixosSwitch.ts';
 import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
 import type { WebArm } from '../tier.ts';
 import { vagrantCapabilities } from './capabilities.ts';
@@ -45,38 +43,23 @@ export function vagrantWebArm(plan: LabPlan, choice: VagrantChoice, imageTag: st
     },
   };
   const names = vagrantNames(plan);
-  return {
+  return nixosSwitchedWebArm({
     tier: 'vagrant',
+    plan,
     machine,
     capabilities: vagrantCapabilities(plan.config),
-    layout: (image) => nixosLayout(image),
-    // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
-    extraFiles: () => ({}),
-    async switch(units, _files, progress, options = {}) {
-      writeModules(names.nixosDir, vmModuleFiles(plan.config, imageTag, includesDesign(plan, units, imageTag)));
-      const changes = unitChanges(names.nixosDir, units);
-      if (options.start === false) {
-        // Installed without a switch: the machine already runs this configuration (it booted with it).
-        changes.save();
-        return { ...changes.plan, failed: [] };
-      }
-      // NixOS starts the whole configuration in one switch: what must be seen before a unit starts is seen before the switch.
-      for (const unit of options.startLast ?? []) await options.beforeStart?.(unit);
-      await progress.step('vagrant provision (modules copied, nixos-rebuild switch)', () =>
-        run(withVagrantEnv(vagrantEnv(plan, choice), vagrantArgv.provision()), { timeoutMs: PROVISION_TIMEOUT_MS }),
-      );
-      changes.save();
-      return { ...changes.plan, failed: await failuresOf(machine, unitsToCheck(units)) };
-    },
-    afterBaseInstall: async () => undefined,
-    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
-    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
-    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+    imageTag,
+    modulesDir: names.nixosDir,
+    modules: (withDesign) => vmModuleFiles(plan.config, imageTag, withDesign),
+    activate: (progress) =>
+      progress
+        .step('vagrant provision (modules copied, nixos-rebuild switch)', () => run(withVagrantEnv(vagrantEnv(plan, choice), vagrantArgv.provision()), { timeoutMs: PROVISION_TIMEOUT_MS }))
+        .then(() => undefined),
     whereabouts: () => ({
       kind: 'vagrant',
       // A Vagrant VM: its NIC is a port of the lab's bridge, joined to the router's port.
       where: `bridge ${names.bridge} (router port ${plan.upstream.toWebArmIf})`,
       present: existsSync(names.dotfilePath),
     }),
-  };
+  });
 }

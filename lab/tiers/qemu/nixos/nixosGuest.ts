@@ -9,7 +9,7 @@ import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { nsenterArgv, run, spawnDaemon } from '../../../exec.ts';
 import { guestAgent, guestMachine, webArmVmNames, agentSocketPath } from '../guestMachine.ts';
-import { failuresOf, restartGuestUnit, startGuestUnit, stopGuestUnit } from '../../systemctl.ts';
+import { nixosSwitchedWebArm } from '../../nixosSwitch.ts';
 import type { WebArm } from '../../tier.ts';
 import { qemuCapabilities } from '../capabilities.ts';
 import { guestSystemMachine, guestWhereabouts } from '../webArmSystem.ts';
@@ -19,8 +19,7 @@ import type { Progress } from '../../../progress.ts';
 import { createUplink } from '../vm.ts';
 import type { GuestRecord } from '../../../state/store.ts';
 import type { LabPlan } from '../../../topology/plan.ts';
-import { nixosLayout } from '../../../nixos/module.ts';
-import { includesDesign, unitChanges, unitsToCheck, writeModules } from '../../../nixos/nixosSwitch.ts';
+import { writeModules } from '../../../nixos/nixosSwitch.ts';
 import type { NixpkgsSource } from './preflight.ts';
 import {
   builtPath,
@@ -87,35 +86,21 @@ export async function bootNixosGuest(plan: LabPlan, nixpkgs: NixpkgsSource, imag
 export function nixosWebArm(plan: LabPlan, nixpkgs: NixpkgsSource, imageTag: string): WebArm {
   const machine = guestSystemMachine(plan);
   const dirs = nixosGuestDirs(plan);
-  return {
+  return nixosSwitchedWebArm({
     tier: 'qemu',
+    plan,
     machine,
     capabilities: qemuCapabilities(plan.config),
-    layout: (image) => nixosLayout(image),
-    // The Debian-shaped files (firewall rules, sysctl.d) have NixOS equivalents in the modules.
-    extraFiles: () => ({}),
-    async switch(units, _files, progress, options = {}) {
-      writeModules(dirs.flake, guestFlakeFiles(plan.config, nixpkgs, imageTag, includesDesign(plan, units, imageTag)));
-      const changes = unitChanges(dirs.flake, units);
-      if (options.start === false) {
-        // Installed without a switch: the machine already runs this configuration (it booted with it).
-        changes.save();
-        return { ...changes.plan, failed: [] };
-      }
+    imageTag,
+    modulesDir: dirs.flake,
+    modules: (withDesign) => guestFlakeFiles(plan.config, nixpkgs, imageTag, withDesign),
+    async activate(progress) {
       const toplevel = await progress.step("nix build web-arm's new NixOS system", () => nixBuild(dirs.flake, TOPLEVEL_ATTRIBUTE));
       const closure = (await run(closureArgv(toplevel))).stdout.split('\n').filter(Boolean);
       mkdirSync(dirs.xchg, { recursive: true });
       writeFileSync(join(dirs.xchg, GUEST_REGISTRATION.split('/').at(-1)!), (await run(dumpDbArgv(closure), { timeoutMs: 120_000 })).stdout);
-      for (const unit of options.startLast ?? []) await options.beforeStart?.(unit);
       await progress.step('switch-to-configuration switch (in the guest)', () => machine.succeed(guestSwitchCommand(toplevel), { timeoutMs: BOOT_TIMEOUT_MS }));
-      changes.save();
-      return { ...changes.plan, failed: await failuresOf(machine, unitsToCheck(units)) };
     },
-    // NixOS sets dockerd in its modules (virtualisation.docker.enable).
-    afterBaseInstall: async () => undefined,
-    restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
-    stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
-    start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
     whereabouts: () => guestWhereabouts(plan),
-  };
+  });
 }
