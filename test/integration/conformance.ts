@@ -22,6 +22,7 @@ import type { WebArm } from '../../lab/tiers/tier.ts';
 import { defaultConfig, nativeArch, type LabConfig } from '../../lab/topology/config.ts';
 import { planLab } from '../../lab/topology/plan.ts';
 import { validateConfig } from '../../lab/topology/validate.ts';
+import { waitUntil } from '../../lab/wait.ts';
 
 const root = process.getuid?.() === 0;
 
@@ -114,7 +115,17 @@ export function conformanceSuite(c: ConformanceCase): void {
       const own = ownProcessTree(String(process.ppid));
       await labDown(config, silentProgress);
       expect(existsSync(stateFile(name))).toBe(false);
-      expect(findLeaks(before, await snapshotMachine(), { ignorePids: own, lab: name })).toEqual([]);
+      // conmon and podman's cleanup of a removed host container exit on their own within
+      // seconds (containers.conf exit_command_delay = 10): nothing of the lab may be left after that.
+      const left = await waitUntil(
+        `nothing of lab ${name} left on the machine`,
+        async () => {
+          const leaks = findLeaks(before!, await snapshotMachine(), { ignorePids: own, lab: name });
+          return leaks.length === 0 ? leaks : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1_000 },
+      ).catch(async () => findLeaks(before!, await snapshotMachine(), { ignorePids: own, lab: name }));
+      expect(left).toEqual([]);
       // Twice is a no-op.
       await labDown(config, silentProgress);
     }, 10 * 60_000);
