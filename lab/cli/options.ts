@@ -51,7 +51,8 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   if (typeof values.name === 'string') overrides.unshift({ path: 'lab.name', value: values.name });
   // --host, --guest and --arch are shorthands of --set lab.tier=…, lab.guest=… and lab.arch=….
   if (typeof values.host === 'string') overrides.unshift({ path: 'lab.tier', value: values.host });
-  if (typeof values.guest === 'string') overrides.unshift({ path: 'lab.guest', value: values.guest });
+  const guestFlag = values.guest;
+  if (typeof guestFlag === 'string') overrides.unshift({ path: 'lab.guest', value: guestFlag });
   // A tier's own guest unless told otherwise (the vagrant tier's box is NixOS: --host vagrant means --guest nixos).
   else if (typeof values.host === 'string' && !overrides.some((o) => o.path === 'lab.guest')) {
     const guest = defaultGuestOf(values.host);

@@ -4,7 +4,8 @@
  * systemctl, and whether the system runs cleanly.
  */
 import { LabBrokenError } from '../errors.ts';
-import type { Machine } from '../nodes/machine.ts';
+import { waitForSystemdUnit, type Machine, type SystemMachine } from '../nodes/machine.ts';
+import type { Progress } from '../progress.ts';
 import type { WebArm } from './tier.ts';
 import { waitUntil } from '../wait.ts';
 import type { StartResult, UnitFailure } from '../units/results.ts';
@@ -108,5 +109,27 @@ export function systemctlUnitVerbs(machine: Machine): Pick<WebArm, 'restart' | '
     restart: (unit, progress) => progress.step(`systemctl restart ${unit}`, () => restartGuestUnit(machine, unit)),
     stop: (unit, progress) => progress.step(`systemctl stop ${unit}`, () => stopGuestUnit(machine, unit)),
     start: (unit, progress) => progress.step(`systemctl start ${unit}`, () => startGuestUnit(machine, unit)),
+  };
+}
+
+/** What a real reboot measured: the kernel's boot id before and after, and how long it took. */
+export interface RealReboot {
+  rebootMs: number;
+  bootIdBefore: string;
+  bootIdAfter: string;
+}
+
+/**
+ * A machine with a real systemd as web-arm's SystemMachine: `waitForUnit` through systemctl, and
+ * `reboot` done by the tier's own means (`how`), identified by the kernel's boot id.
+ */
+export function realSystemMachine<M extends Machine>(machine: M, how: string, reboot: (progress: Progress) => Promise<RealReboot>): M & SystemMachine {
+  return {
+    ...machine,
+    waitForUnit: (unit, timeoutMs) => waitForSystemdUnit(machine, unit, timeoutMs),
+    async reboot(progress) {
+      const r = await progress.step(`reboot web-arm (real: ${how})`, () => reboot(progress));
+      return { realism: 'real', how: `${how}, then multi-user.target`, identity: 'boot id', before: r.bootIdBefore, after: r.bootIdAfter, durationMs: r.rebootMs };
+    },
   };
 }

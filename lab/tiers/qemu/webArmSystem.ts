@@ -6,10 +6,9 @@
  */
 import { findProcesses } from '../../host/processes.ts';
 import { netnsPath } from '../../links/netns.ts';
-import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
-import type { Progress } from '../../progress.ts';
+import type { SystemMachine } from '../../nodes/machine.ts';
 import type { LabPlan } from '../../topology/plan.ts';
-import { systemctlUnitVerbs } from '../systemctl.ts';
+import { realSystemMachine, systemctlUnitVerbs } from '../systemctl.ts';
 import type { WebArm, WebArmWhereabouts } from '../tier.ts';
 import { qemuCapabilities } from './capabilities.ts';
 import { guestEtcFiles } from './guestEtc.ts';
@@ -21,15 +20,7 @@ import { switchGuest } from './guestSwitch.ts';
 export const GUEST_PODMAN_SOCKET = '/run/podman/podman.sock';
 
 export function guestSystemMachine(plan: LabPlan): SystemMachine {
-  const machine = guestMachine(plan);
-  return {
-    ...machine,
-    waitForUnit: (unit, timeoutMs) => waitForSystemdUnit(machine, unit, timeoutMs),
-    async reboot(progress: Progress) {
-      const r = await progress.step('reboot web-arm (real: the guest reboots)', () => rebootGuest(plan, progress));
-      return { realism: 'real', how: 'systemctl reboot in the guest, then multi-user.target', identity: 'boot id', before: r.bootIdBefore, after: r.bootIdAfter, durationMs: r.rebootMs };
-    },
-  };
+  return realSystemMachine(guestMachine(plan), 'systemctl reboot in the guest', (progress) => rebootGuest(plan, progress));
 }
 
 export function guestWhereabouts(plan: LabPlan): WebArmWhereabouts {

@@ -9,7 +9,7 @@ import { LabStateError } from '../../errors.ts';
 import { run } from '../../exec.ts';
 import { vmModuleFiles } from '../../nixos/vmModule.ts';
 import { nixosSwitchedWebArm } from '../nixosSwitch.ts';
-import { waitForSystemdUnit, type SystemMachine } from '../../nodes/machine.ts';
+import { realSystemMachine } from '../systemctl.ts';
 import type { WebArm } from '../tier.ts';
 import { vagrantCapabilities } from './capabilities.ts';
 import { rebootVagrant } from './vagrantPower.ts';
@@ -33,15 +33,7 @@ export function vagrantChoiceOf(plan: LabPlan, recorded: VagrantChoice | undefin
 
 /** web-arm on the vagrant tier as a started WebArm (the VM made with `choice`, its containers from `imageTag`). */
 export function vagrantWebArm(plan: LabPlan, choice: VagrantChoice, imageTag: string): WebArm {
-  const base = vagrantMachine(plan, choice);
-  const machine: SystemMachine & typeof base = {
-    ...base,
-    waitForUnit: (unit, timeoutMs) => waitForSystemdUnit(base, unit, timeoutMs),
-    async reboot(progress) {
-      const r = await progress.step('reboot web-arm (real: vagrant reload)', () => rebootVagrant(plan, choice, progress));
-      return { realism: 'real', how: 'vagrant reload, then multi-user.target', identity: 'boot id', before: r.bootIdBefore, after: r.bootIdAfter, durationMs: r.rebootMs };
-    },
-  };
+  const machine = realSystemMachine(vagrantMachine(plan, choice), 'vagrant reload', (progress) => rebootVagrant(plan, choice, progress));
   const names = vagrantNames(plan);
   return nixosSwitchedWebArm({
     tier: 'vagrant',
