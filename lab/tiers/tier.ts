@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import type { HostLayout } from '../designs/design.ts';
 import type { Progress } from '../progress.ts';
 import type { Tier as TierName } from '../report/model.ts';
-import type { GuestRecord, LabState, NodeImageRecord } from '../state/store.ts';
+import type { LabState, NodeImageRecord } from '../state/store.ts';
 import type { LabConfig } from '../topology/config.ts';
 import type { LabPlan } from '../topology/plan.ts';
 import type { UnitSpec } from '../units/model.ts';
@@ -98,4 +98,3 @@ export interface Tier<P = unknown> {
   describeStart?(state: LabState): string | undefined;
 }
 
-export type { GuestRecord, NodeImageRecord };
