@@ -1,6 +1,6 @@
 import { nodeImageTag } from '../images/recipe.ts';
 import { validateDesign } from '../designs/registry.ts';
-import { guestArchOf } from '../tiers/qemu/guestPower.ts';
+import { webArmImageArch } from '../images/arch.ts';
 import { UsageError } from '../errors.ts';
 import { checkExportDesign, getExportFormat } from '../nixos/export.ts';
 import { parseCommon } from './options.ts';
@@ -23,7 +23,7 @@ export const exportVerb: Verb = {
     validateDesign(config);
     const command = ['pnpm lab export', ...args.filter((a) => a !== '--verbose' && a !== '-v')].join(' ');
     // The probe runs the node image built for web-arm's architecture (lab.arch).
-    process.stdout.write(format.render(config, nodeImageTag(config.image.suite, config.image.mirror, guestArchOf(config)), command));
+    process.stdout.write(format.render(config, nodeImageTag(config.image.suite, config.image.mirror, webArmImageArch(config)), command));
     return 0;
   },
 };

@@ -13,6 +13,7 @@ import { logsVerb } from './logs.ts';
 import { rebootVerb } from './reboot.ts';
 import { reportVerb } from './report.ts';
 import { shellVerb } from './shell.ts';
+import { snapshotVerb } from './snapshot.ts';
 import { statusVerb } from './status.ts';
 import { testVerb } from './test.ts';
 import { upVerb } from './up.ts';
@@ -35,5 +36,6 @@ export const VERBS: Record<string, Verb> = {
   graph: graphVerb,
   report: reportVerb,
   export: exportVerb,
+  snapshot: snapshotVerb,
   help: helpVerb(() => VERBS),
 };

@@ -1,15 +1,15 @@
 /**
  * How an image build runs the commands that execute the image's own binaries (mmdebstrap, the
  * chroot commands): as they are for this machine's architecture; for another one in a user
- * namespace with a private binfmt_misc registration of qemu-user-static (lab/qemu/foreign.ts).
+ * namespace with a private binfmt_misc registration of qemu-user-static (lab/images/foreign.ts).
  * One path for both: the node image and the guest image wrap their argv the same way.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { HostError } from '../errors.ts';
 import { ensureHostPackages, type HostRequirements } from '../host/packages.ts';
 import type { Progress } from '../progress.ts';
-import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from '../tiers/qemu/foreign.ts';
-import type { GuestArch } from '../tiers/qemu/recipe.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration } from './foreign.ts';
+import type { ImageArch as GuestArch } from './arch.ts';
 
 /** Building for a foreign architecture: its interpreter for the private binfmt_misc, and mmdebstrap's check. */
 export const FOREIGN_BUILD_REQUIREMENTS: Record<GuestArch, HostRequirements> = {

@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GuestArch } from '../tiers/qemu/recipe.ts';
+import type { ImageArch } from './arch.ts';
 
 export const RESPONDER_PATH = fileURLToPath(new URL('./node/v6lab-responder', import.meta.url));
 
 /** Debian's name of the architecture an image is built for. */
-export type ImageArch = GuestArch;
+export type { ImageArch };
 
 export interface ImageRecipe {
   name: string;

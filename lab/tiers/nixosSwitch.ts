@@ -11,7 +11,8 @@ import type { SystemMachine } from '../nodes/machine.ts';
 import type { Progress } from '../progress.ts';
 import type { LabPlan } from '../topology/plan.ts';
 import { failuresOf, systemctlUnitVerbs } from './systemctl.ts';
-import type { Capabilities, TierName, WebArm, WebArmWhereabouts } from './tier.ts';
+import { journalLogs } from './journalLogs.ts';
+import type { Capabilities, ConsoleAbility, TierName, WebArm, WebArmWhereabouts } from './tier.ts';
 
 export interface NixosSwitched {
   tier: TierName;
@@ -25,6 +26,8 @@ export interface NixosSwitched {
   /** Makes the machine run the modules just written (called after the startLast hooks). */
   activate(progress: Progress): Promise<void>;
   whereabouts(): WebArmWhereabouts;
+  /** Its serial console, where the tier has one (the qemu tier's VM). */
+  console?: ConsoleAbility;
 }
 
 export function nixosSwitchedWebArm(n: NixosSwitched): WebArm {
@@ -54,5 +57,7 @@ export function nixosSwitchedWebArm(n: NixosSwitched): WebArm {
     afterBaseInstall: async () => undefined,
     ...systemctlUnitVerbs(machine),
     whereabouts: () => n.whereabouts(),
+    logs: journalLogs(machine),
+    ...(n.console ? { console: n.console } : {}),
   };
 }

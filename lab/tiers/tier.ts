@@ -2,10 +2,13 @@
  * The tier seam: what every tier (what web-arm is — namespaces, a QEMU guest, a Vagrant VM)
  * implements, and what the rest of the lab may ask of it. Nothing outside lab/tiers/ compares a
  * tier or guest name: it asks a started web-arm's capabilities, or calls the tier through this
- * interface. Optional abilities (snapshot, console, shell) are small interfaces of their own.
+ * interface. Optional abilities are small interfaces of their own: a machine's shell and
+ * namespace (lab/nodes/machine.ts), web-arm's console (ConsoleAbility), a tier's snapshots
+ * (SnapshotAbility). Forks of a saved web-arm build on SnapshotAbility (issue 19).
  * Types only.
  */
 import type Docker from 'dockerode';
+import type { LogChunk } from '../engine/logStream.ts';
 import type { HostLayout } from '../designs/design.ts';
 import type { Progress } from '../progress.ts';
 import type { Tier as TierName } from '../report/model.ts';
@@ -39,6 +42,59 @@ export interface WebArmWhereabouts {
   present: boolean;
 }
 
+/** One log web-arm keeps, found by name: where it comes from, how to read it, how to follow it. */
+export interface WebArmLog {
+  /** One line for stderr: where the log comes from. */
+  readonly description: string;
+  /** The log once; `tail`: only its last lines (per source). */
+  read(tail: number | undefined): Promise<LogChunk[]>;
+  /** The argv that follows it until Ctrl-C; absent where the tier cannot follow (with the reason). */
+  followArgv?(tail: number | undefined): string[];
+  /** Why this log cannot be followed (when followArgv is absent). */
+  readonly whyNoFollow?: string;
+}
+
+/** web-arm's logs on a tier: its units', its containers', its own (every unit, or the journal of this boot). */
+export interface WebArmLogs {
+  /** The log of web-arm itself (its node name), a unit or a container; undefined when nothing has that name. */
+  find(target: string): Promise<WebArmLog | undefined>;
+  /** What has logs, for the message when nothing matched. */
+  known(): Promise<string[]>;
+}
+
+/** Optional ability: web-arm's serial console, as its kernel and init print it (a VM's). */
+export interface ConsoleAbility {
+  /** The file the console is written to, on this machine. */
+  readonly consolePath: string;
+  /** Its last lines ('' before anything was printed). */
+  consoleTail(lines: number): string;
+}
+
+/** A snapshot a tier holds on this machine (`lab snapshot list`). */
+export interface SnapshotSummary {
+  key: string;
+  /** What it is, in words ("clean web-arm: base system running, no design"). */
+  what: string;
+  savedAt: string;
+  savedBy: string;
+  /** Bytes on disk (state and disk overlay). */
+  bytes: number;
+  /** Facts of the machine it was saved from (arch, accelerator, QEMU). */
+  facts: Record<string, string>;
+}
+
+/**
+ * Optional ability of a tier: it saves a started web-arm and restores it later. Its start
+ * restores a matching snapshot (and says so in the guest record); these verbs let a person
+ * see and remove what is kept (`lab snapshot`).
+ */
+export interface SnapshotAbility {
+  /** The snapshots this machine holds, newest first. */
+  listSnapshots(): SnapshotSummary[];
+  /** Removes one by key; true when it was there, false when it was already gone (success). */
+  removeSnapshot(key: string): boolean;
+}
+
 /**
  * A started web-arm, whatever the tier: one Machine with the NixOS test driver's verbs, and the
  * system manager that installs a rendered system like `nixos-rebuild switch`.
@@ -59,6 +115,10 @@ export interface WebArm {
   stop(unit: string, progress: Progress): Promise<void>;
   start(unit: string, progress: Progress): Promise<StartResult>;
   whereabouts(): WebArmWhereabouts;
+  /** Its logs (`lab logs`). */
+  readonly logs: WebArmLogs;
+  /** Its serial console, where it has one (a VM). */
+  readonly console?: ConsoleAbility;
   /** web-arm's podman API, where this machine reaches its socket (for the live topology). */
   podmanApi?(): Docker;
 }
@@ -96,5 +156,7 @@ export interface Tier<P = unknown> {
   destroy(plan: LabPlan, state: LabState | undefined): Promise<string[]>;
   /** The line `lab status` prints about how web-arm came up, when the tier has one. */
   describeStart?(state: LabState): string | undefined;
+  /** Its snapshots, where the tier can save and restore web-arm. */
+  readonly snapshots?: SnapshotAbility;
 }
 

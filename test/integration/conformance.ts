@@ -1,7 +1,8 @@
 /**
  * The conformance story every tier passes, through the Tier interface alone (no tier name is
  * compared here): start web-arm with the design applied, the Machine verbs (succeed, fail,
- * execute, waitUntilSucceeds, waitForUnit), apply the design again (nothing restarts),
+ * execute, waitUntilSucceeds, waitForUnit), its logs by name and its optional abilities
+ * (console, snapshots) as its capabilities say, apply the design again (nothing restarts),
  * reboot (a new boot identity; real or emulated as the tier's capabilities say), the lab
  * attached from its record answers the same, destroy, nothing left. Tiers whose
  * prerequisites this machine lacks (the NixOS guest and the vagrant tier without Nix or a
@@ -90,6 +91,22 @@ export function conformanceSuite(c: ConformanceCase): void {
       await m.waitForUnit(`${network}-network.service`, 120_000);
       await expect(m.waitForUnit('v6lab-no-such.service', 3_000)).rejects.toThrow();
     }, 10 * 60_000);
+
+    it("shows its logs by name and has the optional abilities its capabilities say", async (ctx) => {
+      if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');
+      const own = await webArm.logs.find(webArm.machine.name);
+      expect(own?.description).toBeTruthy();
+      expect((await own!.read(20)).map((c) => c.text).join('')).not.toBe('');
+      const container = await webArm.logs.find('collabora');
+      expect(container?.description).toContain('collabora');
+      await container!.read(5);
+      expect(await webArm.logs.find('v6lab-nothing-here')).toBeUndefined();
+      expect(await webArm.logs.known()).toContain(webArm.machine.name);
+      // A console where web-arm is a VM: after a boot it has printed something.
+      if (webArm.console) expect(webArm.console.consoleTail(5)).not.toBe('');
+      // A tier that can save web-arm keeps what it saved where a person can list it.
+      if (webArm.capabilities.snapshot) expect(tier.snapshots?.listSnapshots().length).toBeGreaterThan(0);
+    }, 5 * 60_000);
 
     it('applies the design again like nixos-rebuild switch: nothing restarts', async (ctx) => {
       if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CommandError } from '../../lab/errors.ts';
 import { run, succeed } from '../../lab/exec.ts';
 import { findProcesses } from '../../lab/host/processes.ts';
-import { binfmtConfPath, foreignArchArgv, hostArch, parseBinfmtRegistration, type BinfmtRegistration } from '../../lab/tiers/qemu/foreign.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, parseBinfmtRegistration, type BinfmtRegistration } from '../../lab/images/foreign.ts';
 import { waitUntil } from '../../lab/wait.ts';
 
 const conf = binfmtConfPath('arm64');

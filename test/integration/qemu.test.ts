@@ -14,7 +14,7 @@ import { run } from '../../lab/exec.ts';
 import { findProcesses } from '../../lab/host/processes.ts';
 import { netnsPath } from '../../lab/links/netns.ts';
 import { createProgress } from '../../lab/progress.ts';
-import { QEMU_ARCH } from '../../lab/tiers/qemu/foreign.ts';
+import { QEMU_ARCH } from '../../lab/images/foreign.ts';
 import { GUEST_ARCHES, type GuestArch, guestRecipe, guestSpecFromConfig } from '../../lab/tiers/qemu/recipe.ts';
 import { ensureGuestImage, type GuestImage } from '../../lab/tiers/qemu/image.ts';
 import { consoleTail, destroyVm, powerOffVm, type RunningVm, startVm, vmNames } from '../../lab/tiers/qemu/vm.ts';

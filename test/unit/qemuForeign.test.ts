@@ -3,7 +3,7 @@ import { ConfigError, HostError } from '../../lab/errors.ts';
 import { buildRequirements, machineArch, MMDEBSTRAP_HEARTBEAT_MS, mmdebstrapPhase, withMmdebstrapProgress } from '../../lab/images/buildArch.ts';
 import type { Progress } from '../../lab/progress.ts';
 import { guestArchOf } from '../../lab/tiers/qemu/guestPower.ts';
-import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/tiers/qemu/foreign.ts';
+import { binfmtConfPath, foreignArchArgv, hostArch, isForeign, parseBinfmtRegistration, QEMU_ARCH } from '../../lab/images/foreign.ts';
 import { qemuHostRequirements } from '../../lab/tiers/qemu/image.ts';
 import { preloadImportArgv } from '../../lab/tiers/qemu/preload.ts';
 import { defaultConfig, type LabConfig } from '../../lab/topology/config.ts';

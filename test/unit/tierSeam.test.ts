@@ -7,6 +7,9 @@
  *   topology (lab/topology/), the design facts (lab/designs/design.ts) and the error hierarchy
  *   (lab/errors.ts: a story tells a verdict from breakage), and those pure modules do no I/O
  *   themselves.
+ * - nothing outside lab/tiers/ imports a tier's own folder (lab/tiers/<tier>/…): it asks the
+ *   tier through lab/tiers/tier.ts (a started WebArm, its logs, its optional abilities), the
+ *   registry and the capabilities;
  * Pure: reads files, runs nothing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -103,6 +106,16 @@ describe('no tier or guest names outside lab/tiers/', () => {
       "const url = 'http://qemu.example/'; // a URL",
     ];
     for (const line of left) expect(tierComparisons('x.ts', line), line).toEqual([]);
+  });
+});
+
+describe("a tier's folder is its own", () => {
+  it('nothing outside lab/tiers/ imports a tier folder: it reaches a tier through tier.ts, the registry and the capabilities', () => {
+    const tierFolder = /^lab\/tiers\/[^/]+\//;
+    const wrong = sources('lab', 'scenarios', 'bench')
+      .filter((f) => !f.startsWith('lab/tiers/'))
+      .flatMap((f) => localImports(f, readFileSync(join(ROOT, f), 'utf8')).filter((target) => tierFolder.test(target)).map((target) => `${f} imports ${target}`));
+    expect(wrong, `ask the tier (lab/tiers/tier.ts: WebArm, its logs and abilities) instead:\n${wrong.join('\n')}`).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ import { waitUntil } from '../../wait.ts';
 import type { WebArm, WebArmImage } from '../tier.ts';
 import { netnsCapabilities } from './capabilities.ts';
 import { bootIdFile, powerOffWebArm, powerOnWebArm } from './power.ts';
+import { netnsLogs } from './logs.ts';
 import { readActive, restartUnit, startNamedUnit, stopNamedUnit, switchUnits } from './unitRunner.ts';
 import { webArmEnterArgv, webArmPodmanEnv } from './webArm.ts';
 
@@ -76,6 +77,7 @@ export function netnsWebArm(plan: LabPlan, image: Pick<WebArmImage, 'tag' | 'tar
     stop: (unit, progress) => stopNamedUnit(plan, unit, progress),
     start: (unit, progress) => startNamedUnit(plan, unit, progress),
     whereabouts: () => ({ kind: 'netns', where: plan.webArm.netnsPath, present: existsSync(plan.webArm.netnsPath) }),
+    logs: netnsLogs(plan),
     podmanApi: () => new Docker({ socketPath: plan.webArm.apiSocket }),
   };
 }

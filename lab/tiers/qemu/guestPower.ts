@@ -5,12 +5,13 @@
  * the guest's podman; or restore a saved clean web-arm instead of booting, and save one; reboot
  * for real; power off by mark.
  */
-import { ConfigError, LabBrokenError } from '../../errors.ts';
+import { LabBrokenError } from '../../errors.ts';
 import type { Progress } from '../../progress.ts';
 import { type AccelChoice, DEFAULT_GUEST_MEMORY_MIB } from './argv.ts';
 import { ensureGuestImage, ensureQemuHostPackages, type GuestImage } from './image.ts';
 import { MigrationFailedError, type QmpClient } from './qmp.ts';
-import { GUEST_ARCHES, guestRecipe, guestSpecFromConfig, type GuestArch } from './recipe.ts';
+import { guestRecipe, guestSpecFromConfig, type GuestArch } from './recipe.ts';
+import { webArmImageArch } from '../../images/arch.ts';
 import { type CachedSnapshot, type SaveResult, saveVmSnapshot } from './snapshotCache.ts';
 import { chooseAccel, consoleTail, destroyVm, qemuLogTail, qemuVersion, startVm, vmMonitor, vmRunning, type RunningVm } from './vm.ts';
 import type { GuestRecord } from '../../state/store.ts';
@@ -23,26 +24,13 @@ import { unitStates } from '../systemctl.ts';
 
 const BOOT_TIMEOUT_MS = 15 * 60_000;
 
-const DEBIAN_ARCH: Partial<Record<string, GuestArch>> = { x86_64: 'amd64', aarch64: 'arm64' };
-
 /**
- * The guest's Debian architecture. It need not be this machine's: the guest image and the
- * lab's node image inside it (stand-ins, probe) are both built for the guest's architecture
- * (under qemu-user when foreign) and the guest runs under TCG. Only an architecture without a
- * guest recipe is refused.
+ * The guest's Debian architecture (lab.arch). It need not be this machine's: the guest image and
+ * the lab's node image inside it (stand-ins, probe) are both built for it (under qemu-user when
+ * foreign) and the guest runs under TCG.
  */
 export function guestArchOf(config: LabConfig): GuestArch {
-  const arch = DEBIAN_ARCH[config.lab.arch];
-  if (!arch || !GUEST_ARCHES.includes(arch)) {
-    const known = Object.keys(DEBIAN_ARCH).filter((a) => GUEST_ARCHES.includes(DEBIAN_ARCH[a]!));
-    throw new ConfigError(
-      'lab.arch',
-      config.lab.arch,
-      `has no guest recipe: web-arm's guest image and its node image are built for ${known.join(' and ')} only`,
-      `use ${known.map((a) => `--arch ${a}`).join(' or ')}`,
-    );
-  }
-  return arch;
+  return webArmImageArch(config);
 }
 
 export interface GuestBoot {

@@ -14,7 +14,7 @@ import { ensureHostPackages, type HostRequirements } from '../../host/packages.t
 import { buildCommandsFor, buildRequirements, withMmdebstrapProgress } from '../../images/buildArch.ts';
 import { cacheDir } from '../../images/cache.ts';
 import type { Progress } from '../../progress.ts';
-import { hostArch } from './foreign.ts';
+import { hostArch } from '../../images/foreign.ts';
 import { preloadContainerImages } from './preload.ts';
 import { type GuestArch, type GuestRecipe, guestMmdebstrapArgv, guestRecipeHash, mkfsArgv, pickKernel } from './recipe.ts';
 

@@ -5,14 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { LabConfig } from '../../topology/config.ts';
+import { IMAGE_ARCHES, type ImageArch } from '../../images/arch.ts';
 
 /** Bump when the way an image is built changes without the recipe data changing. */
 export const GUEST_BUILD_VERSION = 2;
 
-/** Debian's names for the guest architectures (QEMU says x86_64 and aarch64). */
-export type GuestArch = 'amd64' | 'arm64';
+/** Debian's names for the guest architectures (QEMU says x86_64 and aarch64): those the lab builds images for. */
+export type GuestArch = ImageArch;
 
-export const GUEST_ARCHES: readonly GuestArch[] = ['amd64', 'arm64'];
+export const GUEST_ARCHES: readonly GuestArch[] = IMAGE_ARCHES;
 
 /** web-arm's uplink as the guest configures it (systemd-networkd, static, no RA). */
 export interface GuestNetwork {

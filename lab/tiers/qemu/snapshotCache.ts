@@ -64,6 +64,14 @@ export function findSnapshot(key: string): { snapshot: CachedSnapshot; why?: und
   return { snapshot: { key, paths, meta: reading.meta } };
 }
 
+/** Every whole snapshot in the cache, newest first (partial and unreadable ones are left out). */
+export function listCachedSnapshots(root = snapshotRoot()): CachedSnapshot[] {
+  return readdirSync(root)
+    .filter((name) => /^[0-9a-f]{16}$/.test(name))
+    .flatMap((key) => findSnapshot(key).snapshot ?? [])
+    .sort((a, b) => (a.meta.savedAt < b.meta.savedAt ? 1 : a.meta.savedAt > b.meta.savedAt ? -1 : 0));
+}
+
 /** Removes partial or discarded snapshot directories whose process is gone (a crash part-way). */
 export function removeStalePartials(root = snapshotRoot()): string[] {
   const removed: string[] = [];
@@ -80,16 +88,17 @@ export function removeStalePartials(root = snapshotRoot()): string[] {
  * Moves a snapshot out of the way (it could not be loaded), so the next cold boot saves a new
  * one. A VM already running on it keeps its open files.
  */
-export function discardSnapshot(key: string): void {
+export function discardSnapshot(key: string): boolean {
   const root = snapshotRoot();
   const paths = snapshotPaths(root, key);
   const aside = join(root, `.${key}.discarded-${process.pid}`);
   try {
     renameSync(paths.dir, aside);
   } catch {
-    return; // already gone (another lab discarded it)
+    return false; // already gone (another lab discarded it)
   }
   rmSync(aside, { recursive: true, force: true });
+  return true;
 }
 
 /** The fields of meta.json the saving lab knows before the save (the rest is measured). */

@@ -15,6 +15,7 @@ import { startWebArmGuest } from './guestStart.ts';
 import { bootNixosGuest, nixosWebArm } from './nixos/nixosGuest.ts';
 import { checkNix, gatherNixFacts, type NixpkgsSource } from './nixos/preflight.ts';
 import { debianWebArm } from './webArmSystem.ts';
+import { qemuSnapshots } from './snapshotAbility.ts';
 import type { GuestArch } from './recipe.ts';
 
 export interface QemuPrerequisites {
@@ -63,4 +64,5 @@ export const qemuTier: Tier<QemuPrerequisites> = {
     const guest = { ...state.guest, start: state.guest.start ?? 'boot' };
     return `web-arm guest: ${guest.arch}, ${guest.accel}, ${describeGuestStart(guest)}${guest.restoreFailed ? `; restore failed: ${guest.restoreFailed}` : ''}`;
   },
+  snapshots: qemuSnapshots,
 };

@@ -5,6 +5,7 @@
  * interfaces. The guest is driven through its agent (no second NIC); its serial console goes
  * to a log file. Everything carries the lab's mark and is removed by mark.
  */
+import type { ConsoleAbility } from '../tier.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname } from 'node:path';
@@ -27,7 +28,7 @@ import {
   vmRunFiles,
   vmSpec,
 } from './argv.ts';
-import { hostArch } from './foreign.ts';
+import { hostArch } from '../../images/foreign.ts';
 import { createOverlay, type GuestImage } from './image.ts';
 import { QmpClient, QmpError } from './qmp.ts';
 import type { GuestArch } from './recipe.ts';
@@ -316,4 +317,10 @@ export async function destroyVm(names: VmNames): Promise<void> {
 
 export function consoleTail(vm: RunningVm, lines = 30): string {
   return tail(vm.consoleLog, lines);
+}
+
+/** A VM's serial console, by its names (the file startVm writes it to by default). */
+export function vmConsole(names: VmNames): ConsoleAbility {
+  const consolePath = vmRunFiles(names.runDir).consoleLog;
+  return { consolePath, consoleTail: (lines) => tail(consolePath, lines) };
 }

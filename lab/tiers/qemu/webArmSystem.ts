@@ -15,6 +15,8 @@ import { guestEtcFiles } from './guestEtc.ts';
 import { guestMachine, webArmVmNames } from './guestMachine.ts';
 import { rebootGuest } from './guestPower.ts';
 import { switchGuest } from './guestSwitch.ts';
+import { journalLogs } from '../journalLogs.ts';
+import { vmConsole } from './vm.ts';
 
 /** The guest's podman API socket (Debian's podman.socket). */
 export const GUEST_PODMAN_SOCKET = '/run/podman/podman.sock';
@@ -54,5 +56,7 @@ export function debianWebArm(plan: LabPlan): WebArm {
     },
     ...systemctlUnitVerbs(machine),
     whereabouts: () => guestWhereabouts(plan),
+    logs: journalLogs(machine),
+    console: vmConsole(webArmVmNames(plan)),
   };
 }

@@ -16,7 +16,7 @@ import { guestSystemMachine, guestWhereabouts } from '../webArmSystem.ts';
 import { configureRouterPort } from '../../../nodes/wiring.ts';
 import { netnsPath } from '../../../links/netns.ts';
 import type { Progress } from '../../../progress.ts';
-import { createUplink } from '../vm.ts';
+import { createUplink, vmConsole } from '../vm.ts';
 import type { GuestRecord } from '../../../state/store.ts';
 import type { LabPlan } from '../../../topology/plan.ts';
 import { writeModules } from '../../../nixos/nixosSwitch.ts';
@@ -102,5 +102,6 @@ export function nixosWebArm(plan: LabPlan, nixpkgs: NixpkgsSource, imageTag: str
       await progress.step('switch-to-configuration switch (in the guest)', () => machine.succeed(guestSwitchCommand(toplevel), { timeoutMs: BOOT_TIMEOUT_MS }));
     },
     whereabouts: () => guestWhereabouts(plan),
+    console: vmConsole(webArmVmNames(plan)),
   });
 }

@@ -9,8 +9,8 @@
  *
  * Pure: the registration is parsed and the wrapper's argv rendered here; image.ts runs it.
  */
-import { HostError } from '../../errors.ts';
-import type { GuestArch } from './recipe.ts';
+import { HostError } from '../errors.ts';
+import type { ImageArch as GuestArch } from './arch.ts';
 
 /** QEMU's names for the guest architectures (qemu-system-<name>, qemu-<name>-static). */
 export const QEMU_ARCH: Record<GuestArch, string> = { amd64: 'x86_64', arm64: 'aarch64' };
