@@ -280,7 +280,8 @@ function normalizeNftRules(text: string): string[] {
     .map((l) => `nft ${l}`);
 }
 
-async function firewallRules(webArm: ScenarioRun['lab']['webArm']): Promise<string[]> {
+/** Every firewall rule of web-arm: iptables, ip6tables and nftables, counters zeroed. */
+export async function firewallRules(webArm: ScenarioRun['lab']['webArm']): Promise<string[]> {
   return [
     ...normalizeRules(await webArm.succeed('iptables-save'), await webArm.succeed('ip6tables-save')),
     ...normalizeNftRules(await webArm.succeed('nft -s list ruleset')),

@@ -1,0 +1,125 @@
+/**
+ * The properties the idempotency stories read before a redeploy or a reboot and again after it
+ * (lab/scenario/beforeAfter.ts compares them): the probe's IPv6 and IPv4 egress, each live
+ * container's isolation (networks, no IPv6, the v6-only target out of reach, IPv4 egress, its
+ * published ports from the internet), web-arm's own uplink state, the design network's identity,
+ * the firewall rules and the containers running. Each is read the same way both times; a
+ * failing probe is a value like any other ("fails (exit 28)"), so the verdict says whether the
+ * redeploy or reboot changed anything, not whether the design passes its other stories.
+ */
+import {
+  compareReadings,
+  describeComparison,
+  outcomeLine,
+  rulesByName,
+  summarizeComparisons,
+  type PropertyReading,
+} from '../../lab/scenario/beforeAfter.ts';
+import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { takeHostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
+import { inspectAllContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
+import { facts, firewallRules, networkCli, networkIdentity } from './checks.ts';
+
+export type Moment = 'redeploy' | 'reboot';
+
+type Reader = () => Promise<PropertyReading>;
+
+async function outcome(machine: Pick<ScenarioRun['lab']['internetClient'], 'execute'>, label: string, command: string): Promise<string> {
+  return outcomeLine(label, await machine.execute(command, { timeoutMs: 30_000 }));
+}
+
+/** The readers of every property, for this design and moment (each reads one property when called). */
+function readers(t: ScenarioRun, moment: Moment): Reader[] {
+  const f = facts(t);
+  const config = t.lab.state.config;
+  const { webArm, internetClient } = t.lab;
+  const cli = networkCli(t);
+  const hostAddress = f.v6Only ? f.gua : f.ipv4;
+  const v6Egress = `${f.probeExec} curl -6 -sS -m 5 http://${f.v6Name}/`;
+  const v4Egress = `${f.probeExec} curl ${f.v6Only ? '-6' : '-4'} -sS -m 5 http://${f.v4Name}/`;
+  const reading = (property: string, node: string, command: string, lines: string[]): PropertyReading => ({ property, node, command, lines });
+  return [
+    async () => reading(`IPv6 egress of the probe to ${f.v6Name}`, webArm.name, v6Egress, [await outcome(webArm, 'the target saw', v6Egress)]),
+    async () => reading(`IPv4 egress of the probe to ${f.v4Name}`, webArm.name, v4Egress, [await outcome(webArm, 'the target saw', v4Egress)]),
+    ...config.webArm.containers.map((c) => async () => {
+      const commands = {
+        networks: `podman inspect ${c.name} --format '{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}'`,
+        v6: `podman exec ${c.name} ip -6 -o addr show scope global`,
+        v6Target: `podman exec ${c.name} curl -6 -sS -m 3 http://[${f.v6Target}]/`,
+        v4: `podman exec ${c.name} curl -4 -sS -m 5 http://${f.v4Name}/`,
+      };
+      const [networks, v6, v6Target, v4] = await Promise.all(Object.values(commands).map((command) => webArm.execute(command, { timeoutMs: 30_000 })));
+      const ports = await Promise.all(
+        c.publish.map((p) =>
+          outcome(
+            internetClient,
+            `published ${p.hostPort}/${p.protocol} from the internet`,
+            p.protocol === 'tcp' ? `nc -w 3 ${hostAddress} ${p.hostPort} </dev/null` : `echo ping | nc -u -W 1 -w 2 ${hostAddress} ${p.hostPort}`,
+          ),
+        ),
+      );
+      return reading(`isolation of ${c.name}`, webArm.name, Object.values(commands).join('; '), [
+        `networks: ${networks!.stdout.trim().split(/\s+/).sort().join(' ') || '(not running)'}`,
+        `global IPv6 addresses: ${v6!.stdout.trim() === '' ? 0 : v6!.stdout.trim().split('\n').length}`,
+        outcomeLine('the v6-only target', v6Target!),
+        outcomeLine('the v4-only target saw', v4!),
+        // Which published port answers, not what it printed (a stand-in's line names its client's port).
+        ...ports.map((p) => p.replace(/: ok, .*$/, ': answers')),
+      ]);
+    }),
+    async () => {
+      const snap = await takeHostSnapshot(webArm, f.uplink, moment);
+      return reading("web-arm's uplink: addresses, routes, RA and forwarding sysctls", webArm.name, `ip addr/route show dev ${f.uplink}; sysctl accept_ra, forwarding, proxy_ndp`, [
+        ...snap.addresses.map((a) => `address ${a}`),
+        ...snap.routes.map((r) => `route ${r}`),
+        ...Object.entries(snap.sysctls).map(([k, v]) => `${k} = ${v}`),
+      ]);
+    },
+    async () => reading(`the ${f.network} network's ID and subnets`, webArm.name, `${cli} network inspect ${f.network}`, [await networkIdentity(t)]),
+    async () => {
+      const containers = await inspectAllContainers(webArm);
+      const identities = containers.map((c) => ({
+        name: c.Name.replace(/^\//, ''),
+        id: c.Id,
+        addresses: Object.values(c.NetworkSettings?.Networks ?? {}).flatMap((n) => [n.IPAddress ?? '', n.GlobalIPv6Address ?? '']),
+      }));
+      return reading('firewall rules (container IDs and addresses by name)', webArm.name, 'iptables-save; ip6tables-save; nft -s list ruleset', rulesByName(await firewallRules(webArm), identities));
+    },
+    async () => {
+      // A redeploy restarts nothing (same ID, same start); a reboot starts them anew, so there the
+      // same containers run on the same networks.
+      const podman = moment === 'redeploy' ? "podman ps --no-trunc --format '{{.Names}} {{.ID}} {{.StartedAt}} {{.Networks}}'" : "podman ps --format '{{.Names}} {{.Networks}}'";
+      const docker =
+        moment === 'redeploy'
+          ? "docker ps -q --no-trunc | xargs -r docker inspect --format 'docker {{.Name}} {{.Id}} {{.State.StartedAt}}'"
+          : "docker ps --format 'docker {{.Names}} {{.Networks}}'";
+      const command = cli === 'docker' ? `${podman}; ${docker}` : podman;
+      const lines = (await webArm.succeed(command, { timeoutMs: 60_000 })).split('\n').map((l) => l.trim()).filter(Boolean);
+      return reading(moment === 'redeploy' ? 'running containers (ID and start time)' : 'running containers and their networks', webArm.name, command, lines);
+    },
+  ];
+}
+
+/** Reads every property once: side by side where web-arm answers several commands at once. */
+export async function readProperties(t: ScenarioRun, moment: Moment): Promise<PropertyReading[]> {
+  const all = readers(t, moment);
+  if (t.lab.capabilities.concurrentCommands) return Promise.all(all.map((read) => read()));
+  const out: PropertyReading[] = [];
+  for (const read of all) out.push(await read());
+  return out;
+}
+
+/**
+ * One piece of evidence per property (before → after), then the verdict: nothing changed.
+ * Every property is recorded before the verdict is decided, so a change in one does not hide
+ * the others.
+ */
+export function observeUnchanged(t: ScenarioRun, moment: Moment, before: PropertyReading[], after: PropertyReading[]): void {
+  const comparisons = compareReadings(before, after);
+  for (const c of comparisons) {
+    const { expected, seen } = describeComparison(c);
+    t.record(`${c.property}: as before the ${moment}`, c.node, c.command, expected, seen, c.same);
+  }
+  const summary = summarizeComparisons(moment, comparisons);
+  t.observe(`nothing the ${moment} could change did change`, 'lab', `${comparisons.length} properties read before and after the ${moment}`, 'every property as before', summary.seen, summary.ok);
+}
