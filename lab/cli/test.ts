@@ -24,16 +24,33 @@ function assertRunningTier(name: string, flags: Record<string, unknown>): void {
 
 export const testVerb: Verb = {
   summary: 'run every scenario against the running lab and print the verdict table',
-  usage: 'pnpm lab test [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--only id,id] [--json]',
-  options: [OPT.name, ['--host netns|qemu', 'the tier the lab is expected on (an error if it is up on another)'], ['--arch x86_64|aarch64', 'the architecture the lab is expected on'], OPT.only, OPT.json, OPT.verbose],
+  usage: 'pnpm lab test [--name NAME] [--host netns|qemu] [--arch x86_64|aarch64] [--only id,id] [--repeat N] [--json]',
+  options: [
+    OPT.name,
+    ['--host netns|qemu', 'the tier the lab is expected on (an error if it is up on another)'],
+    ['--arch x86_64|aarch64', 'the architecture the lab is expected on'],
+    OPT.only,
+    ['--repeat N', 'run the suite N times on the same lab (1–100) and print the flake rate: per scenario, how many runs differed from its declaration'],
+    OPT.json,
+    OPT.verbose,
+  ],
   example: 'pnpm lab test --only egress-nat66,no-inbound',
   async run(args) {
-    const options = parseCommon(args, { only: { type: 'string' } });
+    const options = parseCommon(args, { only: { type: 'string' }, repeat: { type: 'string' } });
     const only = typeof options.flags.only === 'string' ? options.flags.only.split(',') : undefined;
+    const repeat = parseRepeat(options.flags.repeat);
     assertRunningTier(options.config.lab.name, options.flags);
-    const label = only ? only.join(', ') : 'every scenario';
+    const label = `${only ? only.join(', ') : 'every scenario'}${repeat > 1 ? `, ${repeat} times` : ''}`;
     return createProgress().step(`run ${label} against lab "${options.config.lab.name}" (vitest)`, () =>
-      runScenarios(options.config.lab.name, { json: options.json, only, verbose: options.verbose }),
+      runScenarios(options.config.lab.name, { json: options.json, only, verbose: options.verbose, repeat }),
     );
   },
 };
+
+/** --repeat N: a whole number of runs, 1 to 100 (a bound: each run is a whole suite). */
+export function parseRepeat(value: unknown): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError(`--repeat: expected a number of runs from 1 to 100, got "${String(value)}". Fix: e.g. --repeat 10`);
+  return n;
+}

@@ -18,7 +18,8 @@ import { renderDot, renderMermaid, topologyGraph } from '../report/graph.ts';
 import { writeHtmlReport } from '../report/htmlFiles.ts';
 import { labTopology } from '../inspect/topology.ts';
 import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
-import { renderVerdictTable } from '../report/table.ts';
+import { closingLine, renderVerdictTable } from '../report/table.ts';
+import { exitCodeOfFlake, flakeReport, renderFlakeTable } from '../report/flake.ts';
 import { requireUpState } from '../state/store.ts';
 import { planLab } from '../topology/plan.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
@@ -43,7 +44,42 @@ function vitestBin(): string {
   return join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 }
 
-export async function runScenarios(lab: string, options: { json: boolean; only?: string[]; verbose?: boolean }): Promise<number> {
+export interface RunOptions {
+  json: boolean;
+  only?: string[];
+  verbose?: boolean;
+  /** Run the suite this many times on the same lab and report the flake rate (default 1: one run, its table). */
+  repeat?: number;
+}
+
+/** `lab test`: one run (its verdict table) or, with repeat N, N runs and the flake table. Returns the exit code. */
+export async function runScenarios(lab: string, options: RunOptions): Promise<number> {
+  const repeat = options.repeat ?? 1;
+  const reportsDir = join(planLab(requireUpState(lab).config).stateDir, 'reports');
+  if (repeat === 1) {
+    const report = await runSuiteOnce(lab, options);
+    if (options.json) process.stdout.write(renderJsonReport(report));
+    else {
+      process.stdout.write(`\n${renderVerdictTable(report, { color: process.stdout.isTTY, width: process.stdout.columns || 120 })}\n`);
+      process.stdout.write(`reports: ${reportsDir}/latest.{json,xml,md,html}\n`);
+    }
+    return exitCodeOfReport(report);
+  }
+  const reports: RunReport[] = [];
+  for (let i = 1; i <= repeat; i++) {
+    const report = await runSuiteOnce(lab, options);
+    reports.push(report);
+    process.stderr.write(`run ${i}/${repeat}: ${closingLine(report.scenarios)} (${Math.round(report.durationMs / 1000)} s)\n`);
+  }
+  const flake = flakeReport(reports);
+  mkdirSync(reportsDir, { recursive: true });
+  writeFileSync(join(reportsDir, 'flake.json'), `${JSON.stringify(flake, null, 2)}\n`);
+  process.stdout.write(options.json ? `${JSON.stringify(flake, null, 2)}\n` : `\n${renderFlakeTable(flake)}flake report: ${reportsDir}/flake.json (each run's reports under runs/)\n`);
+  return exitCodeOfFlake(flake);
+}
+
+/** Runs the suite once (scenarios in vitest), writes the run's reports and returns them. */
+async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport> {
   const state = requireUpState(lab);
   const plan = planLab(state.config);
   let files = listScenarioFiles();
@@ -106,12 +142,7 @@ export async function runScenarios(lab: string, options: { json: boolean; only?:
   const graph = topologyGraph(await labTopology(plan, state));
   writeReports(plan.stateDir, runDir, report, renderMermaid(graph));
   await writeHtmlReport(report, renderDot(graph), { runDir, reportsDir: join(plan.stateDir, 'reports') });
-  if (options.json) process.stdout.write(renderJsonReport(report));
-  else {
-    process.stdout.write(`\n${renderVerdictTable(report, { color: process.stdout.isTTY, width: process.stdout.columns || 120 })}\n`);
-    process.stdout.write(`reports: ${join(plan.stateDir, 'reports')}/latest.{json,xml,md,html}\n`);
-  }
-  return exitCodeOfReport(report);
+  return report;
 }
 
 function writeReports(stateDir: string, runDir: string, report: RunReport, topologyMermaid?: string): void {
