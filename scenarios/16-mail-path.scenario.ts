@@ -7,7 +7,10 @@ import type { ScenarioRun } from '../lab/scenario/recorder.ts';
 
 function seen(o: MailPathObservation | undefined): string {
   if (!o) return 'no observation recorded';
-  if (!o.received) return `never arrived; postfix: ${o.postfixLog.split('\n').slice(-2).join(' | ')}`;
+  if (!o.received) {
+    const state = o.postfixState ? `; postfix's state: ${o.postfixState.split('\n').join(' | ')}` : '';
+    return `never arrived; postfix: ${o.postfixLog.split('\n').slice(-2).join(' | ') || 'no smtp/qmgr lines this boot'}${state}`;
+  }
   return `from ${o.received.client} (IPv${o.received.family}) to ${o.received.to.join(', ')}; sink: ${o.sinkLine ?? ''}`;
 }
 

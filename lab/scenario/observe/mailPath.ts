@@ -24,6 +24,11 @@ export interface MailPathObservation {
   postfixLog: string;
   /** The sink's log line, as written. */
   sinkLine?: string;
+  /**
+   * Only when the message never arrived: postfix's state at that moment (its units, its queue,
+   * what master, pickup and postdrop logged this boot), so a miss says where the message stopped.
+   */
+  postfixState?: string;
 }
 
 const DELIVERY_TIMEOUT_MS = 90_000;
@@ -50,8 +55,26 @@ export async function observeMailPath(config: LabConfig, webArm: Machine, mx: Ma
     { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 3_000 },
   ).catch(() => undefined);
   const postfixLog = (await webArm.execute(`journalctl -b --no-pager -o cat -t postfix/smtp -t postfix/qmgr -n 20 | tail -n 6`)).stdout.trim();
-  return { label, takenAt: new Date().toISOString(), probe, command, ...(received ? { received } : {}), postfixLog, ...(sinkLine ? { sinkLine } : {}) };
+  const postfixState = received ? undefined : (await webArm.execute(POSTFIX_STATE_COMMAND, { timeoutMs: 60_000 })).stdout.trim();
+  return {
+    label,
+    takenAt: new Date().toISOString(),
+    probe,
+    command,
+    ...(received ? { received } : {}),
+    postfixLog,
+    ...(sinkLine ? { sinkLine } : {}),
+    ...(postfixState !== undefined ? { postfixState } : {}),
+  };
 }
+
+/** Where a message that never arrived stopped: postfix's units, its queue, and what its pickup side logged this boot. */
+export const POSTFIX_STATE_COMMAND = [
+  "echo \"units: $(systemctl is-active postfix.service postfix@-.service | tr '\\n' ' ')\"",
+  "echo \"queue: $(postqueue -p 2>&1 | tail -n 1)\"",
+  "echo \"maildrop: $(find /var/spool/postfix/maildrop -type f 2>/dev/null | wc -l) file(s)\"",
+  'journalctl -b --no-pager -o cat -t postfix/master -t postfix/pickup -t postfix/postdrop -t postfix/postfix-script -n 6',
+].join('; ');
 
 export function saveMailObservation(stateDir: string, observation: MailPathObservation): void {
   mkdirSync(snapshotDir(stateDir), { recursive: true });
