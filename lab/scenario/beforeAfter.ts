@@ -123,6 +123,31 @@ export function rulesByName(rules: readonly string[], containers: readonly Conta
     .sort();
 }
 
+/**
+ * The rules without empty user chains: a chain with no rule and nothing jumping to it does
+ * nothing, and netavark leaves such chains behind when the last container publishing ports on a
+ * network stops (a reboot clears them). Reads the lab's normalized lines: iptables-save's
+ * "<family> <table> :NAME - [0:0]" declarations, and nft's "nft chain NAME {" directly followed
+ * by "nft }".
+ */
+export function withoutEmptyChains(rules: readonly string[]): string[] {
+  const declared = /^(ip[46]) (\S+) :(\S+) - \[\d+:\d+\]$/;
+  const used = (family: string, table: string, chain: string) =>
+    rules.some((r) => r.startsWith(`${family} ${table} `) && (r.includes(` -A ${chain} `) || r.endsWith(` -A ${chain}`) || new RegExp(` -[jg] ${chain}(?: |$)`).test(r)));
+  const out: string[] = [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const m = declared.exec(rule);
+    if (m && !used(m[1]!, m[2]!, m[3]!)) continue;
+    if (/^nft chain \S+ \{$/.test(rule) && rules[i + 1] === 'nft }') {
+      i++;
+      continue;
+    }
+    out.push(rule);
+  }
+  return out;
+}
+
 /** An address where it stands whole: not inside a longer one (an IPv4's ":port" may follow). */
 function wholeAddress(address: string): RegExp {
   const escaped = address.replace(/[.]/g, '\\.');

@@ -13,6 +13,7 @@ import {
   outcomeLine,
   rulesByName,
   summarizeComparisons,
+  withoutEmptyChains,
   type PropertyReading,
 } from '../../lab/scenario/beforeAfter.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
@@ -83,7 +84,7 @@ function readers(t: ScenarioRun, moment: Moment): Reader[] {
         id: c.Id,
         addresses: Object.values(c.NetworkSettings?.Networks ?? {}).flatMap((n) => [n.IPAddress ?? '', n.GlobalIPv6Address ?? '']),
       }));
-      return reading('firewall rules (container IDs and addresses by name)', webArm.name, 'iptables-save; ip6tables-save; nft -s list ruleset', rulesByName(await firewallRules(webArm), identities));
+      return reading('firewall rules (container IDs and addresses by name, empty chains left out)', webArm.name, 'iptables-save; ip6tables-save; nft -s list ruleset', rulesByName(withoutEmptyChains(await firewallRules(webArm)), identities));
     },
     async () => {
       // A redeploy restarts nothing (same ID, same start); a reboot starts them anew, so there the

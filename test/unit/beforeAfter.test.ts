@@ -4,7 +4,7 @@
  * other; firewall rules read by container name. Pure.
  */
 import { describe, expect, it } from 'vitest';
-import { compareReadings, describeComparison, describeLines, outcomeLine, rulesByName, summarizeComparisons, type PropertyReading } from '../../lab/scenario/beforeAfter.ts';
+import { compareReadings, describeComparison, describeLines, outcomeLine, rulesByName, summarizeComparisons, withoutEmptyChains, type PropertyReading } from '../../lab/scenario/beforeAfter.ts';
 
 const reading = (property: string, lines: string[]): PropertyReading => ({ property, node: 'web-arm', command: `read ${property}`, lines });
 
@@ -94,5 +94,45 @@ describe('rulesByName', () => {
     ]);
     expect(after).toEqual(before);
     expect(before[0]).toBe('-d <c1>/32 -m comment --comment "dnat name: podman id: <c1>" -j A');
+  });
+});
+
+describe('withoutEmptyChains', () => {
+  it('leaves out user chains nothing uses (netavark leaves them when the last publishing container stops), keeps the rest', () => {
+    const rules = [
+      'ip4 nat :PREROUTING ACCEPT [0:0]',
+      'ip4 nat :NETAVARK-DN-1DB9FC3268334 - [0:0]',
+      'ip4 nat :NETAVARK-HOSTPORT-DNAT - [0:0]',
+      'ip4 nat :NETAVARK-DN-AAA - [0:0]',
+      'ip4 nat -A PREROUTING -j NETAVARK-HOSTPORT-DNAT',
+      'ip4 nat -A NETAVARK-HOSTPORT-DNAT -p tcp --dport 9980 -j NETAVARK-DN-AAA',
+      'ip4 nat -A NETAVARK-DN-AAA -j DNAT --to-destination 10.88.0.2:9980',
+      'ip6 nat :NETAVARK-DN-1DB9FC3268334 - [0:0]',
+      'nft table inet netavark {',
+      'nft chain NETAVARK-DN-1DB9FC3268334 {',
+      'nft }',
+      'nft chain NETAVARK-HOSTPORT-DNAT {',
+      'nft tcp dport 9980 jump NETAVARK-DN-AAA',
+      'nft }',
+      'nft }',
+    ];
+    expect(withoutEmptyChains(rules)).toEqual([
+      'ip4 nat :PREROUTING ACCEPT [0:0]',
+      'ip4 nat :NETAVARK-HOSTPORT-DNAT - [0:0]',
+      'ip4 nat :NETAVARK-DN-AAA - [0:0]',
+      'ip4 nat -A PREROUTING -j NETAVARK-HOSTPORT-DNAT',
+      'ip4 nat -A NETAVARK-HOSTPORT-DNAT -p tcp --dport 9980 -j NETAVARK-DN-AAA',
+      'ip4 nat -A NETAVARK-DN-AAA -j DNAT --to-destination 10.88.0.2:9980',
+      'nft table inet netavark {',
+      'nft chain NETAVARK-HOSTPORT-DNAT {',
+      'nft tcp dport 9980 jump NETAVARK-DN-AAA',
+      'nft }',
+      'nft }',
+    ]);
+  });
+
+  it('keeps an empty chain something jumps to (a rule could be added to it)', () => {
+    const rules = ['ip4 filter :DOCKER-USER - [0:0]', 'ip4 filter -A FORWARD -j DOCKER-USER'];
+    expect(withoutEmptyChains(rules)).toEqual(rules);
   });
 });
