@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { LabStateError } from '../errors.ts';
 import type { DesignPlan } from '../designs/design.ts';
 import type { Tier } from '../report/model.ts';
-import type { LabConfig } from '../topology/config.ts';
+import { withConfigDefaults, type LabConfig } from '../topology/config.ts';
 import { runtimeRootFor } from '../topology/plan.ts';
 import { labNotUpMessage } from './notUp.ts';
 
@@ -93,7 +93,10 @@ export function stateFile(name: string): string {
 export function readState(name: string): LabState | undefined {
   const file = stateFile(name);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  // A lab brought up by an earlier version: the config fields added since take their defaults,
+  // so `down` and the other verbs still read it.
+  return state.config ? { ...state, config: withConfigDefaults(state.config) } : state;
 }
 
 export function requireUpState(name: string): LabState {

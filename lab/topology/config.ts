@@ -55,7 +55,8 @@ export const labConfigSchema = z
         uplink: z.string(),
         mac: z.string(),
         ipv6: z.object({ address: z.string(), prefixLength: z.number().int(), gateway: z.string() }).strict(),
-        ipv4: z.object({ address: z.string(), gateway: z.string() }).strict(),
+        /** reverseName: what the IPv4 reverse-resolves to (the provider's rDNS, forward-confirmed); the GUA has none. */
+        ipv4: z.object({ address: z.string(), gateway: z.string(), reverseName: z.string() }).strict(),
         firewall: z
           .object({
             allowedTcpPorts: z.array(port),
@@ -140,6 +141,24 @@ export function nativeArch(): 'x86_64' | 'aarch64' {
 
 const rustdeskTcp = [21115, 21116, 21117, 21118, 21119];
 
+/**
+ * A config recorded by an earlier version of the lab (a state.json written before a field
+ * existed) with the fields it lacks taken from the defaults; what it recorded wins. Objects are
+ * merged field by field, arrays and values are taken whole. Pure.
+ */
+export function withConfigDefaults(recorded: LabConfig): LabConfig {
+  return mergeUnder(defaultConfig(), recorded) as LabConfig;
+}
+
+function mergeUnder(defaults: unknown, recorded: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (recorded === undefined) return defaults;
+  if (!isObject(defaults) || !isObject(recorded)) return recorded;
+  const merged: Record<string, unknown> = { ...recorded };
+  for (const [key, value] of Object.entries(defaults)) merged[key] = mergeUnder(value, recorded[key]);
+  return merged;
+}
+
 export function defaultConfig(): LabConfig {
   return {
     lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '', snapshot: true },
@@ -149,7 +168,7 @@ export function defaultConfig(): LabConfig {
       uplink: 'enp1s0',
       mac: '96:00:02:c0:12:43',
       ipv6: { address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' },
-      ipv4: { address: '203.0.113.10', gateway: '172.31.1.1' },
+      ipv4: { address: '203.0.113.10', gateway: '172.31.1.1', reverseName: 'web-arm.example' },
       firewall: { allowedTcpPorts: [22], allowedUdpPorts: [], allowPing: true, allowDnsOnPodmanBridges: true },
       podman: { defaultNetworkSubnet: '10.88.0.0/16', firewallDriver: 'iptables' },
       docker: { enabled: true },

@@ -104,6 +104,7 @@ function checkSemantics(config: LabConfig): void {
     ['internet.v6OnlyTarget.name', config.internet.v6OnlyTarget.name],
     ['internet.v4OnlyTarget.name', config.internet.v4OnlyTarget.name],
     ['internet.mx.name', config.internet.mx.name],
+    ['webArm.ipv4.reverseName', config.webArm.ipv4.reverseName],
   ];
   const seenNames = new Map<string, string>();
   for (const [field, value] of dnsNames) {

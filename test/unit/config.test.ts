@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, exitCodeOf } from '../../lab/errors.ts';
-import { defaultConfig, labConfigSchema, type LabConfig } from '../../lab/topology/config.ts';
+import { defaultConfig, labConfigSchema, withConfigDefaults, type LabConfig } from '../../lab/topology/config.ts';
 import { applyOverrides, listPaths, parseOverride } from '../../lab/topology/overrides.ts';
 import { validateConfig } from '../../lab/topology/validate.ts';
 import { thrown } from './helpers/golden.ts';
@@ -298,5 +298,18 @@ describe('validateConfig', () => {
     const extra = { ...defaultConfig(), surplus: 1 };
     configError(() => validateConfig(extra), '(config)');
     configError(() => validateConfig(null), '(config)');
+  });
+});
+
+describe('withConfigDefaults: a config recorded by an earlier version', () => {
+  it('gets the fields added since from the defaults; what it recorded wins, arrays whole', () => {
+    const recorded = structuredClone(defaultConfig()) as unknown as Record<string, any>;
+    delete recorded.webArm.ipv4.reverseName;
+    recorded.webArm.ipv4.address = '203.0.113.99';
+    recorded.webArm.containers = [recorded.webArm.containers[0]];
+    const read = withConfigDefaults(recorded as never);
+    expect(read.webArm.ipv4).toEqual({ address: '203.0.113.99', gateway: '172.31.1.1', reverseName: 'web-arm.example' });
+    expect(read.webArm.containers).toHaveLength(1);
+    expect(validateConfig(read)).toEqual(read);
   });
 });
