@@ -1,6 +1,7 @@
 // web-arm's mail still leaves over IPv4 after the change: postfix prefers IPv4
 // (smtp_address_preference = ipv4), the mail exchanger is dual-stack, and the sink reports the
-// client address it saw, before the change (recorded at `lab up`) and now.
+// client address it saw and whether it has forward-confirmed reverse DNS (the provider's rDNS of
+// web-arm's IPv4), before the change (recorded at `lab up`) and now.
 import type { MailPathObservation } from '../lab/scenario/observe/mailPath.ts';
 import { scenario } from '../lab/scenario/define.ts';
 import type { ScenarioRun } from '../lab/scenario/recorder.ts';
@@ -11,7 +12,8 @@ function seen(o: MailPathObservation | undefined): string {
     const state = o.postfixState ? `; postfix's state: ${o.postfixState.split('\n').join(' | ')}` : '';
     return `never arrived; postfix: ${o.postfixLog.split('\n').slice(-2).join(' | ') || 'no smtp/qmgr lines this boot'}${state}`;
   }
-  return `from ${o.received.client} (IPv${o.received.family}) to ${o.received.to.join(', ')}; sink: ${o.sinkLine ?? ''}`;
+  const reverse = o.received.reverse ? `; reverse DNS: ${o.received.reverse.why}` : '';
+  return `from ${o.received.client} (IPv${o.received.family}) to ${o.received.to.join(', ')}${reverse}; sink: ${o.sinkLine ?? ''}`;
 }
 
 function observeDelivery(t: ScenarioRun, when: string, o: MailPathObservation | undefined): void {
@@ -21,9 +23,9 @@ function observeDelivery(t: ScenarioRun, when: string, o: MailPathObservation | 
     `${when}: the mail exchanger received the probe over IPv4 from web-arm`,
     'mx',
     o ? `${o.command}  (then: the sink's log on ${mx})` : 'snapshot mail-before-apply',
-    `a message "${o?.probe.subject ?? 'v6lab mail probe …'}" from ${ipv4} (IPv4)`,
+    `a message "${o?.probe.subject ?? 'v6lab mail probe …'}" from ${ipv4} (IPv4), with forward-confirmed reverse DNS (${t.lab.state.config.webArm.ipv4.reverseName})`,
     seen(o),
-    o?.received?.client === ipv4 && o.received.family === 4,
+    o?.received?.client === ipv4 && o.received.family === 4 && o.received.reverse?.fcrdns === true,
   );
 }
 

@@ -9,6 +9,7 @@
  *
  * qemu tier only (clatd is in the trixie guest; bookworm, the netns tier's host, has none).
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { defineService } from '../units/model.ts';
 import type { Design, DesignPlan, HostLayout } from './design.ts';
@@ -90,6 +91,7 @@ export function planClat(p: V6egressParams, config: LabConfig, layout: HostLayou
       'inbound-reachability': 'fail',
       // The CLAT is a change of the host itself: an IPv4 default route via the clat device (seen).
       'host-unchanged': 'fail',
+      ...mailCaveatExpectations(true),
       ...variantExpectations(config, { clat: true }),
     },
   };

@@ -9,6 +9,7 @@
  * internet (no publishing involved), the host /64 gains docker0's addresses and a route, and
  * without the NDP proxy (ndpProxy=none) replies never come back.
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
 import { cidrOf } from '../topology/addresses.ts';
@@ -141,6 +142,7 @@ export function planDockerRouted(p: DockerRoutedParams, config: LabConfig, layou
           'no-inbound': 'fail',
           // docker0 holds an address of the host /64 (the /80's gateway, ::1 of it) and a route.
           'host-64-touched': 'fail',
+          ...mailCaveatExpectations(true),
           ...NOT_FOR_DOCKER_ROUTED,
         }
       : {

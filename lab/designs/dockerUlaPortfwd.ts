@@ -8,6 +8,7 @@
  * host firewall's allowed ports do not govern it); nothing of the host /64 is touched; the
  * upstream needs nothing.
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import { ConfigError } from '../errors.ts';
 import { hostInSubnet, cidrOf } from '../topology/addresses.ts';
 import ipaddr from 'ipaddr.js';
@@ -124,6 +125,7 @@ export function planDockerUla(p: DockerUlaParams, config: LabConfig, layout: Hos
       ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
       // Masqueraded ULA: the container's own address is not reachable (only the published port is).
       'inbound-reachability': 'fail',
+      ...mailCaveatExpectations(true),
       // podman-network stories (NAT66 faults of netavark, its ensure step, aardvark-dns).
       'firewall-reload': 'skipped',
       drift: 'skipped',

@@ -18,6 +18,7 @@
  * configures host0 statically and execs the lab's responder. qemu tier only: the netns tier
  * has no systemd, machined or networkd.
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
@@ -262,6 +263,8 @@ export function planNspawn(kind: Kind, p: NspawnParams, config: LabConfig, layou
     ...(dockerdRuns(config) && !p.acceptPodmanInDockerUser ? { 'egress-v4': 'fail' as const } : {}),
     ...variantExpectations(config, { clat: false }),
   };
+  // IPv6 egress works on ula-nat and, with the proxy entry, on delegated: the mail caveat holds there.
+  Object.assign(expectations, mailCaveatExpectations(kind === 'ula-nat' || p.ipv6ProxyNdp));
   if (kind === 'ula-nat') {
     expectations['inbound-reachability'] = 'fail';
   } else {

@@ -15,6 +15,7 @@
  * -ndp variant answers those solicitations for the probe's address with proxy_ndp and a
  * per-address proxy entry on the uplink (ndppd is the alternative the write-ups use).
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
@@ -168,9 +169,12 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
           // (host-unchanged; the same before and after a reboot, so idempotent-reboot passes).
           'host-unchanged': 'fail',
           'host-64-touched': 'fail',
+          ...mailCaveatExpectations(true),
           ...NOT_FOR_ROUTED,
         }
       : {
+          // Its IPv6 egress fails, so an IPv6-first mail client falls back to web-arm's IPv4 (FCrDNS): no caveat.
+          ...mailCaveatExpectations(false),
           ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // The router's neighbour solicitations for the container address go unanswered.
           'egress-nat66': 'fail',

@@ -4,6 +4,7 @@
  * idempotent oneshot with the production idiom `exists || create`, forwarding on, and a
  * throwaway probe container attached with --network=v6egress.
  */
+import { mailCaveatExpectations } from './mailCaveat.ts';
 import { ConfigError } from '../errors.ts';
 import { checkNetworkName, checkPrivateIpv4Subnet, checkProbe, checkUlaSubnet, paramField, rejectUnknownParams } from './params.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -162,7 +163,12 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
     sysctls,
     egressSource: 'host',
     // NAT66 is egress-only by design: nothing on the internet reaches the container.
-    expectations: { 'inbound-reachability': 'fail', ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config), ...variantExpectations(config, { clat: false }) },
+    expectations: {
+      'inbound-reachability': 'fail',
+      ...mailCaveatExpectations(true),
+      ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
+      ...variantExpectations(config, { clat: false }),
+    },
   };
 }
 

@@ -93,6 +93,26 @@ export function sendmailProbeCommand(probe: MailProbe): string {
   return `printf '%s\\n' ${message.map(shellQuote).join(' ')} | /usr/sbin/sendmail -f ${shellQuote(probe.sender)} ${shellQuote(probe.recipient)}`;
 }
 
+/**
+ * How a container's mail client picks the MX's address: in the order the system's resolver
+ * gives (getaddrinfo, RFC 6724: a ULA source ranks IPv4 above a global IPv6 destination), or
+ * IPv6 first and IPv4 only when IPv6 cannot connect, as an MTA that prefers IPv6 does.
+ */
+export type SmtpAddressOrder = 'resolver' | 'ipv6-first';
+
+/**
+ * The same probe sent straight to the mail exchanger by an application in a container, as a
+ * container's own MTA or mail library would (no relay through web-arm's postfix): curl's SMTP
+ * client, in the address order given. Run inside the container.
+ */
+export function smtpProbeCommand(probe: MailProbe, mx: string, helo: string, order: SmtpAddressOrder = 'resolver'): string {
+  const message = [`Subject: ${probe.subject}`, `From: ${probe.sender}`, `To: ${probe.recipient}`, `X-V6lab-Token: ${probe.token}`, '', `v6lab mail probe ${probe.token}: a container to the mail exchanger.`];
+  const printf = `printf '%s\\r\\n' ${message.map(shellQuote).join(' ')}`;
+  const curl = (family: string) =>
+    `curl ${family}-sS -m 30 --connect-timeout 5 --url ${shellQuote(`smtp://${mx}/${helo}`)} --mail-from ${shellQuote(probe.sender)} --mail-rcpt ${shellQuote(probe.recipient)} -T -`;
+  return order === 'resolver' ? `${printf} | ${curl('')}` : `{ ${printf} | ${curl('-6 ')}; } || { ${printf} | ${curl('-4 ')}; }`;
+}
+
 function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
@@ -108,6 +128,18 @@ export interface SinkRecord {
   from: string;
   to: string[];
   subject: string;
+  /** What the sink found of the client's reverse DNS (absent: the sink was not asked to check). */
+  reverse?: SinkReverseDns;
+}
+
+/** The client's reverse DNS as the sink checked it with the lab's DNS. */
+export interface SinkReverseDns {
+  /** Its PTR name, if it has one. */
+  name?: string;
+  /** Forward-confirmed: the PTR name resolves back to the client. */
+  fcrdns: boolean;
+  /** In words: "PTR web-arm.example, which resolves back to 203.0.113.10", "no PTR for …". */
+  why: string;
 }
 
 /** Every smtp record of a seen.log text; other protocols' lines and non-JSON lines are skipped. */
@@ -134,6 +166,9 @@ export function parseSinkLog(text: string): SinkRecord[] {
       from: String(raw['from'] ?? ''),
       to: Array.isArray(raw['to']) ? raw['to'].map(String) : typeof raw['to'] === 'string' ? [raw['to']] : [],
       subject: String(raw['subject'] ?? ''),
+      ...(typeof raw['fcrdns'] === 'boolean'
+        ? { reverse: { ...(typeof raw['rdns'] === 'string' ? { name: raw['rdns'] } : {}), fcrdns: raw['fcrdns'], why: String(raw['rdnsWhy'] ?? '') } }
+        : {}),
     });
   }
   return records;

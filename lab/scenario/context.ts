@@ -24,6 +24,7 @@ import type { StartResult } from '../units/results.ts';
 import { baselineLabel, type BaselineMoment } from './baselineTypes.ts';
 import { loadSnapshot, type HostSnapshot } from './observe/hostSnapshot.ts';
 import { loadMailObservation, observeMailPath, type MailPathObservation } from './observe/mailPath.ts';
+import { sendMailFromContainer, type ContainerMailObservation, type SmtpAddressOrder } from './observe/mailFromContainer.ts';
 import { loadWorkloadSnapshot, type WorkloadSnapshot } from './observe/workloadSnapshot.ts';
 
 export interface LabContext {
@@ -57,6 +58,8 @@ export interface LabContext {
   reboot(): Promise<LabRebootResult>;
   /** Sends a probe mail from web-arm's postfix to mx.example now and reads what the sink saw. */
   observeMailPath(label: string): Promise<MailPathObservation>;
+  /** Sends a probe mail from a container (through `exec`, the design probe's) straight to mx.example as `sender`, the MX's address picked in `order`, and reads what the sink saw. */
+  sendMailFromContainer(exec: string, sender: string, order: SmtpAddressOrder): Promise<ContainerMailObservation>;
   baseline: {
     host(moment: BaselineMoment): HostSnapshot | undefined;
     workload(moment: BaselineMoment): WorkloadSnapshot | undefined;
@@ -108,6 +111,7 @@ export function openLab(name: string): LabContext {
     startUnit: (unit) => system.start(unit, silentProgress),
     reboot: () => rebootWebArm(name, silentProgress),
     observeMailPath: (label) => observeMailPath(state.config, system.machine, get('mx'), label),
+    sendMailFromContainer: (exec, sender, order) => sendMailFromContainer(state.config, system.machine, get('mx'), exec, sender, order),
     baseline: {
       host: (moment) => loadSnapshot(plan.stateDir, baselineLabel(moment)),
       workload: (moment) => loadWorkloadSnapshot(plan.stateDir, baselineLabel(moment)),

@@ -25,6 +25,7 @@ export const SCENARIO_IDS = [
   'xlat-default-v4',
   'nspawn-port-forward',
   'nspawn-proxy-ndp',
+  'mail-from-container',
 ] as const;
 
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

@@ -88,6 +88,10 @@ export const SCENARIOS: Readonly<Record<ScenarioId, Omit<ScenarioEntry, 'id'>>> 
     requires: { capability: 'nspawn', why: "systemd-nspawn needs a real systemd with machined (the qemu tier's Debian guest)" },
     variant: { test: (c) => c.design.name.startsWith('nspawn-'), why: 'a story of the systemd-nspawn designs (their --port forward)' },
   },
+  'mail-from-container': {
+    title: "a container's mail reaches the MX with forward-confirmed reverse DNS",
+    observing: "a mail from the design's probe straight to the mail exchanger; reads the sink's log (and web-arm's postfix sends one where it runs)",
+  },
   'nspawn-proxy-ndp': {
     title: 'a delegated prefix needs IPv6ProxyNDP on the on-link /64',
     requires: { capability: 'nspawn', why: "systemd-nspawn and networkd need a real systemd (the qemu tier's Debian guest)" },

@@ -88,7 +88,9 @@ export function planLab(config: LabConfig): LabPlan {
   const responder = (label: string, ...listen: string[]) => [
     '/usr/local/bin/v6lab-responder', '--name', label, ...(listen.length ? listen : ['--http', '80']), '--log', SEEN_LOG,
   ];
-  const localDomains = [...new Set([inet.v6OnlyTarget.name, inet.v4OnlyTarget.name, inet.mx.name].map(parentDomain))];
+  // web-arm's IPv4 has the provider's reverse DNS (a PTR and the name's A, so it is forward-confirmed); its GUA has none.
+  const webArmReverse = config.topology.ipv4 ? [config.webArm.ipv4.reverseName] : [];
+  const localDomains = [...new Set([inet.v6OnlyTarget.name, inet.v4OnlyTarget.name, inet.mx.name, ...webArmReverse].map(parentDomain))];
   const hosts: Array<Omit<InternetHostPlan, 'containerName' | 'netnsName' | 'tmpIf' | 'peerTmpIf' | 'ifname' | 'peerIfname'>> = [
     { node: 'v6only-target', ipv6: inet.v6OnlyTarget.ipv6, command: responder(inet.v6OnlyTarget.name) },
     { node: 'v4only-target', ipv4: inet.v4OnlyTarget.ipv4, command: responder(inet.v4OnlyTarget.name) },
@@ -103,11 +105,16 @@ export function planLab(config: LabConfig): LabPlan {
         `--host-record=${inet.v4OnlyTarget.name},${inet.v4OnlyTarget.ipv4}`,
         `--host-record=${inet.mx.name},${inet.mx.ipv4},${inet.mx.ipv6}`,
         `--mx-host=${parentDomain(inet.mx.name)},${inet.mx.name},10`,
+        ...webArmReverse.map((name) => `--host-record=${name},${config.webArm.ipv4.address}`),
+        // Reverse lookups of any other address are answered here (no record: NXDOMAIN), never forwarded.
+        '--local=/in-addr.arpa/',
+        '--local=/ip6.arpa/',
       ],
     },
     { node: 'internet-client', ipv6: inet.client.ipv6, ipv4: inet.client.ipv4, command: ['sleep', 'infinity'] },
     // Appended last: the veth names of the hosts before it (h0…h3) stay as they were.
-    { node: 'mx', ipv6: inet.mx.ipv6, ipv4: inet.mx.ipv4, command: responder(inet.mx.name, '--smtp', String(SMTP_PORT)) },
+    // The sink checks each client's forward-confirmed reverse DNS with the lab's DNS (and no other).
+    { node: 'mx', ipv6: inet.mx.ipv6, ipv4: inet.mx.ipv4, command: responder(inet.mx.name, '--smtp', String(SMTP_PORT), '--dns', inet.dns.ipv6) },
   ];
   return {
     name,

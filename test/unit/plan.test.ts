@@ -154,7 +154,10 @@ describe('planLab determinism and content', () => {
     expect(dns?.command).toContain('--host-record=v6only.example,2001:db8:ffff::80');
     expect(dns?.command).toContain('--host-record=v4only.example,198.51.100.80');
     expect(dns?.command).toContain('--local=/example/');
-    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/']);
+    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/', '--local=/in-addr.arpa/', '--local=/ip6.arpa/']);
+    // web-arm's IPv4 has forward-confirmed reverse DNS (host-record makes the PTR too); its GUA none.
+    expect(dns?.command).toContain('--host-record=web-arm.example,203.0.113.10');
+    expect(dns?.command.filter((a) => a.includes('2a01:4f8:c012:43b'))).toEqual([]);
     const v6only = plan.internet.find((h) => h.node === 'v6only-target');
     expect(v6only?.ipv4).toBeUndefined();
     expect(v6only?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'v6only.example', '--http', '80', '--log', '/var/log/v6lab/seen.log']);
@@ -164,7 +167,7 @@ describe('planLab determinism and content', () => {
     const plan = planFor('main');
     const mx = plan.internet.find((h) => h.node === 'mx');
     expect(mx).toMatchObject({ ipv6: '2001:db8:ffff::25', ipv4: '198.51.100.25', containerName: 'v6lab-main-mx', peerIfname: 'p-mx' });
-    expect(mx?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'mx.example', '--smtp', '25', '--log', '/var/log/v6lab/seen.log']);
+    expect(mx?.command).toEqual(['/usr/local/bin/v6lab-responder', '--name', 'mx.example', '--smtp', '25', '--dns', '2001:db8:ffff::53', '--log', '/var/log/v6lab/seen.log']);
     // Appended last: the hosts before it keep their veth names.
     expect(mx?.tmpIf).toBe(`${plan.linkPrefix}h4`);
     const dns = plan.internet.find((h) => h.node === 'dns');
@@ -175,7 +178,7 @@ describe('planLab determinism and content', () => {
   it('serves the MX of another domain from the DNS as a local domain too', () => {
     const config = validateConfig(applyOverrides(defaultConfig(), [{ path: 'internet.mx.name', value: 'mail.lab.test' }]));
     const dns = planLab(config).internet.find((h) => h.node === 'dns');
-    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/', '--local=/lab.test/']);
+    expect(dns?.command.filter((a) => a.startsWith('--local='))).toEqual(['--local=/example/', '--local=/lab.test/', '--local=/in-addr.arpa/', '--local=/ip6.arpa/']);
     expect(dns?.command).toContain('--mx-host=lab.test,mail.lab.test,10');
   });
 

@@ -9,6 +9,7 @@ import {
   postfixMainCfText,
   renderPostfixMainCf,
   sendmailProbeCommand,
+  smtpProbeCommand,
 } from '../../lab/mail/postfix.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 import { applyOverrides } from '../../lab/topology/overrides.ts';
@@ -112,5 +113,30 @@ describe("the SMTP sink's log", () => {
     expect(findSinkRecord(log, 'tok-b')).toMatchObject({ client: '2a01:4f8:c012:43b::1', family: 6 });
     expect(findSinkRecord(log, 'tok')).toBeUndefined();
     expect(findSinkRecord('', 'tok-a')).toBeUndefined();
+  });
+});
+
+describe("the sink's reverse DNS check and a container's SMTP probe", () => {
+  it('reads what the sink found of the client (PTR, forward-confirmed or not), and nothing where it did not check', () => {
+    const log = [
+      '{"time": 1.0, "proto": "smtp", "port": 25, "client": "203.0.113.10", "rdns": "web-arm.example", "fcrdns": true, "rdnsWhy": "PTR web-arm.example, which resolves back to 203.0.113.10", "from": "a@b", "to": ["c@d"], "subject": "v6lab mail probe t1"}',
+      '{"time": 2.0, "proto": "smtp", "port": 25, "client": "2a01:4f8:c012:43b::1", "rdns": null, "fcrdns": false, "rdnsWhy": "no PTR for 2a01:4f8:c012:43b::1", "from": "a@b", "to": ["c@d"], "subject": "v6lab mail probe t2"}',
+      '{"time": 3.0, "proto": "smtp", "port": 25, "client": "198.51.100.100", "from": "a@b", "to": ["c@d"], "subject": "v6lab mail probe t3"}',
+    ].join('\n');
+    expect(findSinkRecord(log, 't1')?.reverse).toEqual({ name: 'web-arm.example', fcrdns: true, why: 'PTR web-arm.example, which resolves back to 203.0.113.10' });
+    expect(findSinkRecord(log, 't2')?.reverse).toEqual({ fcrdns: false, why: 'no PTR for 2a01:4f8:c012:43b::1' });
+    expect(findSinkRecord(log, 't3')?.reverse).toBeUndefined();
+  });
+
+  it('sends with curl straight to the MX (CRLF lines, the token in the subject), quoted for the shell', () => {
+    const probe = mailProbe(defaultConfig(), 'tok-c', 'postmaster@example');
+    const command = smtpProbeCommand({ ...probe, sender: "app@web-arm" }, 'mx.example', 'v6probe');
+    const printf =
+      "printf '%s\\r\\n' 'Subject: v6lab mail probe tok-c' 'From: app@web-arm' 'To: postmaster@example' 'X-V6lab-Token: tok-c' '' " +
+      "'v6lab mail probe tok-c: a container to the mail exchanger.'";
+    const curl = (family: string) => `curl ${family}-sS -m 30 --connect-timeout 5 --url 'smtp://mx.example/v6probe' --mail-from 'app@web-arm' --mail-rcpt 'postmaster@example' -T -`;
+    expect(command).toBe(`${printf} | ${curl('')}`);
+    // An MTA that prefers IPv6: IPv4 only when IPv6 cannot connect.
+    expect(smtpProbeCommand({ ...probe, sender: 'app@web-arm' }, 'mx.example', 'v6probe', 'ipv6-first')).toBe(`{ ${printf} | ${curl('-6 ')}; } || { ${printf} | ${curl('-4 ')}; }`);
   });
 });
