@@ -60,7 +60,7 @@ const labSets = (o: CommonOptions) => ((o.flags.set as string[] | undefined) ?? 
 /** Flags that belong to another step of the comparison are refused, not silently ignored. */
 function onlyFlags(o: CommonOptions, step: string, allowed: readonly (keyof typeof EXTRA)[]): void {
   const stray = (Object.keys(EXTRA) as (keyof typeof EXTRA)[]).filter((f) => !allowed.includes(f) && o.flags[f] !== undefined);
-  if (stray.length) throw new UsageError(`lab compare${step}: ${stray.map((f) => `--${f}`).join(', ')} belong${stray.length === 1 ? 's' : ''} to another step (see pnpm lab compare --help)`);
+  if (stray.length) throw new UsageError(`lab compare${step}: ${stray.map((f) => `--${f}`).join(', ')} belong${stray.length === 1 ? 's' : ''} to another step. Fix: leave ${stray.length === 1 ? 'it' : 'them'} out (pnpm lab compare --help shows which flags go with which step)`);
 }
 
 function printMatrix(matrix: CompareMatrix, outputDir: string, json: boolean): number {
@@ -136,7 +136,7 @@ export const compareVerb: Verb = {
   example: 'pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp',
   async run(args) {
     const modes = (['--plan', '--cell', '--merge'] as const).filter((m) => args.some((a) => a === m || a.startsWith(`${m}=`)));
-    if (modes.length > 1) throw new UsageError(`lab compare: ${modes.join(' and ')} are different steps; give one of them`);
+    if (modes.length > 1) throw new UsageError(`lab compare: ${modes.join(' and ')} are different steps. Fix: give one of them per command`);
     if (modes[0] === '--plan') return plan(args);
     if (modes[0] === '--cell') return cell(args);
     if (modes[0] === '--merge') return merge(args);

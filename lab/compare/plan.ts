@@ -58,7 +58,7 @@ export interface PlanRequest {
 export function compareEntry(arg: string): { label: string; design: string; sets: string[] } {
   const [design, variant, ...rest] = arg.split('@');
   if (rest.length || (variant !== undefined && variant !== 'v6only')) {
-    throw new UsageError(`lab compare: "${arg}" is not <design> or <design>@v6only`);
+    throw new UsageError(`lab compare: "${arg}" is not <design> or <design>@v6only. Fix: write the design's name, with @v6only for its IPv6-only variant`);
   }
   const v6only = variant === 'v6only' || getDesign(design!).topology?.ipv4 === false;
   return { label: v6only ? `${design}@v6only` : design!, design: design!, sets: v6only ? ['--set', 'topology.ipv4=false'] : [] };
@@ -88,7 +88,7 @@ function unique(values: readonly string[]): string[] {
 /** Every cell of the request, design-major, validated. */
 export function planCells(request: PlanRequest): CellPlan {
   if (!request.entries.length) {
-    throw new UsageError('lab compare --plan needs at least one design, e.g. `pnpm lab compare --plan v6egress v6egress@v6only routed-subprefix --arch x86_64,aarch64`');
+    throw new UsageError('lab compare --plan needs at least one design. Fix: name them, e.g. `pnpm lab compare --plan v6egress v6egress@v6only routed-subprefix --arch x86_64,aarch64`');
   }
   const entries = request.entries.map(compareEntry);
   const labels = entries.map((e) => e.label);
