@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { runReportSchema, verdictStatusSchema } from '../report/reportSchema.ts';
 import type { LabState } from '../state/store.ts';
+import { labConfigSchema } from '../topology/config.ts';
 import type { CellPlan, CompareCell } from './plan.ts';
 
 export const CELL_SCHEMA = 'v6lab.compare-cell/1';
@@ -18,14 +19,17 @@ const CELL_SCHEMA_FAMILY = 'v6lab.compare-cell/';
 export const CELL_FILE = 'cell.json';
 export const PLAN_FILE = 'plan.json';
 
+const labShape = labConfigSchema.shape.lab.shape;
+
 const compareCellSchema = z.object({
   id: z.string(),
   label: z.string(),
   design: z.string(),
   v6only: z.boolean(),
-  tier: z.enum(['netns', 'qemu', 'vagrant']),
-  guest: z.enum(['debian', 'nixos']),
-  arch: z.enum(['x86_64', 'aarch64']),
+  // The config schema's own enums: a cell names what `lab up` accepts.
+  tier: labShape.tier,
+  guest: labShape.guest,
+  arch: labShape.arch,
   runner: z.string(),
   allowFailure: z.literal(true).optional(),
 }) satisfies z.ZodType<CompareCell>;
