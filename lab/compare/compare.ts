@@ -10,15 +10,17 @@ import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getDesign } from '../designs/registry.ts';
 import { InterruptedError, LabBrokenError, UsageError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
 import type { RunReport } from '../report/model.ts';
-import type { GuestRecord } from '../state/store.ts';
+import type { GuestRecord, LabState } from '../state/store.ts';
 import { renderHtml } from '../report/html.ts';
 import { designReportFile, renderMatrixHtml } from './matrixHtml.ts';
-import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
+import { machineFacts } from './machine.ts';
+import { accelOf, machineLine } from './cellFile.ts';
+import { cellId, compareEntry, type CompareCell } from './plan.ts';
+import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type ColumnSource, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 
 const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 
@@ -36,24 +38,13 @@ export interface CompareOptions {
   progress: Progress;
   /** Ctrl-C: the running `lab up`/`lab test` is stopped, its lab taken down, no further design started. */
   signal?: AbortSignal;
+  /** The tier, guest and arch every lab runs (each column then names its cell and this machine). */
+  where?: Pick<CompareCell, 'tier' | 'guest' | 'arch'>;
 }
 
 export interface CompareResult {
   matrix: CompareMatrix;
   outputDir: string;
-}
-
-/**
- * One column of a comparison: `<design>` or `<design>@v6only` (the IPv6-only variant). A design
- * made for the variant (clat-464xlat) gets it without asking and is labelled so.
- */
-export function compareEntry(arg: string): { label: string; design: string; sets: string[] } {
-  const [design, variant, ...rest] = arg.split('@');
-  if (rest.length || (variant !== undefined && variant !== 'v6only')) {
-    throw new UsageError(`lab compare: "${arg}" is not <design> or <design>@v6only`);
-  }
-  const v6only = variant === 'v6only' || getDesign(design!).topology?.ipv4 === false;
-  return { label: v6only ? `${design}@v6only` : design!, design: design!, sets: v6only ? ['--set', 'topology.ipv4=false'] : [] };
 }
 
 /** Lab names for a comparison: short, unique per run and design, no dashes. */
@@ -103,49 +94,114 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
   return results;
 }
 
+/** One design on one lab of its own, as a comparison runs it: up, test, down (always). */
+export interface LabRun {
+  run: DesignRun & { report: RunReport };
+  /** The lab's state as `lab up --json` printed it (its design's declarations, its guest). */
+  upState?: LabState;
+  phasesMs: { up: number; test: number; down: number };
+}
+
+export interface LabRunOptions {
+  /** Flags for `lab up` besides the design (--host …, --set …). */
+  upArgs: readonly string[];
+  only?: readonly string[];
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+/**
+ * Brings a lab up with the design, runs the scenarios and takes it down whatever happened (the
+ * CLI in child processes, as a person would). A lab that could not come up, or a test that ran
+ * nothing, is a LabBrokenError; Ctrl-C an InterruptedError.
+ */
+export async function runOnLab(entry: { label: string; design: string; sets: readonly string[] }, name: string, options: LabRunOptions): Promise<LabRun> {
+  const { label: design } = entry;
+  const cli = (...args: string[]) =>
+    run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' }, ...(args[0] !== 'down' && options.signal ? { signal: options.signal } : {}) });
+  if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted before ${design}`);
+  return options.progress.step(`${design} on lab ${name}`, async () => {
+    const started = performance.now();
+    const phasesMs = { up: 0, test: 0, down: 0 };
+    const timed = async <T>(phase: keyof typeof phasesMs, fn: () => Promise<T>): Promise<T> => {
+      const t = performance.now();
+      try {
+        return await fn();
+      } finally {
+        phasesMs[phase] = Math.round(performance.now() - t);
+      }
+    };
+    try {
+      const up = await timed('up', () => cli('up', '--json', '--set', `design.name=${entry.design}`, ...entry.sets, ...options.upArgs));
+      if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
+      const webArm = webArmStartOf(up.stdout);
+      if (webArm) options.progress.note(`${design}: web-arm ${webArmStartText(webArm)}`);
+      const test = await timed('test', () => cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : [])));
+      if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {
+        throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
+      }
+      return {
+        run: { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started), ...(webArm ? { webArm } : {}) },
+        ...upStateOf(up.stdout),
+        phasesMs,
+      };
+    } catch (error) {
+      if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted during ${design}; lab ${name} taken down`);
+      throw error;
+    } finally {
+      await timed('down', () => cli('down'));
+    }
+  });
+}
+
+function upStateOf(upJson: string): { upState?: LabState } {
+  try {
+    const state = (JSON.parse(upJson) as { state?: LabState }).state;
+    return state ? { upState: state } : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Writes a matrix where a comparison leaves it: matrix.{md,json,html} and, per column that ran,
+ * its report as JSON and as its own HTML page (linked from the matrix's cells).
+ */
+export function writeMatrixFiles(outputDir: string, matrix: CompareMatrix, runs: readonly DesignRun[], note: (run: DesignRun) => string): void {
+  mkdirSync(outputDir, { recursive: true });
+  writeFileSync(join(outputDir, 'matrix.md'), renderMatrixMarkdown(matrix));
+  writeFileSync(join(outputDir, 'matrix.json'), renderMatrixJson(matrix));
+  for (const r of runs) {
+    if (!r.report) continue;
+    writeFileSync(join(outputDir, `${designReportFile(r.design).replace(/\.html$/, '.json')}`), `${JSON.stringify(r.report, null, 2)}\n`);
+    writeFileSync(join(outputDir, designReportFile(r.design)), renderHtml(r.report, { topologyNote: note(r) }));
+  }
+  writeFileSync(join(outputDir, 'matrix.html'), renderMatrixHtml(matrix, { linkReports: true }));
+}
+
+/** A new directory for a comparison's files: .lab/compare/<time>/. */
+export function newCompareDir(): string {
+  return resolve('.lab', 'compare', new Date().toISOString().replace(/[:.]/g, '-'));
+}
+
 export async function runCompare(designs: string[], options: CompareOptions): Promise<CompareResult> {
   if (designs.length < 2) throw new UsageError('lab compare needs at least two designs, e.g. `pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp`');
   if (new Set(designs).size !== designs.length) throw new UsageError('lab compare: each design at most once');
   const entries = designs.map(compareEntry);
   const names = compareLabNames(designs, process.pid, options.namePrefix);
   const parallel = options.parallel ?? defaultParallelism(options.labsSideBySide, availableParallelism());
-  const sets = [...(options.upFlags ?? []), ...(options.sets ?? []).flatMap((s) => ['--set', s])];
+  const upArgs = [...(options.upFlags ?? []), ...(options.sets ?? []).flatMap((s) => ['--set', s])];
+  const facts = options.where ? machineFacts() : undefined;
   const compareStarted = performance.now();
-  const reports = await mapLimit(entries, parallel, async ({ label: design, design: designName, sets: variantSets }, i): Promise<DesignRun> => {
-    const name = names[i]!;
-    const cli = (...args: string[]) =>
-      run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, env: { CI: '1' }, ...(args[0] !== 'down' && options.signal ? { signal: options.signal } : {}) });
-    if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted before ${design}`);
-    return options.progress.step(`${design} on lab ${name}`, async () => {
-      const started = performance.now();
-      try {
-        const up = await cli('up', '--json', '--set', `design.name=${designName}`, ...variantSets, ...sets);
-        if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
-        const webArm = webArmStartOf(up.stdout);
-        if (webArm) options.progress.note(`${design}: web-arm ${webArmStartText(webArm)}`);
-        const test = await cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : []));
-        if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {
-          throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
-        }
-        return { design, report: JSON.parse(test.stdout) as RunReport, durationMs: Math.round(performance.now() - started), ...(webArm ? { webArm } : {}) };
-      } catch (error) {
-        if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted during ${design}; lab ${name} taken down`);
-        throw error;
-      } finally {
-        await cli('down');
-      }
-    });
+  const runs = await mapLimit(entries, parallel, async (entry, i): Promise<DesignRun> => {
+    const { run: designRun, upState } = await runOnLab(entry, names[i]!, { upArgs, ...(options.only ? { only: options.only } : {}), progress: options.progress, ...(options.signal ? { signal: options.signal } : {}) });
+    if (!options.where) return designRun;
+    const source: ColumnSource = { cell: cellId({ label: entry.label, ...options.where }), ...options.where, machine: machineLine(facts!, accelOf(upState)), outcome: 'ran' };
+    return { ...designRun, source };
   });
-  const matrix = buildMatrix(reports, { totalMs: Math.round(performance.now() - compareStarted) });
-  const outputDir = resolve('.lab', 'compare', new Date().toISOString().replace(/[:.]/g, '-'));
-  mkdirSync(outputDir, { recursive: true });
-  writeFileSync(join(outputDir, 'matrix.md'), renderMatrixMarkdown(matrix));
-  writeFileSync(join(outputDir, 'matrix.json'), renderMatrixJson(matrix));
-  for (const r of reports) {
-    writeFileSync(join(outputDir, `${r.design}.report.json`), `${JSON.stringify(r.report, null, 2)}\n`);
-    // Each design's own page, with its evidence (its lab is gone: no topology drawing, no pcaps here).
-    writeFileSync(join(outputDir, designReportFile(r.design)), renderHtml(r.report, { topologyNote: `The lab of ${r.design} was taken down after its run: pnpm lab graph on a lab up with this design shows its topology.` }));
-  }
-  writeFileSync(join(outputDir, 'matrix.html'), renderMatrixHtml(matrix, { linkReports: true }));
+  const matrix = buildMatrix(runs, { totalMs: Math.round(performance.now() - compareStarted) });
+  const outputDir = newCompareDir();
+  // Each design's own page, with its evidence (its lab is gone: no topology drawing, no pcaps here).
+  writeMatrixFiles(outputDir, matrix, runs, (r) => `The lab of ${r.design} was taken down after its run: pnpm lab graph on a lab up with this design shows its topology.`);
   return { matrix, outputDir };
 }

@@ -58,9 +58,14 @@ const GUEST_WHY: Record<TierName, string> = {
   vagrant: "the vagrant tier's web-arm is a NixOS box",
 };
 
+/** The guest kinds a tier has, its default first (none for an unknown tier name). */
+export function guestsOf(tier: string): readonly Guest[] {
+  return (GUESTS as Record<string, readonly Guest[] | undefined>)[tier] ?? [];
+}
+
 /** The guest a tier runs unless told otherwise (`--host vagrant` means NixOS). */
 export function defaultGuestOf(tier: string): Guest | undefined {
-  return (GUESTS as Record<string, readonly Guest[] | undefined>)[tier]?.[0];
+  return guestsOf(tier)[0];
 }
 
 /** The guest and the options that depend on the tier fit it; a ConfigError names the field and the fix. */

@@ -139,7 +139,7 @@ describe('before lab up --host qemu --guest nixos', () => {
     const error = thrown(() => checkNix(here)) as HostError;
     expect(error).toBeInstanceOf(HostError);
     expect(error.message).toMatch(/nothing was created/);
-    expect(error.message).toMatch(/missing nixpkgs: .*Debian's nix-bin comes without one.*Fix: export V6LAB_NIXPKGS=github:NixOS\/nixpkgs\/nixos-24\.11.*nix-channel --add/);
+    expect(error.message).toMatch(/missing nixpkgs: .*Debian's nix-bin comes without one.*Fix: export V6LAB_NIXPKGS=github:NixOS\/nixpkgs\/nixos-25\.11.*nix-channel --add/);
   });
 
   it('says when nix is absent or its store unusable', () => {

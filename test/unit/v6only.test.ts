@@ -219,7 +219,7 @@ describe('nspawn designs', () => {
 
 describe('lab compare columns for the variant', () => {
   it('<design>@v6only sets topology.ipv4=false; clat-464xlat gets it without asking', async () => {
-    const { compareEntry } = await import('../../lab/compare/compare.ts');
+    const { compareEntry } = await import('../../lab/compare/plan.ts');
     expect(compareEntry('v6egress')).toEqual({ label: 'v6egress', design: 'v6egress', sets: [] });
     expect(compareEntry('v6egress@v6only')).toEqual({ label: 'v6egress@v6only', design: 'v6egress', sets: ['--set', 'topology.ipv4=false'] });
     expect(compareEntry('clat-464xlat')).toEqual({ label: 'clat-464xlat@v6only', design: 'clat-464xlat', sets: ['--set', 'topology.ipv4=false'] });

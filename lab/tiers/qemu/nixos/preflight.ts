@@ -42,7 +42,7 @@ export function nixProblems(f: NixFacts): Array<{ missing: string; fix: string }
   if (f.nix && !f.nixpkgsRef && !f.nixpkgsPath) {
     problems.push({
       missing: 'nixpkgs: V6LAB_NIXPKGS is not set and `nix-instantiate --find-file nixpkgs` finds none (Debian\'s nix-bin comes without one)',
-      fix: 'export V6LAB_NIXPKGS=github:NixOS/nixpkgs/nixos-24.11 (a flake reference; fetched once), or add a channel: nix-channel --add https://nixos.org/channels/nixos-24.11 nixpkgs && nix-channel --update',
+      fix: 'export V6LAB_NIXPKGS=github:NixOS/nixpkgs/nixos-25.11 (a flake reference; fetched once; the release web-arm runs, as flake.nix pins it), or add a channel: nix-channel --add https://nixos.org/channels/nixos-25.11 nixpkgs && nix-channel --update',
     });
   }
   return problems;
