@@ -5,6 +5,7 @@
  * outcome to the exit code (0 every cell as declared, 1 one differs, 2 bad input or a cell
  * missing or not run).
  */
+import { takeAdrFlag, writeAdrDraft, type AdrRequest } from '../compare/adrFile.ts';
 import { runCell } from '../compare/cell.ts';
 import { newCompareDir, runCompare, writeMatrixFiles } from '../compare/compare.ts';
 import { readComparisonFiles } from '../compare/inputs.ts';
@@ -63,9 +64,14 @@ function onlyFlags(o: CommonOptions, step: string, allowed: readonly (keyof type
   if (stray.length) throw new UsageError(`lab compare${step}: ${stray.map((f) => `--${f}`).join(', ')} belong${stray.length === 1 ? 's' : ''} to another step. Fix: leave ${stray.length === 1 ? 'it' : 'them'} out (pnpm lab compare --help shows which flags go with which step)`);
 }
 
-function printMatrix(matrix: CompareMatrix, outputDir: string, json: boolean): number {
-  process.stdout.write(json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown, JSON and HTML: ${outputDir}/matrix.{md,json,html}\n`);
+function printMatrix(matrix: CompareMatrix, outputDir: string, json: boolean, adrFile?: string): number {
+  process.stdout.write(json ? renderMatrixJson(matrix) : `\n${renderMatrixTable(matrix)}Markdown, JSON and HTML: ${outputDir}/matrix.{md,json,html}\n${adrFile ? `ADR draft: ${adrFile}\n` : ''}`);
   return exitCodeOfMatrix(matrix);
+}
+
+/** The command line as a person typed it (for the ADR's evidence line). */
+function commandLine(args: readonly string[]): string {
+  return ['pnpm lab compare', ...args.map((a) => (/^[\w@./,=:-]+$/.test(a) ? a : `"${a}"`))].join(' ');
 }
 
 function plan(args: string[]): number {
@@ -105,23 +111,24 @@ async function cell(args: string[]): Promise<number> {
   return result.exitCode;
 }
 
-function merge(args: string[]): number {
+function merge(allArgs: string[]): number {
+  const { adr, rest: args } = takeAdrFlag(allArgs);
   const options = parseCommon(args, EXTRA);
   onlyFlags(options, ' --merge', ['merge', 'out']);
   const { matrix, runs, notes } = mergeCells(readComparisonFiles(options.positionals));
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
   const outputDir = typeof options.flags.out === 'string' ? options.flags.out : newCompareDir();
   writeMatrixFiles(outputDir, matrix, runs, (r) => `This column ran as cell ${r.source?.cell ?? r.design}${r.source?.machine ? ` on ${r.source.machine}` : ''}; its pcaps are in that cell's directory.`);
-  return printMatrix(matrix, outputDir, options.json);
+  return printMatrix(matrix, outputDir, options.json, adr ? writeAdrDraft(outputDir, adr, matrix, runs, commandLine(allArgs)) : undefined);
 }
 
 export const compareVerb: Verb = {
   summary: 'run several designs, each on its own lab, and print the design × scenario matrix (or plan, run and merge its cells across machines)',
   usage:
-    'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--only id,id] [--parallel N] [--name PREFIX] [--set path=value …] [--json]\n' +
+    'pnpm lab compare <design>[@v6only] <design>[@v6only] … [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--only id,id] [--parallel N] [--name PREFIX] [--set path=value …] [--adr N "TITLE"] [--json]\n' +
     '  pnpm lab compare --plan <design>[@v6only] … [--host T,T] [--guest G,G] [--arch x86_64,aarch64] [--allow-failure]\n' +
     '  pnpm lab compare --cell ID --out DIR [<design>… --host … --guest … --arch …] [--only id,id] [--name NAME] [--set path=value …]\n' +
-    '  pnpm lab compare --merge DIR|FILE … [--out DIR] [--json]',
+    '  pnpm lab compare --merge DIR|FILE … [--out DIR] [--adr N "TITLE"] [--json]',
   options: [
     OPT.host, OPT.guest, OPT.arch, OPT.noSnapshot, OPT.only,
     ['--parallel N', 'labs at once (default 2, 1 on the qemu tier)'],
@@ -131,6 +138,7 @@ export const compareVerb: Verb = {
     ['--cell ID', 'run one cell of the plan on this machine (the id alone names it, or give the plan\'s designs and flags)'],
     ['--out DIR', "with --cell: the cell's directory (cell.json, junit.xml, reports, pcaps; new or empty); with --merge: where the matrix goes"],
     ['--merge', 'build the matrix from cell files made on many machines (directories are searched for cell.json and plan.json)'],
+    ['--adr N "TITLE"', 'also write an ADR draft (MADR layout) from the matrix: docs/adr/<N>-<slug>.md under the output directory'],
     OPT.set, OPT.json, OPT.verbose,
   ],
   example: 'pnpm lab compare v6egress routed-subprefix routed-subprefix-ndp',
@@ -140,7 +148,9 @@ export const compareVerb: Verb = {
     if (modes[0] === '--plan') return plan(args);
     if (modes[0] === '--cell') return cell(args);
     if (modes[0] === '--merge') return merge(args);
-    const options = parseCommon(args, EXTRA);
+    const adrTaken = takeAdrFlag(args);
+    const adr: AdrRequest | undefined = adrTaken.adr;
+    const options = parseCommon(adrTaken.rest, EXTRA);
     onlyFlags(options, '', ['only', 'parallel', 'no-snapshot']);
     const designs = options.positionals;
     const parallel = typeof options.flags.parallel === 'string' ? Number(options.flags.parallel) : undefined;
@@ -158,7 +168,7 @@ export const compareVerb: Verb = {
     // Ctrl-C: the running design's lab is taken down, no other starts.
     const interrupt = onInterrupt('stopping the running design and taking its lab down');
     const { lab } = options.config;
-    const { matrix, outputDir } = await runCompare(designs, {
+    const { matrix, outputDir, runs } = await runCompare(designs, {
       only: only(options),
       parallel,
       sets: labSets(options),
@@ -169,6 +179,6 @@ export const compareVerb: Verb = {
       progress: createProgress(),
       signal: interrupt.signal,
     }).finally(() => interrupt.dispose());
-    return printMatrix(matrix, outputDir, options.json);
+    return printMatrix(matrix, outputDir, options.json, adr ? writeAdrDraft(outputDir, adr, matrix, runs, commandLine(args)) : undefined);
   },
 };

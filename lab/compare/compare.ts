@@ -45,6 +45,8 @@ export interface CompareOptions {
 export interface CompareResult {
   matrix: CompareMatrix;
   outputDir: string;
+  /** Each column's run (its report, parameters, how web-arm came up). */
+  runs: DesignRun[];
 }
 
 /** Lab names for a comparison: short, unique per run and design, no dashes. */
@@ -194,7 +196,9 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   const facts = options.where ? machineFacts() : undefined;
   const compareStarted = performance.now();
   const runs = await mapLimit(entries, parallel, async (entry, i): Promise<DesignRun> => {
-    const { run: designRun, upState } = await runOnLab(entry, names[i]!, { upArgs, ...(options.only ? { only: options.only } : {}), progress: options.progress, ...(options.signal ? { signal: options.signal } : {}) });
+    const { run: ran, upState } = await runOnLab(entry, names[i]!, { upArgs, ...(options.only ? { only: options.only } : {}), progress: options.progress, ...(options.signal ? { signal: options.signal } : {}) });
+    const params = upState?.design?.plan.params;
+    const designRun: DesignRun = { ...ran, ...(params ? { params } : {}) };
     if (!options.where) return designRun;
     const source: ColumnSource = { cell: cellId({ label: entry.label, ...options.where }), ...options.where, machine: machineLine(facts!, accelOf(upState)), outcome: 'ran' };
     return { ...designRun, source };
@@ -203,5 +207,5 @@ export async function runCompare(designs: string[], options: CompareOptions): Pr
   const outputDir = newCompareDir();
   // Each design's own page, with its evidence (its lab is gone: no topology drawing, no pcaps here).
   writeMatrixFiles(outputDir, matrix, runs, (r) => `The lab of ${r.design} was taken down after its run: pnpm lab graph on a lab up with this design shows its topology.`);
-  return { matrix, outputDir };
+  return { matrix, outputDir, runs };
 }

@@ -70,6 +70,8 @@ export interface DesignRun {
   durationMs: number;
   webArm?: WebArmStart;
   source?: ColumnSource;
+  /** The parameters its design ran with (from its lab's state), when known. */
+  params?: Record<string, unknown>;
 }
 
 export function buildMatrix(reports: DesignRun[], totals: { totalMs?: number } = {}): CompareMatrix {

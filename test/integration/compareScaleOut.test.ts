@@ -62,7 +62,7 @@ describe.runIf(process.getuid?.() === 0)('lab compare across machines, on one ma
       for (const pcap of file.files.pcaps) expect(existsSync(join(dir, pcap))).toBe(true);
     }
 
-    const merged = await lab(['compare', '--merge', join(work, 'plan.json'), join(work, 'cells'), '--out', join(work, 'merged'), '--json']);
+    const merged = await lab(['compare', '--merge', join(work, 'plan.json'), join(work, 'cells'), '--out', join(work, 'merged'), '--adr', '11', 'Container IPv6 egress on web-arm', '--json']);
     const single = await lab(['compare', ...DESIGNS, '--only', ONLY, '--name', 'i20s', '--json']);
     expect(single.exitCode, single.stderr.slice(-2000)).toBe(0);
     expect(merged.exitCode, merged.stderr).toBe(single.exitCode);
@@ -74,6 +74,15 @@ describe.runIf(process.getuid?.() === 0)('lab compare across machines, on one ma
     expect(m.unexpected).toBe(s.unexpected);
     expect(Object.fromEntries(Object.entries(m.columns!).map(([d, c]) => [d, c.cell]))).toEqual(Object.fromEntries(Object.entries(s.columns!).map(([d, c]) => [d, c.cell])));
     for (const f of ['matrix.md', 'matrix.json', 'matrix.html', 'v6egress.report.html']) expect(existsSync(join(work, 'merged', f)), f).toBe(true);
+    // The ADR draft from the merged matrix: its MADR sections, an option per design, the evidence linked.
+    const adr = readFileSync(join(work, 'merged', 'docs', 'adr', '0011-container-ipv6-egress-on-web-arm.md'), 'utf8');
+    const headings = adr.split('\n').filter((l) => /^## /.test(l));
+    expect(headings).toEqual(['## Context and Problem Statement', '## Decision Drivers', '## Considered Options', '## Decision Outcome', '## Pros and Cons of the Options', '## Links']);
+    for (const design of DESIGNS) expect(adr).toContain(`### \`${design}\``);
+    for (const scenario of ONLY.split(',')) expect(adr).toContain(`(\`${scenario}\`)`);
+    expect(adr).toContain('Chosen option: **to be chosen**');
+    expect(adr).toMatch(/\* Good, because .*\(`egress-nat66`\) passes/);
+    expect(adr).toContain('[../../v6egress.report.html](../../v6egress.report.html)');
     process.stderr.write(`scale-out: three cells side by side in ${(cellsMs / 1000).toFixed(1)} s; single compare exit ${single.exitCode}, merge exit ${merged.exitCode}, ${Object.keys(grid(m)).length} cells equal\n`);
 
     const leaks = findLeaks(before, await snapshotMachine(), { ignorePids: ownProcessTree(String(process.ppid)) }).filter((l) => /i20(c\d|sx\d)/.test(l.what));
