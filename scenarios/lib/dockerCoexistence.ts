@@ -78,6 +78,7 @@ async function probeAll(t: ScenarioRun, when: string): Promise<number> {
   const drop = policyDrop(chain);
   for (const o of outcomes) t.record(`${when}: ${o.probe.check}`, o.probe.node, o.probe.command, o.probe.expected, o.seen, o.ok);
   const failed = outcomes.filter((o) => !o.ok).length;
+  if (outcomes.some((o) => !o.ok && o.probe.command.includes('curl -6'))) await recordIpv6Path(t, when);
   if (failed) {
     t.record(
       `${when}: the rule that drops them`,
@@ -89,6 +90,24 @@ async function probeAll(t: ScenarioRun, when: string): Promise<number> {
     );
   }
   return failed;
+}
+
+/**
+ * Where the probe's IPv6 egress stopped: web-arm's forwarding and proxy-NDP settings, its proxy
+ * entries, routes and ip6tables FORWARD chain, and the router's neighbour entry for the probe's
+ * own address (a routed design needs it answered), each recorded beside the failed probe.
+ */
+async function recordIpv6Path(t: ScenarioRun, when: string): Promise<void> {
+  const f = facts(t);
+  const uplink = t.lab.state.config.webArm.uplink;
+  const webArm = `sysctl net.ipv6.conf.all.forwarding net.ipv6.conf.${uplink}.forwarding net.ipv6.conf.all.proxy_ndp net.ipv6.conf.${uplink}.proxy_ndp; ip -6 neigh show proxy; ip -6 route show; ip6tables -w -S FORWARD | head -n 12`;
+  const seenOnWebArm = (await t.lab.webArm.execute(webArm)).stdout.trim().split('\n').join(' | ');
+  t.record(`${when}: web-arm's IPv6 path when the probe's IPv6 egress failed`, 'web-arm', webArm, 'forwarding 1 (and, routed with a proxy, proxy_ndp 1 and its entry)', seenOnWebArm, false);
+  if (f.egress !== f.gua) {
+    const router = `ip -6 neigh show ${f.egress}; ip -6 route get ${f.egress}`;
+    const seenOnRouter = (await t.lab.upstream.execute(router)).stdout.trim().split('\n').join(' | ');
+    t.record(`${when}: the router's neighbour entry for the probe's own address`, 'upstream', router, 'an answered entry (REACHABLE/STALE/DELAY/PROBE) with web-arm\'s MAC', seenOnRouter || '(no entry)', false);
+  }
 }
 
 /**
