@@ -36,6 +36,9 @@ export function sysctlUnit(layout: HostLayout, files: Record<string, string>): U
   });
 }
 
+/** The base system's file of NixOS's docker module sysctls (a NixOS rendering leaves it to the module itself). */
+export const DOCKER_SYSCTL_FILE = 'sysctl.d/50-docker.conf';
+
 export function renderBaseSystem(config: LabConfig, layout: HostLayout): SystemRendering {
   const fw = config.webArm.firewall;
   const files: Record<string, string> = {
@@ -45,6 +48,18 @@ export function renderBaseSystem(config: LabConfig, layout: HostLayout): SystemR
     ),
     'firewall/rules.v4': renderFirewall(fw, 4),
     'firewall/rules.v6': renderFirewall(fw, 6),
+    // NixOS's docker module (virtualisation.docker.enable, as production) sets IPv4 forwarding by
+    // sysctl at priority 98 (nixos/modules/virtualisation/docker.nix): systemd-sysctl applies it at
+    // boot before dockerd starts, so dockerd finds forwarding on and leaves iptables' FORWARD policy
+    // as it is (ACCEPT); its DROP comes only when dockerd has to turn forwarding on itself.
+    ...(config.webArm.docker.enabled
+      ? {
+          [DOCKER_SYSCTL_FILE]: renderSysctlFile(
+            { 'net.ipv4.conf.all.forwarding': '1', 'net.ipv4.conf.default.forwarding': '1' },
+            "virtualisation.docker.enable: IPv4 forwarding, as NixOS's docker module sets it",
+          ),
+        }
+      : {}),
   };
   files['firewall/start.sh'] = renderFirewallStartScript(`${layout.etc}/firewall/rules.v4`, `${layout.etc}/firewall/rules.v6`);
   const units: UnitSpec[] = [

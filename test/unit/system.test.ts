@@ -48,8 +48,15 @@ describe('renderSystem without the design (production before the change)', () =>
       'systemd-sysctl.service', 'firewall.service', 'podman.service', ...LIVE,
     ]);
     expect(Object.keys(before.files).sort()).toEqual([
-      'firewall/rules.v4', 'firewall/rules.v6', 'firewall/start.sh', 'sysctl.d/50-web-arm.conf',
+      'firewall/rules.v4', 'firewall/rules.v6', 'firewall/start.sh', 'sysctl.d/50-docker.conf', 'sysctl.d/50-web-arm.conf',
     ]);
+  });
+
+  it("has IPv4 forwarding as NixOS's docker module sets it (virtualisation.docker.enable, as production), and none without dockerd", () => {
+    expect(before.files['sysctl.d/50-docker.conf']!.split('\n')).toEqual(expect.arrayContaining(['net.ipv4.conf.all.forwarding = 1', 'net.ipv4.conf.default.forwarding = 1']));
+    const config = defaultConfig();
+    config.webArm.docker.enabled = false;
+    expect(Object.keys(renderBaseSystem(config, LAYOUT).files)).not.toContain('sysctl.d/50-docker.conf');
   });
 
   it('turns accept_ra off on the uplink and does not forward', () => {
@@ -69,7 +76,7 @@ describe('renderSystem without the design (production before the change)', () =>
 
   it('points the units at the layout', () => {
     const sysctl = unitNamed(before.units, 'systemd-sysctl.service');
-    expect(sysctl.service.execStart).toEqual([`sysctl -q -p ${LAYOUT.etc}/sysctl.d/50-web-arm.conf`]);
+    expect(sysctl.service.execStart).toEqual([`sysctl -q -p ${LAYOUT.etc}/sysctl.d/50-docker.conf ${LAYOUT.etc}/sysctl.d/50-web-arm.conf`]);
     const podman = unitNamed(before.units, 'podman.service');
     expect(podman.service.execStart).toEqual([`podman system service --time=0 unix://${LAYOUT.podmanSocket}`]);
     expect(podman.service.type).toBe('exec');
@@ -104,10 +111,10 @@ describe('renderSystem with the design', () => {
     for (const [name, text] of Object.entries(before.files)) expect(after.files[name], name).toBe(text);
   });
 
-  it('applies both sysctl files, in name order', () => {
+  it('applies every sysctl file, in name order', () => {
     const sysctl = unitNamed(after.units, 'systemd-sysctl.service');
     expect(sysctl.service.execStart).toEqual([
-      `sysctl -q -p ${LAYOUT.etc}/sysctl.d/50-web-arm.conf ${LAYOUT.etc}/sysctl.d/60-v6egress.conf`,
+      `sysctl -q -p ${LAYOUT.etc}/sysctl.d/50-docker.conf ${LAYOUT.etc}/sysctl.d/50-web-arm.conf ${LAYOUT.etc}/sysctl.d/60-v6egress.conf`,
     ]);
   });
 

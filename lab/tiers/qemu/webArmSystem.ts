@@ -48,10 +48,16 @@ export function debianWebArm(plan: LabPlan): WebArm {
     switch: (units, files, progress, options = {}) =>
       switchGuest(machine, units, Object.fromEntries(Object.entries(files).map(([rel, text]) => [`${etc}/${rel}`, text])), progress, options),
     // dockerd on or off, as webArm.docker.enabled says (Debian's docker.io enables it at
-    // install, as production's virtualisation.docker.enable does).
+    // install, as production's virtualisation.docker.enable does). On: dockerd is started again
+    // on a FORWARD policy as the kernel boots with it (ACCEPT), as after a NixOS boot, where
+    // systemd-sysctl applies the docker module's IPv4 forwarding before dockerd starts. (The
+    // image's first boot started dockerd before the base system's sysctl.d existed: it found
+    // forwarding off, turned it on and set the policy to DROP, which no NixOS boot does.)
     async afterBaseInstall(progress) {
       const enabled = plan.config.webArm.docker.enabled;
-      const command = enabled ? 'systemctl enable --now docker.service' : 'systemctl disable --now docker.socket docker.service';
+      const command = enabled
+        ? 'systemctl enable docker.service && systemctl stop docker.socket docker.service && iptables -w -P FORWARD ACCEPT && systemctl start docker.service && systemctl start multi-user.target'
+        : 'systemctl disable --now docker.socket docker.service';
       await progress.step(`dockerd ${enabled ? 'on (as production)' : 'off (webArm.docker.enabled=false)'}`, () => machine.succeed(command, { timeoutMs: 180_000 }));
     },
     ...systemctlUnitVerbs(machine),
