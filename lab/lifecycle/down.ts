@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { TeardownError } from '../errors.ts';
 import { run } from '../exec.ts';
 import { podmanEngineCliArgv, ENGINE_PID_FILE } from '../engine/engine.ts';
-import { killProcesses } from '../host/processes.ts';
+import { findProcesses, isAlive, killProcesses } from '../host/processes.ts';
 import { unmountUnder } from '../host/mounts.ts';
 import { deleteNetns, listNetns } from '../links/netns.ts';
 import { deleteLink, listRootLinks } from '../links/veth.ts';
-import { removeLabContainers } from '../nodes/hostContainers.ts';
+import { listLabContainers, removeLabContainers } from '../nodes/hostContainers.ts';
+import { waitUntil } from '../wait.ts';
 import { allTiers } from '../tiers/registry.ts';
 import type { Progress } from '../progress.ts';
 import { readState } from '../state/store.ts';
@@ -45,8 +46,16 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
     });
   }
 
+  let containerIds: string[] = [];
   await attempt('router and internet containers', async () => {
-    removed.push(...(await removeContainers(plan.name, plan.runtimeDir, state?.engine?.socketPath)));
+    const gone = await removeContainers(plan.name, plan.runtimeDir, state?.engine?.socketPath);
+    containerIds = gone.ids;
+    removed.push(...gone.names);
+  });
+
+  await attempt("the removed containers' conmon and cleanup processes", async () => {
+    const killed = await settleContainerProcesses(containerIds);
+    if (killed) removed.push(`${killed} container process(es) that had not exited`);
   });
 
   await attempt('engine service started by the lab', async () => {
@@ -98,7 +107,28 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
   return { removed };
 }
 
-async function removeContainers(lab: string, runtimeDir: string, socketPath: string | undefined): Promise<string[]> {
+/** How long conmon and podman's `container cleanup` of a removed container may take to exit by themselves (containers.conf exit_command_delay = 10 s). */
+const CONTAINER_PROCESS_EXIT_MS = 20_000;
+
+/**
+ * A removed container's conmon and podman's `container cleanup` (its exit command) go on for
+ * seconds after the removal; down returns only once they are gone (found by the container's
+ * ID in their command line), killing what is still there after the bound. Returns how many it killed.
+ */
+async function settleContainerProcesses(ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const alive = () => ids.flatMap((id) => findProcesses({ cmdlineContains: id })).filter(isAlive);
+  const exited = await waitUntil("the removed containers' conmon and cleanup to exit", async () => (alive().length === 0 ? true : undefined), {
+    timeoutMs: CONTAINER_PROCESS_EXIT_MS,
+    intervalMs: 200,
+  }).catch(() => false);
+  if (exited) return 0;
+  let killed = 0;
+  for (const id of ids) killed += await killProcesses({ cmdlineContains: id });
+  return killed;
+}
+
+async function removeContainers(lab: string, runtimeDir: string, socketPath: string | undefined): Promise<{ names: string[]; ids: string[] }> {
   const sockets = [socketPath, join(runtimeDir, 'engine.sock'), '/var/run/docker.sock'].filter((s): s is string => Boolean(s));
   for (const socket of new Set(sockets)) {
     if (!existsSync(socket)) continue;
@@ -108,14 +138,15 @@ async function removeContainers(lab: string, runtimeDir: string, socketPath: str
     } catch {
       continue;
     }
-    return removeLabContainers(docker, lab);
+    const ids = (await listLabContainers(docker, lab)).map((c) => c.Id);
+    return { names: await removeLabContainers(docker, lab), ids };
   }
   // No engine answers (e.g. the lab's podman service was killed): use podman's CLI on the
   // same lab-private store.
   const cli = podmanEngineCliArgv(runtimeDir);
-  if (!cli) return [];
+  if (!cli) return { names: [], ids: [] };
   const list = await run([...cli.argv, 'ps', '-a', '-q', '--filter', `label=${LABEL_LAB}=${lab}`], { env: cli.env, allowFailure: true });
   const ids = list.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
   if (ids.length) await run([...cli.argv, 'rm', '-f', '-t', '0', ...ids], { env: cli.env, allowFailure: true, timeoutMs: 60_000 });
-  return ids.map((id) => `container ${id.slice(0, 12)}`);
+  return { names: ids.map((id) => `container ${id.slice(0, 12)}`), ids };
 }
