@@ -148,6 +148,31 @@ export function withoutEmptyChains(rules: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The rules without nftables' view of the tables iptables-nft manages (`table ip|ip6
+ * filter|nat|mangle|raw|security`): iptables-save already lists them, and nft prints one rule two
+ * ways (`masquerade`, or `xt target "MASQUERADE"` when an older iptables or another tool added it),
+ * which changed across a real reboot with no rule changed. Native nftables tables (netavark's,
+ * networkd's io.systemd.nat, a NixOS nftables firewall) stay.
+ */
+export function withoutIptablesNftTables(rules: readonly string[]): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  for (const rule of rules) {
+    if (depth > 0) {
+      if (rule.endsWith('{')) depth++;
+      else if (rule === 'nft }') depth--;
+      continue;
+    }
+    if (/^nft table ip6? (?:filter|nat|mangle|raw|security) \{$/.test(rule)) {
+      depth = 1;
+      continue;
+    }
+    out.push(rule);
+  }
+  return out;
+}
+
 /** An address where it stands whole: not inside a longer one (an IPv4's ":port" may follow). */
 function wholeAddress(address: string): RegExp {
   const escaped = address.replace(/[.]/g, '\\.');

@@ -14,6 +14,7 @@ import {
   rulesByName,
   summarizeComparisons,
   withoutEmptyChains,
+  withoutIptablesNftTables,
   type PropertyReading,
 } from '../../lab/scenario/beforeAfter.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
@@ -95,7 +96,7 @@ function readers(t: ScenarioRun, moment: Moment): Reader[] {
         id: c.Id,
         addresses: Object.values(c.NetworkSettings?.Networks ?? {}).flatMap((n) => [n.IPAddress ?? '', n.GlobalIPv6Address ?? '']),
       }));
-      return reading('firewall rules (container IDs and addresses by name, empty chains left out)', webArm.name, 'iptables-save; ip6tables-save; nft -s list ruleset', rulesByName(withoutEmptyChains(await firewallRules(webArm)), identities));
+      return reading('firewall rules (container IDs and addresses by name, empty chains left out)', webArm.name, 'iptables-save; ip6tables-save; nft -s list ruleset', rulesByName(withoutEmptyChains(withoutIptablesNftTables(await firewallRules(webArm))), identities));
     },
     async () => {
       // A redeploy restarts nothing (same ID, same start); a reboot starts them anew, so there the

@@ -4,7 +4,7 @@
  * other; firewall rules read by container name. Pure.
  */
 import { describe, expect, it } from 'vitest';
-import { compareReadings, describeComparison, describeLines, outcomeLine, rulesByName, summarizeComparisons, withoutEmptyChains, type PropertyReading } from '../../lab/scenario/beforeAfter.ts';
+import { compareReadings, describeComparison, describeLines, outcomeLine, rulesByName, summarizeComparisons, withoutEmptyChains, withoutIptablesNftTables, type PropertyReading } from '../../lab/scenario/beforeAfter.ts';
 
 const reading = (property: string, lines: string[]): PropertyReading => ({ property, node: 'web-arm', command: `read ${property}`, lines });
 
@@ -134,5 +134,34 @@ describe('withoutEmptyChains', () => {
   it('keeps an empty chain something jumps to (a rule could be added to it)', () => {
     const rules = ['ip4 filter :DOCKER-USER - [0:0]', 'ip4 filter -A FORWARD -j DOCKER-USER'];
     expect(withoutEmptyChains(rules)).toEqual(rules);
+  });
+});
+
+describe('withoutIptablesNftTables', () => {
+  it("leaves out nft's view of iptables-nft's tables (iptables-save lists them), keeps native tables", () => {
+    const rules = [
+      'nft table ip nat {',
+      'nft chain POSTROUTING {',
+      'nft type nat hook postrouting priority srcnat; policy accept;',
+      'nft ip saddr 172.17.0.0/16 oifname != "docker0" counter xt target "MASQUERADE"',
+      'nft }',
+      'nft }',
+      'nft table inet netavark {',
+      'nft chain NETAVARK-FORWARD {',
+      'nft ip6 saddr fdaa:bbcc:ddee::/64 accept',
+      'nft }',
+      'nft }',
+      'nft table ip6 filter {',
+      'nft }',
+      'ip4 nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+    ];
+    expect(withoutIptablesNftTables(rules)).toEqual([
+      'nft table inet netavark {',
+      'nft chain NETAVARK-FORWARD {',
+      'nft ip6 saddr fdaa:bbcc:ddee::/64 accept',
+      'nft }',
+      'nft }',
+      'ip4 nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+    ]);
   });
 });
