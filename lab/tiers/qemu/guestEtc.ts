@@ -25,9 +25,36 @@ export function guestEtcFiles(config: LabConfig): Record<string, string> {
   };
 }
 
+/** The guest's networkd drop-in that carries uplink sysctls networkd would otherwise undo. */
+export const UPLINK_SYSCTL_DROPIN = '40-v6lab-uplink-sysctl.conf';
+
+/**
+ * systemd-networkd manages the Debian guest's uplink and writes its proxy_ndp each time it
+ * configures the link (IPv6ProxyNDP=; unset: on only with IPv6ProxyNDPAddress= entries), so a
+ * sysctl.d `net.ipv6.conf.<uplink>.proxy_ndp = 1` is undone at every boot, after systemd-sysctl
+ * (seen: 1 before a real reboot, 0 after it). NixOS's scripted networking (production's uplink,
+ * networking.interfaces) leaves the sysctl as it is. The closest equivalent on the guest: the
+ * same setting as a networkd drop-in for the uplink. Pure.
+ */
+export function uplinkSysctlDropIns(files: Readonly<Record<string, string>>, uplink: string): Record<string, string> {
+  const key = `net.ipv6.conf.${uplink}.proxy_ndp`;
+  const values = Object.entries(files)
+    .filter(([path]) => path.startsWith('sysctl.d/'))
+    .flatMap(([, text]) => text.split('\n').map((l) => /^\s*([^#=\s]+)\s*=\s*(\S+)\s*$/.exec(l)))
+    .flatMap((m) => (m && m[1] === key ? [m[2]!] : []));
+  const value = values.at(-1);
+  if (value === undefined) return {};
+  return {
+    [`systemd/network/10-${uplink}.network.d/${UPLINK_SYSCTL_DROPIN}`]:
+      `# ${key} = ${value} from sysctl.d, as networkd would otherwise undo it (written by v6lab)\n[Network]\nIPv6ProxyNDP=${value === '1' ? 'yes' : 'no'}\n`,
+  };
+}
+
 /** Units a real systemd restarts when files under a directory change (as switch-to-configuration does). */
-export const RESTART_ON_CHANGE: ReadonlyArray<{ prefix: string; unit: string }> = [
+export const RESTART_ON_CHANGE: ReadonlyArray<{ prefix: string; suffix?: string; unit: string }> = [
   { prefix: '/etc/sysctl.d/', unit: 'systemd-sysctl.service' },
   { prefix: '/etc/postfix/', unit: 'postfix.service' },
   { prefix: '/etc/docker/', unit: 'docker.service' },
+  // networkd applies its drop-in when it configures the link again.
+  { prefix: '/etc/systemd/network/', suffix: `/${UPLINK_SYSCTL_DROPIN}`, unit: 'systemd-networkd.service' },
 ];

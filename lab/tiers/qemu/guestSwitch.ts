@@ -66,8 +66,8 @@ export async function switchGuest(
   const wanted = next.filter((u) => u.wantedBy.length).map((u) => u.name);
   if (wanted.length) await machine.succeed(`systemctl enable ${quoteAll(wanted)}`);
   // Services follow their files (kernel settings, the MTA's config), as switch-to-configuration restarts them.
-  for (const { prefix, unit } of RESTART_ON_CHANGE) {
-    if ([...changed, ...stale].some((p) => p.startsWith(prefix))) {
+  for (const { prefix, suffix, unit } of RESTART_ON_CHANGE) {
+    if ([...changed, ...stale].some((p) => p.startsWith(prefix) && (suffix === undefined || p.endsWith(suffix)))) {
       await progress.step(`systemctl restart ${unit}`, () => machine.succeed(`systemctl restart ${unit}`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS }));
     }
   }

@@ -11,7 +11,7 @@ import type { LabPlan } from '../../topology/plan.ts';
 import { realSystemMachine, systemctlUnitVerbs } from '../systemctl.ts';
 import type { WebArm, WebArmWhereabouts } from '../tier.ts';
 import { qemuCapabilities } from './capabilities.ts';
-import { guestEtcFiles } from './guestEtc.ts';
+import { guestEtcFiles, uplinkSysctlDropIns } from './guestEtc.ts';
 import { guestMachine, webArmVmNames } from './guestMachine.ts';
 import { rebootGuest } from './guestPower.ts';
 import { switchGuest } from './guestSwitch.ts';
@@ -45,8 +45,10 @@ export function debianWebArm(plan: LabPlan): WebArm {
     layout: (image) => ({ etc, podmanSocket: GUEST_PODMAN_SOCKET, image, networkConfigDir: '/etc/containers/networks', systemd: 'real' }),
     // The guest's resolver and netavark's firewall driver (the netns tier bind-mounts its own).
     extraFiles: () => guestEtcFiles(plan.config),
-    switch: (units, files, progress, options = {}) =>
-      switchGuest(machine, units, Object.fromEntries(Object.entries(files).map(([rel, text]) => [`${etc}/${rel}`, text])), progress, options),
+    switch: (units, files, progress, options = {}) => {
+      const withDropIns = { ...files, ...uplinkSysctlDropIns(files, plan.config.webArm.uplink) };
+      return switchGuest(machine, units, Object.fromEntries(Object.entries(withDropIns).map(([rel, text]) => [`${etc}/${rel}`, text])), progress, options);
+    },
     // dockerd on or off, as webArm.docker.enabled says (Debian's docker.io enables it at
     // install, as production's virtualisation.docker.enable does). On: dockerd is started again
     // on a FORWARD policy as the kernel boots with it (ACCEPT), as after a NixOS boot, where
