@@ -3,6 +3,7 @@
  * rules in the root namespace, mounts, container cgroups, live processes. Whatever is new
  * afterwards is a leak of the lab.
  */
+import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run, succeed } from '../exec.ts';
 import { podmanEngineStore } from '../engine/engine.ts';
@@ -199,9 +200,19 @@ export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, optio
     // With a lab named, a new process counts when its marks say it is that lab's, or when it
     // runs one of the programs a lab starts (a developer's shell or editor is not a leak).
     if (options.lab && after.owners[pid] !== options.lab && !LAB_PROGRAMS.test(cmd)) continue;
+    // With a lab named, the CLI of another checkout of v6lab (another developer's run) is not this lab's.
+    if (options.lab && after.owners[pid] !== options.lab && isOtherCheckoutsCli(cmd)) continue;
     leaks.push({ kind: 'process', what: `${pid} ${cmd}` });
   }
   return leaks;
+}
+
+/** This checkout's CLI entry point, as a command line names it. */
+const THIS_CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+
+/** A command line running lab/cli/main.ts of another checkout than this one. Pure. */
+export function isOtherCheckoutsCli(cmd: string, thisCli: string = THIS_CLI): boolean {
+  return /\/lab\/cli\/main\.ts( |$)/.test(cmd) && !cmd.includes(thisCli);
 }
 
 /** This process and its descendants (they belong to the caller, not to the lab). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findLeaks, labOfText, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
+import { findLeaks, isOtherCheckoutsCli, labOfText, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 
 const empty: MachineSnapshot = { containers: [], netns: [], links: ['lo', 'eth0'], routes: [], rules: [], mounts: ['/'], cgroups: [], processes: { '1': 'init' }, owners: {} };
 
@@ -48,5 +48,14 @@ describe('leak check for a named lab', () => {
       owners: { '23': 'ci1' },
     };
     expect(findLeaks(empty, after, { lab: 'ci1' }).map((l) => l.what)).toEqual(['22 /usr/bin/conmon --api-version 1', '23 python3 server.py']);
+  });
+});
+
+describe("another checkout's CLI", () => {
+  it('is told apart from this checkout\'s by the path of lab/cli/main.ts', () => {
+    const mine = '/work/main/lab/cli/main.ts';
+    expect(isOtherCheckoutsCli('/usr/bin/node /work/wt-21/lab/cli/main.ts exec --help', mine)).toBe(true);
+    expect(isOtherCheckoutsCli('/usr/bin/node /work/main/lab/cli/main.ts up --name hy1', mine)).toBe(false);
+    expect(isOtherCheckoutsCli('/usr/bin/podman ps', mine)).toBe(false);
   });
 });
