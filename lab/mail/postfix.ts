@@ -8,6 +8,7 @@
  * main.cf with `postconfEditArgv(renderPostfixMainCf(config))`, which leaves every other
  * parameter (queue and daemon directories, master.cf services, aliases) as the package set it.
  */
+import { shellQuote } from '../shell.ts';
 import ipaddr from 'ipaddr.js';
 import { ConfigError } from '../errors.ts';
 import type { LabConfig } from '../topology/config.ts';
@@ -113,9 +114,6 @@ export function smtpProbeCommand(probe: MailProbe, mx: string, helo: string, ord
   return order === 'resolver' ? `${printf} | ${curl('')}` : `{ ${printf} | ${curl('-6 ')}; } || { ${printf} | ${curl('-4 ')}; }`;
 }
 
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** One message the SMTP sink accepted, as logged in /var/log/v6lab/seen.log. */
 export interface SinkRecord {

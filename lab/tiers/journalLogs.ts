@@ -4,6 +4,7 @@
  * `podman logs` — all read through the machine (the guest agent or `vagrant ssh`), which returns
  * a command's output when it ends, so these logs are read, not followed.
  */
+import { shellQuote } from '../shell.ts';
 import type { LogChunk } from '../engine/logStream.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { WebArmLog, WebArmLogs } from './tier.ts';
@@ -11,15 +12,11 @@ import type { WebArmLog, WebArmLogs } from './tier.ts';
 const WHY_NO_FOLLOW =
   "a guest's journal and containers are read through the machine (its agent returns a command's output when it ends). Read the log without --follow (--tail N for the last lines).";
 
-function quoted(word: string): string {
-  return `'${word.replaceAll("'", "'\\''")}'`;
-}
-
 /** The command that prints a journal (web-arm's whole boot, or one unit's) or a container's log. */
 export function journalCommand(source: { unit?: string; container?: string }, tail: number | undefined): string {
   const n = tail !== undefined ? String(tail) : undefined;
-  if (source.container !== undefined) return `podman logs${n ? ` --tail ${n}` : ''} ${quoted(source.container)}`;
-  return `journalctl -b --no-pager -o short-iso${source.unit ? ` -u ${quoted(source.unit)}` : ''}${n ? ` -n ${n}` : ''}`;
+  if (source.container !== undefined) return `podman logs${n ? ` --tail ${n}` : ''} ${shellQuote(source.container)}`;
+  return `journalctl -b --no-pager -o short-iso${source.unit ? ` -u ${shellQuote(source.unit)}` : ''}${n ? ` -n ${n}` : ''}`;
 }
 
 function machineLog(machine: Machine, description: string, source: { unit?: string; container?: string }): WebArmLog {

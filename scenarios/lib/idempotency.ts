@@ -18,6 +18,7 @@ import {
   type PropertyReading,
 } from '../../lab/scenario/beforeAfter.ts';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { shellQuote } from '../../lab/scenario/shell.ts';
 import { takeHostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
 import { inspectAllContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { facts, firewallRules, networkCli, networkIdentity } from './checks.ts';
@@ -28,10 +29,6 @@ type Reader = () => Promise<PropertyReading>;
 
 async function outcome(machine: Pick<ScenarioRun['lab']['internetClient'], 'execute'>, label: string, command: string): Promise<string> {
   return outcomeLine(label, await machine.execute(command, { timeoutMs: 30_000 }));
-}
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The readers of every property, for this design and moment (each reads one property when called). */

@@ -4,6 +4,7 @@
  * command runs through the design probe's exec, and the sink's log says which address the
  * message came from and whether that address has forward-confirmed reverse DNS.
  */
+import { shellQuote } from '../../shell.ts';
 import type { Machine } from '../../nodes/machine.ts';
 import type { LabConfig } from '../../topology/config.ts';
 import { parentDomain, SEEN_LOG } from '../../topology/plan.ts';
@@ -26,10 +27,6 @@ export interface ContainerMailObservation {
 }
 
 const DELIVERY_TIMEOUT_MS = 30_000;
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * Sends one probe mail from a container (`exec`: the design probe's exec, e.g. `podman exec

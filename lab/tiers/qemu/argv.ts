@@ -3,6 +3,7 @@
  * that keep the guest sane here, one virtio NIC that the guest names enp1s0, the agent on a
  * virtio-serial socket, no other NIC) is decided here and unit-tested.
  */
+import { shellQuote } from '../../shell.ts';
 import type { GuestArch } from './recipe.ts';
 
 export type Accel = 'kvm' | 'tcg';
@@ -141,10 +142,6 @@ function sharedDevices(spec: QemuVmSpec, nic: string): string[] {
     '-pidfile', spec.pidFile,
     ...(spec.incoming ? ['-incoming', spec.incoming] : []),
   ];
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A migration URI that writes a VM's state to a file (QEMU 7.2 has no `file:` URI; `exec:` runs /bin/sh -c). */

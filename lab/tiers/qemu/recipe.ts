@@ -3,6 +3,7 @@
  * recipe is data, the files baked into the guest are rendered here, and the cache key is a
  * hash of all of it, so a changed recipe builds a new image and a warm one builds nothing.
  */
+import { shellQuote } from '../../shell.ts';
 import { createHash } from 'node:crypto';
 import type { LabConfig } from '../../topology/config.ts';
 import { IMAGE_ARCHES, type ImageArch } from '../../images/arch.ts';
@@ -192,9 +193,6 @@ export function guestRecipeHash(recipe: GuestRecipe): string {
   return createHash('sha256').update(JSON.stringify({ version: GUEST_BUILD_VERSION, recipe })).digest('hex').slice(0, 12);
 }
 
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * The mmdebstrap argv that builds the recipe's rootfs into the directory `output`. The debconf
