@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run, succeed } from '../exec.ts';
 import { podmanEngineStore } from '../engine/engine.ts';
-import { labHash as labHashOf } from '../topology/plan.ts';
+import { LABEL_LAB, labHash as labHashOf } from '../topology/plan.ts';
 
 export interface MachineSnapshot {
   netns: string[];
@@ -121,16 +121,20 @@ function containerCgroups(): string[] {
   return found.sort();
 }
 
-/** Containers the lab-started engine's store holds (podman's CLI reads the store without the service). */
-async function engineContainers(): Promise<string[]> {
+/**
+ * Containers the lab-started engine's store holds (podman's CLI reads the store without the
+ * service): their names, and the lab each belongs to by its label, by full ID.
+ */
+async function engineContainers(): Promise<{ names: string[]; labs: Record<string, string> }> {
   const store = podmanEngineStore();
-  if (!existsSync(store.graphRoot)) return [];
+  if (!existsSync(store.graphRoot)) return { names: [], labs: {} };
   const result = await run(
     // In a private mount namespace: podman's overlay driver mounts its home on itself.
-    ['unshare', '--mount', '--propagation', 'private', '--', 'podman', '--root', store.graphRoot, '--runroot', store.runRoot, '--tmpdir', store.tmpDir, '--network-config-dir', store.networkConfigDir, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'ps', '-a', '--format', '{{.Names}}'],
+    ['unshare', '--mount', '--propagation', 'private', '--', 'podman', '--root', store.graphRoot, '--runroot', store.runRoot, '--tmpdir', store.tmpDir, '--network-config-dir', store.networkConfigDir, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'ps', '-a', '--no-trunc', '--format', `{{.Names}} {{.ID}} {{index .Labels "${LABEL_LAB}"}}`],
     { allowFailure: true, timeoutMs: 30_000 },
   );
-  return lines(result.stdout);
+  const rows = lines(result.stdout).map((l) => l.split(' '));
+  return { names: rows.map((r) => r[0]!), labs: Object.fromEntries(rows.filter((r) => r[1] && r[2] && r[2] !== '<no value>').map((r) => [r[1]!, r[2]!])) };
 }
 
 export async function snapshotMachine(): Promise<MachineSnapshot> {
@@ -143,13 +147,15 @@ export async function snapshotMachine(): Promise<MachineSnapshot> {
     if (owner) owners[pid] = owner;
   }
   const cgroups = containerCgroups();
+  const engine = await engineContainers();
   for (const cgroup of cgroups) {
     const pids = lines(read(`${cgroup}/cgroup.procs`));
-    const owner = pids.map((p) => owners[p]).find(Boolean);
+    // Its processes' lab, or the label of the engine's container it is (libpod-<id>: empty while the container starts or stops).
+    const owner = pids.map((p) => owners[p]).find(Boolean) ?? engine.labs[/libpod-([0-9a-f]{64})$/.exec(cgroup)?.[1] ?? ''];
     if (owner) owners[cgroup] = owner;
   }
   return {
-    containers: await engineContainers(),
+    containers: engine.names,
     netns: lines(await succeed(['ip', 'netns', 'list'])).map((l) => l.split(' ')[0]!),
     links: (JSON.parse(await succeed(['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname),
     routes: [...lines(await succeed(['ip', '-4', 'route', 'show', 'table', 'all'])), ...lines(await succeed(['ip', '-6', 'route', 'show', 'table', 'all']))]
