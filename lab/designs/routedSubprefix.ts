@@ -146,7 +146,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
       publish: [],
       command: responderCommand(p.probeName, [], [], [p.probePort]),
       dependsOn: [networkUnit, noNatUnit, ...(proxied ? [proxyUnit] : [])],
-    }),
+    }, layout),
   ];
   return {
     design,
