@@ -20,6 +20,13 @@ export interface Capabilities {
   clatd: boolean;
   /** netavark on web-arm has its nftables firewall driver (else iptables only). */
   netavarkNftables: boolean;
+  /**
+   * The LOG lines of web-arm's firewall ("refused connection: ") reach a kernel log web-arm can
+   * read (journalctl -k on a VM). In a network namespace of this machine the kernel writes none
+   * (net.netfilter.nf_log_all_netns is off, and the lab leaves the machine's setting alone): the
+   * LOG rule's packet counter is what witnesses a refusal there.
+   */
+  firewallLogLines: boolean;
   /** A started web-arm can be saved and restored (a clean web-arm snapshot). */
   snapshot: boolean;
   /** web-arm answers commands from several processes at once (observing scenarios side by side). */
