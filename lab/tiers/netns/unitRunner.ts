@@ -12,7 +12,7 @@
  * MAINPID). RuntimeDirectory= is made (in web-arm's own /run) before the start and removed
  * after the stop. Restart=always: a watcher (unitSupervisor.ts) restarts the unit when its main
  * process ends. ExecReload= runs on a reload. TimeoutStartSec=0 means no limit in systemd; here
- * the emulator's own limit (START_LIMIT_MS) still applies.
+ * the emulator's own limit (COMMAND_LIMIT_MS) still applies.
  * Runtime state (which units are active) lives under web-arm's /run and dies with a reboot.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,15 +47,15 @@ export interface ActiveUnit {
 type ActiveMap = Record<string, ActiveUnit>;
 
 /** The emulator's limit on one start or stop command, also where systemd has none (TimeoutStartSec=0). */
-export const START_LIMIT_MS = 10 * 60_000;
+export const COMMAND_LIMIT_MS = 10 * 60_000;
 
 /** systemd's default TimeoutStartSec=/TimeoutStopSec= (DefaultTimeoutStartSec=90s). */
 const DEFAULT_TIMEOUT_S = 90;
 
 function timeoutMs(seconds: number | undefined): number {
   if (seconds === undefined) return DEFAULT_TIMEOUT_S * 1000;
-  if (seconds === 0 || seconds === Infinity) return START_LIMIT_MS;
-  return Math.min(seconds * 1000, START_LIMIT_MS);
+  if (seconds === 0 || seconds === Infinity) return COMMAND_LIMIT_MS;
+  return Math.min(seconds * 1000, COMMAND_LIMIT_MS);
 }
 
 function unitDir(plan: LabPlan): string {
