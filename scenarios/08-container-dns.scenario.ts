@@ -1,6 +1,7 @@
-// From the probe, names resolve through aardvark-dns on the v6egress bridge while the
-// NixOS-like firewall is active; a firewall that drops 53/udp on the bridge breaks it
-// (nixpkgs#272480), and the scenario names the fix.
+// The probe's resolver is aardvark-dns on the v6egress bridge. NixOS's firewall does not open
+// 53/udp there (nixpkgs' podman module opens only podman0, and only with DNS on the default
+// network): where netavark accepts DNS itself it still answers; where it does not (netavark 1.4,
+// nixpkgs#272480) it does not, and the fix (53/udp on podman+) is applied, proven, taken back.
 import { scenario } from '../lab/scenario/define.ts';
 import { storyContainerDns } from './lib/faults.ts';
 

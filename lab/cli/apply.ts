@@ -40,7 +40,7 @@ export const applyVerb: Verb = {
     if (options.json) process.stdout.write(`${JSON.stringify(result.switch, null, 2)}\n`);
     else {
       const sw = result.switch;
-      process.stdout.write(`applied ${result.design.design}: started ${sw.added.length}, restarted ${sw.changed.length}, unchanged ${sw.unchanged.length}, stopped ${sw.removed.length}\n`);
+      process.stdout.write(`applied ${result.design.design}: started ${sw.added.length}, restarted ${sw.changed.length}, reloaded ${sw.reloaded.length}, unchanged ${sw.unchanged.length}, stopped ${sw.removed.length}\n`);
     }
     return 0;
   },

@@ -16,6 +16,7 @@
  * per-address proxy entry on the uplink (ndppd is the alternative the write-ups use).
  */
 import { mailCaveatExpectations } from './mailCaveat.ts';
+import { containerDnsExpectations } from './containerDns.ts';
 import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
@@ -146,7 +147,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
       publish: [],
       command: responderCommand(p.probeName, [], [], [p.probePort]),
       dependsOn: [networkUnit, noNatUnit, ...(proxied ? [proxyUnit] : [])],
-    }),
+    }, layout),
   ];
   return {
     design,
@@ -175,6 +176,9 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
       : {
           // Its IPv6 egress fails, so an IPv6-first mail client falls back to web-arm's IPv4 (FCrDNS): no caveat.
           ...mailCaveatExpectations(false),
+          // Where nothing lets DNS reach aardvark-dns (netavark 1.4, NixOS's firewall), the probe
+          // resolves only through the lab DNS's IPv6: no names at all, so IPv4 egress by name and mail fail.
+          ...containerDnsExpectations(config, false),
           ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),
           // The router's neighbour solicitations for the container address go unanswered.
           'egress-nat66': 'fail',

@@ -156,7 +156,7 @@ export function planV6egress(p: V6egressParams, config: LabConfig, layout: HostL
         publish: [],
         command: responderCommand(p.probeName, [], [], [p.probePort]),
         dependsOn: [networkUnit],
-      }),
+      }, layout),
     ],
     probe: { name: p.probeName, network: p.networkName, listenPort: p.probePort },
     networks: [{ name: p.networkName, subnets: [p.ipv4Subnet, p.ipv6Subnet], ipv6: true }],

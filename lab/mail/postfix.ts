@@ -110,7 +110,7 @@ export function smtpProbeCommand(probe: MailProbe, mx: string, helo: string, ord
   const message = [`Subject: ${probe.subject}`, `From: ${probe.sender}`, `To: ${probe.recipient}`, `X-V6lab-Token: ${probe.token}`, '', `v6lab mail probe ${probe.token}: a container to the mail exchanger.`];
   const printf = `printf '%s\\r\\n' ${message.map(shellQuote).join(' ')}`;
   const curl = (family: string) =>
-    `curl ${family}-sS -m 30 --connect-timeout 5 --url ${shellQuote(`smtp://${mx}/${helo}`)} --mail-from ${shellQuote(probe.sender)} --mail-rcpt ${shellQuote(probe.recipient)} -T -`;
+    `curl ${family}-sS -m 40 --connect-timeout 20 --url ${shellQuote(`smtp://${mx}/${helo}`)} --mail-from ${shellQuote(probe.sender)} --mail-rcpt ${shellQuote(probe.recipient)} -T -`;
   return order === 'resolver' ? `${printf} | ${curl('')}` : `{ ${printf} | ${curl('-6 ')}; } || { ${printf} | ${curl('-4 ')}; }`;
 }
 

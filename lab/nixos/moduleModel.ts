@@ -51,8 +51,11 @@ export interface NixosModuleModel {
 /** What NixOS's oci-containers unit already orders itself after (the Debian unit spells them out). */
 const OCI_BUILTIN_DEPENDENCIES = new Set(['network-online.target', 'podman.service']);
 
-/** `podman run` options NixOS's oci-containers sets itself, or that only label the lab's own unit. */
-const OCI_IMPLIED_OPTIONS = [/^--rm$/, /^-d$/, /^--replace$/, /^--name=/, /^--stop-timeout=/, /^--label=v6lab\.unit=/];
+/**
+ * `podman run` options NixOS's oci-containers sets itself (ociContainer.ts writes them as its
+ * module does): they are not extraOptions. `--pull` takes the next word (the pull policy).
+ */
+const OCI_IMPLIED_OPTIONS = [/^--rm$/, /^-d$/, /^--replace$/, /^--name=/, /^--log-driver=/, /^--cidfile=/, /^--cgroups=/, /^--sdnotify=/];
 
 /** boot.kernel.sysctl's value for a sysctl.d value: booleans for 0/1 (NixOS writes them as 0/1), numbers, else strings. */
 export function nixSysctlValue(value: string): NixSysctlValue {
@@ -167,10 +170,16 @@ export function ociContainerOf(unit: UnitSpec, layout: HostLayout): NixosContain
   const ports: string[] = [];
   const extraOptions: string[] = [];
   let name = unit.name.replace(/^podman-/, '').replace(/\.service$/, '');
-  for (const option of argv.slice(2, at)) {
+  const options = argv.slice(2, at);
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
     if (option.startsWith('--name=')) name = option.slice('--name='.length);
     if (OCI_IMPLIED_OPTIONS.some((re) => re.test(option))) continue;
-    if (option.startsWith('-p=')) ports.push(option.slice(3));
+    if (option === '--pull') {
+      i++; // the module's own `--pull <policy>` (pull = "missing", its default)
+      continue;
+    }
+    if (option === '-p' && i + 1 < options.length) ports.push(options[++i]!);
     else extraOptions.push(option);
   }
   const own = (list: string[]) => list.filter((u) => !OCI_BUILTIN_DEPENDENCIES.has(u));

@@ -102,6 +102,8 @@ export function renderVmModule(config: LabConfig, options: VmModuleOptions): str
     `  networking.firewall.allowedTCPPorts = ${numbers(fw.allowedTcpPorts)};`,
     `  networking.firewall.allowedUDPPorts = ${numbers(fw.allowedUdpPorts)};`,
     `  networking.firewall.allowPing = ${String(fw.allowPing)};`,
+    `  networking.firewall.logRefusedConnections = ${String(fw.logRefusedConnections)};`,
+    `  networking.firewall.checkReversePath = ${typeof fw.checkReversePath === 'string' ? nixString(fw.checkReversePath) : String(fw.checkReversePath)};`,
     ...(fw.allowDnsOnPodmanBridges ? ['  networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ];'] : []),
     '',
     "  # Stand-ins of production's live containers, on podman's default network.",

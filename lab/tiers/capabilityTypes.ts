@@ -20,6 +20,20 @@ export interface Capabilities {
   clatd: boolean;
   /** netavark on web-arm has its nftables firewall driver (else iptables only). */
   netavarkNftables: boolean;
+  /**
+   * netavark accepts DNS from its networks to aardvark-dns itself, ahead of the host firewall
+   * (NETAVARK_INPUT; netavark 1.14 on the qemu guest, measured, and in nixos-25.11), so NixOS's
+   * firewall, which opens nothing for it on podman bridges, does not cut containers off their
+   * resolver. Debian bookworm's netavark 1.4 (the netns tier) has no such rule (nixpkgs#272480).
+   */
+  netavarkAcceptsDns: boolean;
+  /**
+   * The LOG lines of web-arm's firewall ("refused connection: ") reach a kernel log web-arm can
+   * read (journalctl -k on a VM). In a network namespace of this machine the kernel writes none
+   * (net.netfilter.nf_log_all_netns is off, and the lab leaves the machine's setting alone): the
+   * LOG rule's packet counter is what witnesses a refusal there.
+   */
+  firewallLogLines: boolean;
   /** A started web-arm can be saved and restored (a clean web-arm snapshot). */
   snapshot: boolean;
   /** web-arm answers commands from several processes at once (observing scenarios side by side). */

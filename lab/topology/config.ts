@@ -62,8 +62,16 @@ export const labConfigSchema = z
             allowedTcpPorts: z.array(port),
             allowedUdpPorts: z.array(port),
             allowPing: z.boolean(),
-            /** nixpkgs' podman module opens 53/udp on podman+ bridges when DNS is enabled. */
+            /**
+             * The host's own `networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ]` (the
+             * fix of nixpkgs#272480). Not a NixOS default: nixpkgs' podman module opens 53/udp only on
+             * the default network's podman0, and only with its dns_enabled (off by default).
+             */
             allowDnsOnPodmanBridges: z.boolean(),
+            /** networking.firewall.logRefusedConnections: LOG refused TCP SYNs ("refused connection: "); on in nixos-25.11. */
+            logRefusedConnections: z.boolean(),
+            /** networking.firewall.checkReversePath: the rpfilter chain in mangle PREROUTING (true = strict, "loose", false). */
+            checkReversePath: z.union([z.boolean(), z.literal('loose')]),
           })
           .strict(),
         podman: z
@@ -169,7 +177,8 @@ export function defaultConfig(): LabConfig {
       mac: '96:00:02:c0:12:43',
       ipv6: { address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' },
       ipv4: { address: '203.0.113.10', gateway: '172.31.1.1', reverseName: 'web-arm.example' },
-      firewall: { allowedTcpPorts: [22], allowedUdpPorts: [], allowPing: true, allowDnsOnPodmanBridges: true },
+      // NixOS 25.11's defaults but the ports production opens.
+      firewall: { allowedTcpPorts: [22], allowedUdpPorts: [], allowPing: true, allowDnsOnPodmanBridges: false, logRefusedConnections: true, checkReversePath: true },
       podman: { defaultNetworkSubnet: '10.88.0.0/16', firewallDriver: 'iptables' },
       docker: { enabled: true },
       containers: [

@@ -1,7 +1,8 @@
 /**
  * What NixOS's switch-to-configuration (nixos-rebuild switch) does with units when the
- * installed set changes: new units are started, changed ones restarted, removed ones
- * stopped, the rest left running.
+ * installed set changes: new units are started, changed ones restarted (or reloaded, when the
+ * new unit says X-ReloadIfChanged=true, as NixOS's firewall does), removed ones stopped, the
+ * rest left running.
  *
  * "Changed" is decided as switch-to-configuration decides it: on the parsed files, not the
  * bytes. Comments, blank lines, line continuations and whitespace around keys and values do
@@ -17,6 +18,8 @@ export type SwitchPlan = {
   added: string[];
   /** In both, different: to restart. */
   changed: string[];
+  /** In both, different, and the new unit has X-ReloadIfChanged=true: to reload (ExecReload), not restart. */
+  reloaded: string[];
   /** In both, the same: left running. */
   unchanged: string[];
   /** In previous only: to stop. */
@@ -65,7 +68,7 @@ export function comparableUnit(name: string, text: string): string {
  * sorted by name. Throws ConfigError (naming unit and line) if a text is not a unit file.
  */
 export function planSwitch(previous: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): SwitchPlan {
-  const plan: SwitchPlan = { added: [], changed: [], unchanged: [], removed: [] };
+  const plan: SwitchPlan = { added: [], changed: [], reloaded: [], unchanged: [], removed: [] };
   const names = [...new Set([...previous.keys(), ...next.keys()])].sort();
   for (const name of names) {
     const before = previous.get(name);
@@ -73,7 +76,13 @@ export function planSwitch(previous: ReadonlyMap<string, string>, next: Readonly
     if (before === undefined) plan.added.push(name);
     else if (after === undefined) plan.removed.push(name);
     else if (before === after || comparableUnit(name, before) === comparableUnit(name, after)) plan.unchanged.push(name);
+    else if (reloadsIfChanged(name, after)) plan.reloaded.push(name);
     else plan.changed.push(name);
   }
   return plan;
+}
+
+/** The unit file says X-ReloadIfChanged=true (switch-to-configuration reads the new unit's). */
+export function reloadsIfChanged(name: string, text: string): boolean {
+  return parseUnitFile(name, text).some((e) => e.section === 'Unit' && e.key === 'X-ReloadIfChanged' && /^(1|yes|y|true|t|on)$/i.test(e.value));
 }

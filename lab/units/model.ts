@@ -16,19 +16,47 @@ export type ServiceType = (typeof SERVICE_TYPES)[number];
 
 export const RESTART_VALUES = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog', 'on-abort', 'always'] as const;
 
+/** NotifyAccess=: who may send sd_notify messages (READY=1, MAINPID=) for the service. */
+export const NOTIFY_ACCESS_VALUES = ['none', 'main', 'exec', 'all'] as const;
+export type NotifyAccess = (typeof NOTIFY_ACCESS_VALUES)[number];
+
 export type ServiceSpec = {
   type: ServiceType;
   /** Only ever `true` when set: RemainAfterExit=no is the default and is left out. */
   remainAfterExit?: boolean;
   execStartPre: string[];
   execStart: string[];
+  /** ExecReload=: what `systemctl reload` (and a switch of a reloadIfChanged unit) runs. */
+  execReload: string[];
   execStop: string[];
   execStopPost: string[];
   environment: Record<string, string>;
   /** One of RESTART_VALUES. */
   restart?: string;
-  /** Seconds; may be fractional; Infinity renders as `infinity`. */
+  /** Seconds; may be fractional; Infinity renders as `infinity`. 0 disables the timeout (as systemd reads it). */
   timeoutStartSec?: number;
+  /** Seconds, as timeoutStartSec. */
+  timeoutStopSec?: number;
+  /** NotifyAccess=, for Type=notify services whose READY=1 comes from another process (podman's conmon). */
+  notifyAccess?: NotifyAccess;
+  /** RuntimeDirectory=: a directory under /run made at start and removed at stop (one name, relative). */
+  runtimeDirectory?: string;
+  /** User= the service runs as. */
+  user?: string;
+};
+
+/**
+ * [Unit] settings beside the dependencies: what NixOS writes for units that start early
+ * (the firewall) and how its switch treats a change (X-ReloadIfChanged, read by
+ * switch-to-configuration; systemd ignores X- keys).
+ */
+export type UnitOptions = {
+  /** DefaultDependencies=no: not ordered after sysinit.target/basic.target (only `false` is rendered). */
+  defaultDependencies?: false;
+  /** ConditionCapability=: the unit is skipped where the capability is missing. */
+  conditionCapability?: string;
+  /** X-ReloadIfChanged=true: a switch that changes the unit reloads it instead of restarting it. */
+  reloadIfChanged?: true;
 };
 
 export type UnitSpec = {
@@ -41,7 +69,10 @@ export type UnitSpec = {
   before: string[];
   /** PartOf=: stopping or restarting one of these stops or restarts this unit too. */
   partOf: string[];
+  /** Conflicts=: starting one of these stops this unit (and the other way round). */
+  conflicts: string[];
   wantedBy: string[];
+  options: UnitOptions;
   service: ServiceSpec;
 };
 
@@ -50,11 +81,16 @@ export type ServiceInput = {
   remainAfterExit?: boolean;
   execStartPre?: readonly string[];
   execStart?: readonly string[];
+  execReload?: readonly string[];
   execStop?: readonly string[];
   execStopPost?: readonly string[];
   environment?: Readonly<Record<string, string>>;
   restart?: string;
   timeoutStartSec?: number;
+  timeoutStopSec?: number;
+  notifyAccess?: NotifyAccess;
+  runtimeDirectory?: string;
+  user?: string;
 };
 
 export type UnitInput = {
@@ -65,14 +101,16 @@ export type UnitInput = {
   after?: readonly string[];
   before?: readonly string[];
   partOf?: readonly string[];
+  conflicts?: readonly string[];
   wantedBy?: readonly string[];
+  options?: UnitOptions;
   service?: ServiceInput;
 };
 
-export const DEPENDENCY_KEYS = ['wants', 'requires', 'after', 'before', 'partOf', 'wantedBy'] as const;
+export const DEPENDENCY_KEYS = ['wants', 'requires', 'after', 'before', 'partOf', 'conflicts', 'wantedBy'] as const;
 export type DependencyKey = (typeof DEPENDENCY_KEYS)[number];
 
-export const EXEC_KEYS = ['execStartPre', 'execStart', 'execStop', 'execStopPost'] as const;
+export const EXEC_KEYS = ['execStartPre', 'execStart', 'execReload', 'execStop', 'execStopPost'] as const;
 export type ExecKey = (typeof EXEC_KEYS)[number];
 
 /** The unit file key for each model field. */
@@ -82,9 +120,11 @@ export const UNIT_FILE_KEY = {
   after: 'After',
   before: 'Before',
   partOf: 'PartOf',
+  conflicts: 'Conflicts',
   wantedBy: 'WantedBy',
   execStartPre: 'ExecStartPre',
   execStart: 'ExecStart',
+  execReload: 'ExecReload',
   execStop: 'ExecStop',
   execStopPost: 'ExecStopPost',
 } as const satisfies Record<DependencyKey | ExecKey, string>;
@@ -127,6 +167,7 @@ export function defineUnit(input: UnitInput): UnitSpec {
     type: s.type ?? defaultServiceType(execStart),
     execStartPre: (s.execStartPre ?? []).map((l) => l.trim()),
     execStart,
+    execReload: (s.execReload ?? []).map((l) => l.trim()),
     execStop: (s.execStop ?? []).map((l) => l.trim()),
     execStopPost: (s.execStopPost ?? []).map((l) => l.trim()),
     environment: { ...(s.environment ?? {}) },
@@ -134,6 +175,14 @@ export function defineUnit(input: UnitInput): UnitSpec {
   if (s.remainAfterExit) service.remainAfterExit = true;
   if (s.restart !== undefined) service.restart = s.restart;
   if (s.timeoutStartSec !== undefined) service.timeoutStartSec = s.timeoutStartSec;
+  if (s.timeoutStopSec !== undefined) service.timeoutStopSec = s.timeoutStopSec;
+  if (s.notifyAccess !== undefined) service.notifyAccess = s.notifyAccess;
+  if (s.runtimeDirectory !== undefined) service.runtimeDirectory = s.runtimeDirectory;
+  if (s.user !== undefined) service.user = s.user;
+  const options: UnitOptions = {};
+  if (input.options?.defaultDependencies === false) options.defaultDependencies = false;
+  if (input.options?.conditionCapability !== undefined) options.conditionCapability = input.options.conditionCapability;
+  if (input.options?.reloadIfChanged) options.reloadIfChanged = true;
   const spec: UnitSpec = {
     name: input.name,
     description: (input.description ?? '').trim(),
@@ -142,7 +191,9 @@ export function defineUnit(input: UnitInput): UnitSpec {
     after: dedupe(input.after ?? []),
     before: dedupe(input.before ?? []),
     partOf: dedupe(input.partOf ?? []),
+    conflicts: dedupe(input.conflicts ?? []),
     wantedBy: dedupe(input.wantedBy ?? []),
+    options,
     service,
   };
   validateUnit(spec);
@@ -151,7 +202,7 @@ export function defineUnit(input: UnitInput): UnitSpec {
 
 /** Shorthand for a service unit: defineUnit with the service fields at the top level. */
 export function defineService(input: Omit<UnitInput, 'service'> & ServiceInput): UnitSpec {
-  const { name, description, wants, requires, after, before, partOf, wantedBy, ...service } = input;
+  const { name, description, wants, requires, after, before, partOf, conflicts, wantedBy, options, ...service } = input;
   const unit: UnitInput = { name, service };
   if (description !== undefined) unit.description = description;
   if (wants !== undefined) unit.wants = wants;
@@ -159,7 +210,9 @@ export function defineService(input: Omit<UnitInput, 'service'> & ServiceInput):
   if (after !== undefined) unit.after = after;
   if (before !== undefined) unit.before = before;
   if (partOf !== undefined) unit.partOf = partOf;
+  if (conflicts !== undefined) unit.conflicts = conflicts;
   if (wantedBy !== undefined) unit.wantedBy = wantedBy;
+  if (options !== undefined) unit.options = options;
   return defineUnit(unit);
 }
 
@@ -234,8 +287,18 @@ export function validateUnit(spec: UnitSpec): void {
       fail(unit, 'Restart', s.restart, 'is not allowed for Type=oneshot (systemd refuses the unit)', 'use Restart=on-failure or no');
     }
   }
-  if (s.timeoutStartSec !== undefined && !(s.timeoutStartSec >= 0)) {
-    fail(unit, 'TimeoutStartSec', s.timeoutStartSec, 'is not a non-negative number of seconds', 'give seconds, e.g. 90, or Infinity');
+  for (const [key, value] of [['TimeoutStartSec', s.timeoutStartSec], ['TimeoutStopSec', s.timeoutStopSec]] as const) {
+    if (value !== undefined && !(value >= 0)) fail(unit, key, value, 'is not a non-negative number of seconds', 'give seconds, e.g. 90, or Infinity');
+  }
+  if (s.notifyAccess !== undefined && !(NOTIFY_ACCESS_VALUES as readonly string[]).includes(s.notifyAccess)) {
+    fail(unit, 'NotifyAccess', s.notifyAccess, 'is not a NotifyAccess= value', `use one of ${NOTIFY_ACCESS_VALUES.join(', ')}`);
+  }
+  if (s.runtimeDirectory !== undefined && !/^[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/.test(s.runtimeDirectory)) {
+    fail(unit, 'RuntimeDirectory', s.runtimeDirectory, 'is not a relative directory name under /run', 'give a name such as "v6probe"');
+  }
+  if (s.user !== undefined) checkLineValue(unit, 'User', s.user);
+  if (spec.options.conditionCapability !== undefined && !/^CAP_[A-Z_]+$/.test(spec.options.conditionCapability)) {
+    fail(unit, 'ConditionCapability', spec.options.conditionCapability, 'is not a capability name', 'write a name such as CAP_NET_ADMIN');
   }
   if (unitType(unit) === 'service') {
     if (s.execStart.length === 0 && s.execStop.length === 0) {
@@ -250,6 +313,10 @@ export function validateUnit(spec: UnitSpec): void {
       s.remainAfterExit === true ||
       s.restart !== undefined ||
       s.timeoutStartSec !== undefined ||
+      s.timeoutStopSec !== undefined ||
+      s.notifyAccess !== undefined ||
+      s.runtimeDirectory !== undefined ||
+      s.user !== undefined ||
       Object.keys(s.environment).length > 0 ||
       EXEC_KEYS.some((k) => s[k].length > 0);
     if (hasService) {

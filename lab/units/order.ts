@@ -14,6 +14,11 @@
  * target is ordered after the units it pulls in (systemd's default dependencies of targets)
  * unless that contradicts an explicit ordering. Ties are broken by name. A cycle is a
  * ConfigError naming the units in it and the constraints that make it.
+ *
+ * Default dependencies: when sysinit.target is in the set, every other unit in it that does
+ * not say DefaultDependencies=no (and is not pulled in by sysinit.target itself) starts after
+ * it, as systemd orders services and targets after sysinit.target (through basic.target).
+ * bootOrder() starts what a boot starts: sysinit.target, then multi-user.target.
  */
 
 import { ConfigError, LabBrokenError } from '../errors.ts';
@@ -61,8 +66,20 @@ function addEdge(edges: Edges, from: string, to: string, why: string): void {
   if (!out.has(to)) out.set(to, why);
 }
 
+/** What a boot reaches, in order (the emulator's default.target is multi-user.target). */
+export const BOOT_TARGETS = ['sysinit.target', 'multi-user.target'] as const;
+
+const SYSINIT = 'sysinit.target';
+
 function orderingEdges(set: ReadonlySet<string>, index: Map<string, UnitSpec>, wantedBy: Map<string, string[]>): Edges {
   const edges: Edges = new Map();
+  if (set.has(SYSINIT)) {
+    const early = new Set(pulledIn(SYSINIT, index, wantedBy));
+    for (const name of set) {
+      if (name === SYSINIT || early.has(name) || index.get(name)?.options.defaultDependencies === false) continue;
+      addEdge(edges, SYSINIT, name, `${name} has default dependencies (After=${SYSINIT})`);
+    }
+  }
   for (const name of set) {
     const spec = index.get(name);
     if (!spec) continue;
@@ -167,6 +184,14 @@ export function startOrder(units: readonly UnitSpec[], targets: readonly string[
     queue.push(...pulledIn(n, index, wantedBy).filter(resolvable));
   }
   return topoSort(set, orderingEdges(set, index, wantedBy)).filter((n) => index.has(n));
+}
+
+/** The known units a boot starts (sysinit.target's, then multi-user.target's), in start order. */
+export function bootOrder(units: readonly UnitSpec[]): string[] {
+  const index = indexUnits(units);
+  const wantedBy = indexWantedBy(units);
+  const targets = BOOT_TARGETS.filter((t) => index.has(t) || wantedBy.has(t));
+  return targets.length ? startOrder(units, targets) : [];
 }
 
 /**

@@ -6,7 +6,7 @@
  * - a line ending in an unescaped backslash continues on the next line (the backslash
  *   becomes a space);
  * - `[Section]` headers; `Key=Value` with whitespace around key and value stripped;
- * - list keys (Wants, Requires, After, Before, WantedBy, Environment, Exec*) accumulate over
+ * - list keys (Wants, Requires, Conflicts, After, Before, PartOf, WantedBy, Environment, Exec*) accumulate over
  *   repeated keys and an empty assignment (`After=`) resets the list; other keys: last wins,
  *   empty means the default;
  * - specifiers: `%%` is `%`; `%n` `%N` `%p` `%i` are resolved; any other specifier is an error
@@ -22,10 +22,13 @@ import { isValidEnvironmentName, splitExecLine, splitWords } from './exec-line.t
 import {
   defineUnit,
   isValidUnitName,
+  NOTIFY_ACCESS_VALUES,
   RESTART_VALUES,
   SERVICE_TYPES,
   unitType,
+  type NotifyAccess,
   type ServiceType,
+  type UnitOptions,
   type UnitSpec,
 } from './model.ts';
 
@@ -196,10 +199,11 @@ export function parseBoolean(text: string): boolean | undefined {
   return undefined;
 }
 
-const LIST_KEYS = { Wants: 'wants', Requires: 'requires', After: 'after', Before: 'before', PartOf: 'partOf' } as const;
+const LIST_KEYS = { Wants: 'wants', Requires: 'requires', After: 'after', Before: 'before', PartOf: 'partOf', Conflicts: 'conflicts' } as const;
 const EXEC_FILE_KEYS = {
   ExecStartPre: 'execStartPre',
   ExecStart: 'execStart',
+  ExecReload: 'execReload',
   ExecStop: 'execStop',
   ExecStopPost: 'execStopPost',
 } as const;
@@ -215,13 +219,18 @@ export function parseUnit(name: string, text: string): UnitSpec {
   }
   const isService = unitType(name) === 'service';
   let description = '';
-  const lists = { wants: [] as string[], requires: [] as string[], after: [] as string[], before: [] as string[], partOf: [] as string[], wantedBy: [] as string[] };
-  const exec = { execStartPre: [] as string[], execStart: [] as string[], execStop: [] as string[], execStopPost: [] as string[] };
+  const lists = { wants: [] as string[], requires: [] as string[], after: [] as string[], before: [] as string[], partOf: [] as string[], conflicts: [] as string[], wantedBy: [] as string[] };
+  const exec = { execStartPre: [] as string[], execStart: [] as string[], execReload: [] as string[], execStop: [] as string[], execStopPost: [] as string[] };
   let environment = new Map<string, string>();
   let type: ServiceType | undefined;
   let remainAfterExit = false;
   let restart: string | undefined;
   let timeoutStartSec: number | undefined;
+  let timeoutStopSec: number | undefined;
+  let notifyAccess: NotifyAccess | undefined;
+  let runtimeDirectory: string | undefined;
+  let user: string | undefined;
+  const options: UnitOptions = {};
 
   for (const e of parseUnitFile(name, text)) {
     const where = `${name} line ${e.line}`;
@@ -246,9 +255,31 @@ export function parseUnit(name: string, text: string): UnitSpec {
       }
     };
 
+    const bool = (fallback: boolean): boolean => {
+      const b = e.value === '' ? fallback : parseBoolean(e.value);
+      if (b === undefined) bad('is not a boolean', 'write yes or no');
+      return b as boolean;
+    };
+    const timeSpan = (): number | undefined => {
+      if (e.value === '') return undefined;
+      const sec = parseTimeSpan(e.value);
+      if (sec === undefined) bad('is not a time span', 'give seconds (90), a span (1min 30s) or infinity');
+      return sec;
+    };
+
     if (e.section === 'Unit') {
       if (e.key === 'Description') description = resolve(e.value);
       else if (e.key in LIST_KEYS) addUnits(lists[LIST_KEYS[e.key as keyof typeof LIST_KEYS]], e.value);
+      else if (e.key === 'DefaultDependencies') {
+        if (bool(true)) delete options.defaultDependencies;
+        else options.defaultDependencies = false;
+      } else if (e.key === 'ConditionCapability') {
+        if (e.value === '') delete options.conditionCapability;
+        else options.conditionCapability = e.value;
+      } else if (e.key === 'X-ReloadIfChanged') {
+        if (bool(false)) options.reloadIfChanged = true;
+        else delete options.reloadIfChanged;
+      }
     } else if (e.section === 'Install') {
       if (e.key === 'WantedBy') addUnits(lists.wantedBy, e.value);
     } else if (e.section === 'Service' && isService) {
@@ -257,9 +288,17 @@ export function parseUnit(name: string, text: string): UnitSpec {
         else if ((SERVICE_TYPES as readonly string[]).includes(e.value)) type = e.value as ServiceType;
         else bad('is not a service type this model supports', `use one of ${SERVICE_TYPES.join(', ')}`);
       } else if (e.key === 'RemainAfterExit') {
-        const b = e.value === '' ? false : parseBoolean(e.value);
-        if (b === undefined) bad('is not a boolean', 'write yes or no');
-        remainAfterExit = b as boolean;
+        remainAfterExit = bool(false);
+      } else if (e.key === 'NotifyAccess') {
+        if (e.value === '') notifyAccess = undefined;
+        else if ((NOTIFY_ACCESS_VALUES as readonly string[]).includes(e.value)) notifyAccess = e.value as NotifyAccess;
+        else bad('is not a NotifyAccess= value', `use one of ${NOTIFY_ACCESS_VALUES.join(', ')}`);
+      } else if (e.key === 'RuntimeDirectory') {
+        runtimeDirectory = e.value === '' ? undefined : resolve(e.value);
+      } else if (e.key === 'User') {
+        user = e.value === '' ? undefined : resolve(e.value);
+      } else if (e.key === 'TimeoutStopSec') {
+        timeoutStopSec = timeSpan();
       } else if (e.key === 'Environment') {
         if (e.value === '') {
           environment = new Map();
@@ -287,12 +326,7 @@ export function parseUnit(name: string, text: string): UnitSpec {
         else if ((RESTART_VALUES as readonly string[]).includes(e.value)) restart = e.value;
         else bad('is not a Restart= value', `use one of ${RESTART_VALUES.join(', ')}`);
       } else if (e.key === 'TimeoutStartSec') {
-        if (e.value === '') timeoutStartSec = undefined;
-        else {
-          const sec = parseTimeSpan(e.value);
-          if (sec === undefined) bad('is not a time span', 'give seconds (90), a span (1min 30s) or infinity');
-          timeoutStartSec = sec;
-        }
+        timeoutStartSec = timeSpan();
       }
     }
   }
@@ -305,5 +339,9 @@ export function parseUnit(name: string, text: string): UnitSpec {
   if (type !== undefined) service.type = type;
   if (restart !== undefined) service.restart = restart;
   if (timeoutStartSec !== undefined) service.timeoutStartSec = timeoutStartSec;
-  return defineUnit({ name, description, ...lists, service });
+  if (timeoutStopSec !== undefined) service.timeoutStopSec = timeoutStopSec;
+  if (notifyAccess !== undefined) service.notifyAccess = notifyAccess;
+  if (runtimeDirectory !== undefined) service.runtimeDirectory = runtimeDirectory;
+  if (user !== undefined) service.user = user;
+  return defineUnit({ name, description, ...lists, options, service });
 }

@@ -47,23 +47,32 @@ export function renderUnit(spec: UnitSpec): string {
   add('Wants', spec.wants.join(' '));
   add('Requires', spec.requires.join(' '));
   add('After', spec.after.join(' '));
+  add('Conflicts', spec.conflicts.join(' '));
   add('Before', spec.before.join(' '));
   add('PartOf', spec.partOf.join(' '));
+  if (spec.options.defaultDependencies === false) add('DefaultDependencies', 'no');
+  if (spec.options.conditionCapability !== undefined) add('ConditionCapability', spec.options.conditionCapability);
+  if (spec.options.reloadIfChanged) add('X-ReloadIfChanged', 'true');
 
   if (unitType(spec.name) === 'service') {
     const s = spec.service;
     lines.push('', '[Service]');
     add('Type', s.type);
     if (s.remainAfterExit) add('RemainAfterExit', 'yes');
+    if (s.notifyAccess !== undefined) add('NotifyAccess', s.notifyAccess);
+    if (s.user !== undefined) add('User', escapeSpecifiers(s.user));
+    if (s.runtimeDirectory !== undefined) add('RuntimeDirectory', escapeSpecifiers(s.runtimeDirectory));
     for (const name of Object.keys(s.environment).sort()) {
       add('Environment', renderEnvironmentAssignment(name, s.environment[name] as string));
     }
     for (const line of s.execStartPre) add('ExecStartPre', escapeSpecifiers(line));
     for (const line of s.execStart) add('ExecStart', escapeSpecifiers(line));
+    for (const line of s.execReload) add('ExecReload', escapeSpecifiers(line));
     for (const line of s.execStop) add('ExecStop', escapeSpecifiers(line));
     for (const line of s.execStopPost) add('ExecStopPost', escapeSpecifiers(line));
     if (s.restart !== undefined) add('Restart', s.restart);
     if (s.timeoutStartSec !== undefined) add('TimeoutStartSec', formatSeconds(s.timeoutStartSec));
+    if (s.timeoutStopSec !== undefined) add('TimeoutStopSec', formatSeconds(s.timeoutStopSec));
   }
 
   if (spec.wantedBy.length > 0) {

@@ -12,6 +12,7 @@ import { diffSnapshots, takeHostSnapshot, type HostSnapshot } from '../../lab/sc
 import { inspectContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
+import { markRefusals, witnessRefusal } from './refusals.ts';
 
 export function facts(t: ScenarioRun) {
   const config = t.lab.state.config;
@@ -332,9 +333,9 @@ export async function checkRedeployIdempotent(t: ScenarioRun, times = 2): Promis
       `apply #${i} (like nixos-rebuild switch)`,
       'web-arm',
       'lab apply',
-      'no unit started, restarted or stopped',
-      `added ${sw.added.length}, changed ${sw.changed.length}${sw.changed.length ? ` (${sw.changed.join(', ')})` : ''}, removed ${sw.removed.length}, unchanged ${sw.unchanged.length}`,
-      sw.added.length + sw.changed.length + sw.removed.length === 0,
+      'no unit started, restarted, reloaded or stopped',
+      `added ${sw.added.length}, changed ${sw.changed.length}${sw.changed.length ? ` (${sw.changed.join(', ')})` : ''}, reloaded ${sw.reloaded.length}${sw.reloaded.length ? ` (${sw.reloaded.join(', ')})` : ''}, removed ${sw.removed.length}, unchanged ${sw.unchanged.length}`,
+      sw.added.length + sw.changed.length + sw.reloaded.length + sw.removed.length === 0,
     );
   }
   const names = (await webArm.succeed(`${cli} network ls --format '{{.Name}}'`)).split('\n').filter((n) => n === f.network);
@@ -372,6 +373,8 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
     expected: `an address in ${f.ula}`,
     test: (out) => out !== '' && cidrContains(f.ulaCidr, ipaddr.parse(out)),
   });
+  // What NixOS's firewall writes when it refuses the SYNs below (a witness beside the failures).
+  const marks = { 6: await markRefusals(t, 6), 4: f.v6Only ? undefined : await markRefusals(t, 4) };
   // The control and the three ways in are independent: tried side by side (each negative still
   // waits out its own 3 s), recorded in this order.
   await t.checkAll([
@@ -393,6 +396,8 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
         }
       : { check: `the internet cannot reach the probe's port via the host IPv4`, machine: internetClient, command: `curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`, expect: { expected: 'a failure', exitZero: false } },
   ]);
+  await witnessRefusal(t, marks[6], f.gua, f.probePort);
+  if (marks[4]) await witnessRefusal(t, marks[4], f.ipv4, f.probePort);
   t.summary = `probe ${addr}:${f.probePort} unreachable from the internet (ULA, GUA, IPv4)`;
 }
 

@@ -12,6 +12,7 @@ import { describeDrift, inspectNetworkDrift } from '../../lab/scenario/observe/n
 import { cidrContains, hostInSubnet, normalizeAddress } from '../../lab/topology/addresses.ts';
 import type { LabConfig } from '../../lab/topology/config.ts';
 import { facts } from './checks.ts';
+import { refusedSoFar } from './refusals.ts';
 
 /** Applies a variant of the lab's config (design params, firewall) like a nixos-rebuild switch. */
 export async function applyVariant(t: ScenarioRun, change: (config: LabConfig) => void) {
@@ -58,65 +59,104 @@ function gateways(t: ScenarioRun): { v4: string; v6: string } {
   return { v4: hostInSubnet(cidr(subnets.find((s) => !s.includes(':'))!), 1), v6: hostInSubnet(cidr(subnets.find((s) => s.includes(':'))!), 1) };
 }
 
-/** container-dns: names resolve through aardvark-dns on the bridge; a firewall that drops 53/udp there breaks it. */
+/**
+ * container-dns: the probe's resolver is aardvark-dns on its bridge. NixOS's firewall does not
+ * open 53/udp on podman bridges (nixpkgs' podman module opens it only on the default network's
+ * podman0, and only with its dns_enabled, off by default): whether aardvark-dns answers then
+ * depends on netavark accepting DNS from its subnets itself (NETAVARK_INPUT, netavark 1.14 on the
+ * qemu guest) or not (netavark 1.4 on the netns tier: nixpkgs#272480 bites). Where it does not
+ * answer, the fix (53/udp opened on podman+) is applied, proven and taken back.
+ */
 export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const gw = gateways(t);
   const { webArm } = t.lab;
-  // Read-only lookups, independent of each other: side by side, recorded in this order.
-  await t.checkAll([
-    {
-      check: "the probe's first resolver is aardvark-dns on the bridge",
-      machine: webArm,
-      command: `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`,
-      expect: { expected: `nameserver ${gw.v4}`, test: (out) => out.trim() === `nameserver ${gw.v4}` },
-    },
-    ...[gw.v4, gw.v6].map((server) => ({
-      check: `aardvark-dns (${server}) answers AAAA for ${f.v6Name}`,
-      machine: webArm,
-      command: `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`,
-      expect: { expected: f.v6Target, test: (out: string) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target) },
-    })),
-    {
-      check: `${f.v6Name} has no A record (v6-only)`,
-      machine: webArm,
-      command: `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`,
-      expect: { expected: 'an empty answer', test: (out) => out === '' },
-    },
-  ]);
-  // The NixOS firewall without the podman module's rule for the bridge (nixpkgs#272480).
-  const blocked = await applyVariant(t, (c) => {
-    c.webArm.firewall.allowDnsOnPodmanBridges = false;
+  const config = t.lab.state.config;
+  const aaaa = (server: string) => `${f.probeExec} dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}`;
+  const answers = (out: string) => out.split('\n').some((l) => l.includes(':') && !l.startsWith(';') && normalizeAddress(l.trim()) === f.v6Target);
+  await t.check("the probe's first resolver is aardvark-dns on the bridge", webArm, `${f.probeExec} sh -c "grep -m1 nameserver /etc/resolv.conf"`, {
+    expected: `nameserver ${gw.v4}`,
+    test: (out) => out.trim() === `nameserver ${gw.v4}`,
   });
-  t.observe('firewall without 53/udp on podman+ applied', 'web-arm', 'lab apply (webArm.firewall.allowDnsOnPodmanBridges=false)', 'firewall.service restarted', blocked.switch.changed.join(', ') || 'nothing changed', blocked.switch.changed.includes('firewall.service'));
   const subnet4 = t.lab.design.networks[0]!.subnets.find((x) => !x.includes(':'))!;
-  // netavark 1.14 (the qemu guest; NixOS 25.11 ships newer) accepts DNS from its subnets to the
-  // bridge itself (NETAVARK_INPUT, jumped to from INPUT ahead of nixos-fw; the nftables driver
-  // in its own table): there the gotcha is gone. netavark 1.4 (the netns tier) has no such rule.
+  // netavark 1.14 (the qemu guest; nixos-25.11 ships it) accepts DNS from its subnets to the bridge
+  // itself (NETAVARK_INPUT, jumped to from INPUT ahead of nixos-fw; the nftables driver in its own
+  // table); netavark 1.4 (the netns tier) has no such rule.
   const ownAccept = await webArm.execute(`iptables -S NETAVARK_INPUT 2>/dev/null | grep -- '-s ${subnet4} .*--dport 53 -j ACCEPT'; nft list table inet netavark 2>/dev/null | grep -E 'saddr ${subnet4} .*dport 53 .*accept'`);
   const netavarkAcceptsDns = ownAccept.stdout.trim() !== '';
-
-  if (netavarkAcceptsDns) {
-    t.record("netavark accepts DNS from the network's subnet itself (ahead of the host firewall)", 'web-arm', 'iptables -S NETAVARK_INPUT; nft list table inet netavark', `an accept for 53 from ${subnet4}`, ownAccept.stdout.trim().replace(/\n/g, '; '), true);
-    await t.check("with 53/udp not opened on the bridge by the host firewall, aardvark-dns still answers (netavark's own accept)", webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
-      expected: `${f.v6Target} (nixpkgs#272480 does not bite with this netavark)`,
-      test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
-    });
-  } else {
-    await t.check('with 53/udp dropped on the bridge, aardvark-dns does not answer', webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
-      expected: 'a timeout. Fix: allow 53/udp on the bridge (networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ])',
-      test: (out) => !out.split('\n').some((l) => l.includes(':') && !l.startsWith(';')),
-      exitZero: false,
-    });
+  const hostOpens = config.webArm.firewall.allowDnsOnPodmanBridges;
+  const opened = await webArm.execute('iptables -S nixos-fw | grep -- "--dport 53"');
+  t.record(
+    'what lets DNS from the bridge through',
+    'web-arm',
+    'iptables -S NETAVARK_INPUT; nft list table inet netavark; iptables -S nixos-fw',
+    `netavark's own accept for 53 from ${subnet4}, or 53/udp opened on podman+ by the host firewall`,
+    `netavark: ${netavarkAcceptsDns ? ownAccept.stdout.trim().replace(/\n/g, '; ') : 'no accept of its own'}; nixos-fw: ${opened.stdout.trim().replace(/\n/g, '; ') || 'no rule for 53 (NixOS default)'}`,
+    true,
+  );
+  const letThrough = netavarkAcceptsDns || hostOpens;
+  if (letThrough) {
+    await t.checkAll([
+      ...[gw.v4, gw.v6].map((server) => ({
+        check: `aardvark-dns (${server}) answers AAAA for ${f.v6Name}${netavarkAcceptsDns && !hostOpens ? " (netavark's own accept: nixpkgs#272480 does not bite)" : ''}`,
+        machine: webArm,
+        command: aaaa(server),
+        expect: { expected: f.v6Target, test: answers },
+      })),
+      {
+        check: `${f.v6Name} has no A record (v6-only)`,
+        machine: webArm,
+        command: `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} A ${f.v6Name}`,
+        expect: { expected: 'an empty answer', test: (out: string) => out === '' },
+      },
+    ]);
+    t.summary = netavarkAcceptsDns && !hostOpens
+      ? `aardvark-dns answers AAAA ${f.v6Target} with NixOS's firewall as it is: netavark accepts DNS from ${subnet4} itself (nixpkgs#272480 does not bite)`
+      : `aardvark-dns answers AAAA ${f.v6Target}: the host firewall opens 53/udp on podman+`;
+    return;
   }
-  await restoreConfig(t);
-  await t.check('with the rule back, aardvark-dns answers again', webArm, `${f.probeExec} dig +short +time=2 +tries=1 @${gw.v4} AAAA ${f.v6Name}`, {
-    expected: f.v6Target,
-    test: (out) => out.split('\n').some((l) => l.includes(':') && normalizeAddress(l.trim()) === f.v6Target),
+  // nixpkgs#272480: nothing opens 53/udp on the bridge, and this netavark does not accept it itself.
+  const refusedBefore = await refusedSoFar(t, 4);
+  await t.check('with NixOS\'s firewall as it is, aardvark-dns does not answer (nixpkgs#272480)', webArm, aaaa(gw.v4), {
+    expected: 'a timeout: nixos-fw drops 53/udp from the bridge. Fix: networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ]',
+    test: (out) => !answers(out),
+    exitZero: false,
   });
-  t.summary = netavarkAcceptsDns
-    ? `aardvark-dns answers AAAA ${f.v6Target}; without 53/udp opened on podman+ it still answers: netavark accepts DNS from ${subnet4} itself (nixpkgs#272480 does not bite)`
-    : `aardvark-dns answers AAAA ${f.v6Target}; dropping 53/udp on podman+ breaks it (fix: allow it on the bridge)`;
+  const refusedAfter = await refusedSoFar(t, 4);
+  t.observe(
+    "the refusal is nixos-fw's: its refusing rule counted the probe's query",
+    'web-arm',
+    'iptables -nvx -L nixos-fw-log-refuse (before and after the query)',
+    'more packets refused (UDP goes without a log line: NixOS logs refused TCP SYNs only)',
+    `${refusedBefore} → ${refusedAfter} packets`,
+    refusedAfter > refusedBefore,
+  );
+  const fixed = await applyVariant(t, (c) => {
+    c.webArm.firewall.allowDnsOnPodmanBridges = true;
+  });
+  t.observe(
+    'the fix applied: 53/udp opened on podman+ (networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ])',
+    'web-arm',
+    'lab apply (webArm.firewall.allowDnsOnPodmanBridges=true)',
+    'firewall.service reloaded (X-ReloadIfChanged: NixOS reloads its firewall on a switch, it does not restart it)',
+    `reloaded: ${fixed.switch.reloaded.join(', ') || 'nothing'}; restarted: ${fixed.switch.changed.join(', ') || 'nothing'}; failed: ${fixed.switch.failed.map((x) => x.unit).join(', ') || 'none'}`,
+    fixed.switch.reloaded.includes('firewall.service') && !fixed.switch.changed.includes('firewall.service') && fixed.switch.failed.length === 0,
+  );
+  await t.checkAll(
+    [gw.v4, gw.v6].map((server) => ({
+      check: `with 53/udp opened on podman+, aardvark-dns (${server}) answers AAAA for ${f.v6Name}`,
+      machine: webArm,
+      command: aaaa(server),
+      expect: { expected: f.v6Target, test: answers },
+    })),
+  );
+  await restoreConfig(t);
+  await t.check('back to the configuration as it is: aardvark-dns does not answer again', webArm, aaaa(gw.v4), {
+    expected: 'a timeout',
+    test: (out) => !answers(out),
+    exitZero: false,
+  });
+  t.summary = `NixOS's firewall drops the probe's DNS to aardvark-dns (netavark here accepts none itself: nixpkgs#272480); opening 53/udp on podman+ fixes it (reloaded, not restarted)`;
 }
 
 /** The cut: every frame arriving on the port is dropped; `count`: a rule that first counts the frames it matches. */
@@ -195,6 +235,26 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
   const f = facts(t);
   const { webArm, upstream } = t.lab;
   const plan = t.lab.plan;
+  // A switch that changes NixOS's firewall reloads it (X-ReloadIfChanged): firewall-reload drops
+  // all input (nixos-drop) while firewall-start rebuilds its own chains, then lifts the drop.
+  const changed = await applyVariant(t, (c) => {
+    c.webArm.firewall.allowedTcpPorts = [...c.webArm.firewall.allowedTcpPorts, 2222];
+  });
+  t.observe(
+    'a switch that changes the firewall reloads it, it does not restart it',
+    'web-arm',
+    'lab apply (webArm.firewall.allowedTcpPorts + 2222)',
+    'firewall.service reloaded (ExecReload=firewall-reload), not restarted',
+    `reloaded: ${changed.switch.reloaded.join(', ') || 'nothing'}; restarted: ${changed.switch.changed.join(', ') || 'nothing'}; failed: ${changed.switch.failed.map((x) => `${x.unit}: ${x.error}`).join('; ') || 'none'}`,
+    changed.switch.reloaded.includes('firewall.service') && !changed.switch.changed.includes('firewall.service') && changed.switch.failed.length === 0,
+  );
+  await t.check('the reload left no drop hooked in and the new port open', webArm, 'iptables -S INPUT; ip6tables -S nixos-fw', {
+    expected: 'no "-A INPUT -j nixos-drop"; "--dport 2222 -j nixos-fw-accept"',
+    test: (out) => !out.includes('-A INPUT -j nixos-drop') && out.includes('--dport 2222 -j nixos-fw-accept'),
+  });
+  await egressByAddress(t, 'NAT66 egress survives a switch that reloads the firewall', true);
+  await restoreConfig(t);
+
   // NixOS's default (iptables) firewall only rebuilds its own chains.
   const restarted = await t.lab.restartUnit('firewall.service');
   t.observe('systemctl restart firewall (iptables backend, NixOS default)', 'web-arm', 'restart firewall.service (emulated)', 'restarted', restarted.failed.length ? restarted.failed[0]!.error : `restarted ${restarted.started.join(', ')}`, restarted.failed.length === 0);
@@ -232,7 +292,7 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
   await egressByAddress(t, 'with the remedy NAT66 egress survives the flush', true);
   await restoreConfig(t);
   await egressByAddress(t, 'egress works with the original configuration', true);
-  t.summary = 'iptables firewall restart: egress kept; flush ruleset: ULA leaks, egress broken until `podman network reload --all`; remedy proven';
+  t.summary = 'iptables firewall reload (switch) and restart: egress kept; flush ruleset: ULA leaks, egress broken until `podman network reload --all`; remedy proven';
 }
 
 async function stopProbeAndNetwork(t: ScenarioRun): Promise<void> {

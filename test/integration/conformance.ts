@@ -112,7 +112,7 @@ export function conformanceSuite(c: ConformanceCase): void {
       if (missing || !webArm) return ctx.skip(missing ? `prerequisites: ${missing}` : 'web-arm did not start');
       const state = readState(name)!;
       const again = await applyDesign(webArm, state.config, state.image?.tag ?? '', silentProgress);
-      expect({ added: again.switch.added, changed: again.switch.changed, removed: again.switch.removed, failed: again.switch.failed }).toEqual({ added: [], changed: [], removed: [], failed: [] });
+      expect({ added: again.switch.added, changed: again.switch.changed, reloaded: again.switch.reloaded, removed: again.switch.removed, failed: again.switch.failed }).toEqual({ added: [], changed: [], reloaded: [], removed: [], failed: [] });
     }, 20 * 60_000);
 
     it('reboots with a new boot identity, real or emulated as its capabilities say, and is attached again from its record', async (ctx) => {

@@ -97,12 +97,17 @@ describe('renderVmModule (web-arm on the lab\'s NixOS VM)', () => {
     config.webArm.uplink = 'eth9';
     config.webArm.ipv6.address = '2001:db8:1::5';
     config.webArm.firewall.allowedTcpPorts = [22, 443];
-    config.webArm.firewall.allowDnsOnPodmanBridges = false;
+    config.webArm.firewall.allowDnsOnPodmanBridges = true;
+    config.webArm.firewall.checkReversePath = 'loose';
     const other = renderVmModule(config, { designModule: 'v6egress.nix', image: LAYOUT.image, command: 'x' });
     expect(other).toContain('  networking.interfaces.eth9 = {');
     expect(other).toContain('{ address = "2001:db8:1::5"; prefixLength = 64; }');
     expect(other).toContain('networking.firewall.allowedTCPPorts = [ 22 443 ];');
-    expect(other).not.toContain('podman+');
+    expect(other).toContain('networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ];');
+    expect(other).toContain('networking.firewall.checkReversePath = "loose";');
+    // NixOS's defaults: nothing opened on podman bridges, refused connections logged.
+    expect(text).not.toContain('podman+');
+    expect(text).toContain('networking.firewall.logRefusedConnections = true;');
   });
 });
 

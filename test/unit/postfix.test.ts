@@ -134,7 +134,7 @@ describe("the sink's reverse DNS check and a container's SMTP probe", () => {
     const printf =
       "printf '%s\\r\\n' 'Subject: v6lab mail probe tok-c' 'From: app@web-arm' 'To: postmaster@example' 'X-V6lab-Token: tok-c' '' " +
       "'v6lab mail probe tok-c: a container to the mail exchanger.'";
-    const curl = (family: string) => `curl ${family}-sS -m 30 --connect-timeout 5 --url 'smtp://mx.example/v6probe' --mail-from 'app@web-arm' --mail-rcpt 'postmaster@example' -T -`;
+    const curl = (family: string) => `curl ${family}-sS -m 40 --connect-timeout 20 --url 'smtp://mx.example/v6probe' --mail-from 'app@web-arm' --mail-rcpt 'postmaster@example' -T -`;
     expect(command).toBe(`${printf} | ${curl('')}`);
     // An MTA that prefers IPv6: IPv4 only when IPv6 cannot connect.
     expect(smtpProbeCommand({ ...probe, sender: 'app@web-arm' }, 'mx.example', 'v6probe', 'ipv6-first')).toBe(`{ ${printf} | ${curl('-6 ')}; } || { ${printf} | ${curl('-4 ')}; }`);

@@ -9,7 +9,7 @@ import { defaultConfig } from '../../lab/topology/config.ts';
 import { planSwitch } from '../../lab/units/diff.ts';
 import { splitExecLine } from '../../lab/units/exec-line.ts';
 import type { UnitSpec } from '../../lab/units/model.ts';
-import { startOrder, stopOrder } from '../../lab/units/order.ts';
+import { bootOrder, startOrder, stopOrder } from '../../lab/units/order.ts';
 import { renderUnit } from '../../lab/units/render.ts';
 
 const LAYOUT: HostLayout = {
@@ -48,7 +48,7 @@ describe('renderSystem without the design (production before the change)', () =>
       'systemd-sysctl.service', 'firewall.service', 'podman.service', ...LIVE,
     ]);
     expect(Object.keys(before.files).sort()).toEqual([
-      'firewall/rules.v4', 'firewall/rules.v6', 'firewall/start.sh', 'sysctl.d/50-docker.conf', 'sysctl.d/50-web-arm.conf',
+      'firewall/firewall-reload.sh', 'firewall/firewall-start.sh', 'firewall/firewall-stop.sh', 'sysctl.d/50-docker.conf', 'sysctl.d/50-web-arm.conf',
     ]);
   });
 
@@ -65,13 +65,16 @@ describe('renderSystem without the design (production before the change)', () =>
     expect(sysctl).not.toContain('forwarding');
   });
 
-  it('starts sysctl and firewall before podman, and podman before the containers', () => {
-    const order = startOrder(before.units, ['multi-user.target']);
+  it('boots sysctl and the firewall early (sysinit.target), everything else after them', () => {
+    const order = bootOrder(before.units);
     expect(order).toHaveLength(before.units.length);
-    expect(position(order, 'systemd-sysctl.service')).toBeLessThan(position(order, 'firewall.service'));
-    expect(position(order, 'systemd-sysctl.service')).toBeLessThan(position(order, 'podman.service'));
-    expect(position(order, 'firewall.service')).toBeLessThan(position(order, 'podman.service'));
-    for (const c of LIVE) expect(position(order, 'podman.service')).toBeLessThan(position(order, c));
+    for (const early of ['systemd-sysctl.service', 'firewall.service']) {
+      for (const late of ['podman.service', ...LIVE]) expect(position(order, early)).toBeLessThan(position(order, late));
+    }
+    // NixOS's containers are not ordered after podman.service (only after network-online.target).
+    for (const c of LIVE) expect(unitNamed(before.units, c).after).not.toContain('podman.service');
+    // multi-user.target alone does not pull in sysinit.target's units.
+    expect(startOrder(before.units, ['multi-user.target'])).not.toContain('firewall.service');
   });
 
   it('points the units at the layout', () => {
@@ -81,18 +84,19 @@ describe('renderSystem without the design (production before the change)', () =>
     expect(podman.service.execStart).toEqual([`podman system service --time=0 unix://${LAYOUT.podmanSocket}`]);
     expect(podman.service.type).toBe('exec');
     const firewall = unitNamed(before.units, 'firewall.service');
-    expect(firewall.service.execStart).toEqual([`/bin/sh ${LAYOUT.etc}/firewall/start.sh`]);
-    expect(before.files['firewall/start.sh']).toContain(`iptables-restore -w --noflush ${LAYOUT.etc}/firewall/rules.v4`);
-    expect(before.files['firewall/start.sh']).toContain(`ip6tables-restore -w --noflush ${LAYOUT.etc}/firewall/rules.v6`);
+    expect(firewall.service.execStart).toEqual([`@${LAYOUT.etc}/firewall/firewall-start.sh firewall-start`]);
+    expect(firewall.service.execReload).toEqual([`@${LAYOUT.etc}/firewall/firewall-reload.sh firewall-reload`]);
+    expect(firewall.service.execStop).toEqual([`@${LAYOUT.etc}/firewall/firewall-stop.sh firewall-stop`]);
+    expect(before.files['firewall/firewall-reload.sh']).toContain(`if ${LAYOUT.etc}/firewall/firewall-start.sh; then`);
   });
 
   it('publishes the live containers on the default network', () => {
     const argv = splitExecLine(unitNamed(before.units, 'podman-collabora.service').service.execStart[0]!).argv;
-    expect(argv).toContain('-p=9980:9980/tcp');
+    expect(argv.slice(argv.indexOf('-p'), argv.indexOf('-p') + 2)).toEqual(['-p', '9980:9980/tcp']);
     expect(argv.some((a) => a.startsWith('--network'))).toBe(false);
     const rustdesk = splitExecLine(unitNamed(before.units, 'podman-rustdesk-server.service').service.execStart[0]!).argv;
-    expect(rustdesk.filter((a) => a.startsWith('-p='))).toEqual([
-      '-p=21115:21115/tcp', '-p=21116:21116/tcp', '-p=21117:21117/tcp', '-p=21118:21118/tcp', '-p=21119:21119/tcp', '-p=21116:21116/udp',
+    expect(rustdesk.flatMap((a, i) => (a === '-p' ? [rustdesk[i + 1]] : []))).toEqual([
+      '21115:21115/tcp', '21116:21116/tcp', '21117:21117/tcp', '21118:21118/tcp', '21119:21119/tcp', '21116:21116/udp',
     ]);
     expect(rustdesk.slice(rustdesk.indexOf(LAYOUT.image) + 1)).toEqual([
       '/usr/local/bin/v6lab-responder', '--name', 'rustdesk-server',
@@ -119,7 +123,7 @@ describe('renderSystem with the design', () => {
   });
 
   it('starts sysctl and firewall before podman, the network before the probe', () => {
-    const order = startOrder(after.units, ['multi-user.target']);
+    const order = bootOrder(after.units);
     expect(new Set(order)).toEqual(new Set(after.units.map((u) => u.name)));
     expect(position(order, 'systemd-sysctl.service')).toBeLessThan(position(order, 'podman.service'));
     expect(position(order, 'firewall.service')).toBeLessThan(position(order, 'podman.service'));
@@ -134,7 +138,7 @@ describe('renderSystem with the design', () => {
   it('pulls in the network (Requires=) when only the probe is started', () => {
     const order = startOrder(after.units, ['podman-v6probe.service']);
     expect(order).toContain('v6egress-network.service');
-    expect(order).toContain('podman.service');
+    expect(order).toContain('podman.service'); // the network's ensure unit wants it
     expect(position(order, 'v6egress-network.service')).toBeLessThan(position(order, 'podman-v6probe.service'));
     expect(order).not.toContain('podman-collabora.service');
   });
@@ -156,6 +160,7 @@ describe('applying the design (switch)', () => {
     expect(planSwitch(prev, next)).toEqual({
       added: ['podman-v6probe.service', 'v6egress-network.service'],
       changed: ['systemd-sysctl.service'],
+      reloaded: [],
       unchanged: ['firewall.service', 'podman-collabora.service', 'podman-rustdesk-server.service', 'podman.service'],
       removed: [],
     });
@@ -175,16 +180,18 @@ describe('applying the design (switch)', () => {
 
 describe('sysctlUnit / renderSysctlFile', () => {
   it('changes its hash when a sysctl file changes, not for other files', () => {
-    const files = { 'sysctl.d/50-a.conf': 'a = 1\n', 'firewall/rules.v4': 'x' };
+    const files = { 'sysctl.d/50-a.conf': 'a = 1\n', 'firewall/firewall-start.sh': 'x' };
     const hash = (f: Record<string, string>) => sysctlUnit(LAYOUT, f).service.environment['V6LAB_SYSCTL_HASH'];
     expect(hash(files)).toMatch(/^[0-9a-f]{12}$/);
-    expect(hash({ ...files, 'firewall/rules.v4': 'y' })).toBe(hash(files));
+    expect(hash({ ...files, 'firewall/firewall-start.sh': 'y' })).toBe(hash(files));
     expect(hash({ ...files, 'sysctl.d/50-a.conf': 'a = 2\n' })).not.toBe(hash(files));
   });
 
-  it('is ordered before firewall, podman and network-online', () => {
+  it('starts early like systemd\'s own (sysinit.target, no default dependencies)', () => {
     const u = sysctlUnit(LAYOUT, {});
-    expect(u.before).toEqual(['firewall.service', 'podman.service', 'network-online.target']);
+    expect(u.wantedBy).toEqual(['sysinit.target']);
+    expect(u.before).toEqual(['sysinit.target', 'shutdown.target']);
+    expect(u.options.defaultDependencies).toBe(false);
     expect(u.service.type).toBe('oneshot');
     expect(u.service.remainAfterExit).toBe(true);
   });
@@ -193,11 +200,11 @@ describe('sysctlUnit / renderSysctlFile', () => {
     expect(renderSysctlFile({ 'a.b': '1', 'c.d': '0' }, 'why')).toBe('# Generated by v6lab: why\na.b = 1\nc.d = 0\n');
   });
 
-  it('gives the firewall unit a rules hash that follows the rules', () => {
+  it('gives the firewall unit a hash that follows its scripts', () => {
     const hash = (allowPing: boolean) => {
       const c = defaultConfig();
       c.webArm.firewall.allowPing = allowPing;
-      return unitNamed(renderBaseSystem(c, LAYOUT).units, 'firewall.service').service.environment['V6LAB_RULES_HASH'];
+      return unitNamed(renderBaseSystem(c, LAYOUT).units, 'firewall.service').service.environment['V6LAB_FIREWALL_HASH'];
     };
     expect(hash(true)).toMatch(/^[0-9a-f]{12}$/);
     expect(hash(false)).not.toBe(hash(true));
@@ -205,28 +212,37 @@ describe('sysctlUnit / renderSysctlFile', () => {
 });
 
 describe('ociContainerUnit', () => {
-  const unit = ociContainerUnit({
+  const container = {
     name: 'web',
     image: 'img:1',
     network: 'net1',
-    publish: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    publish: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }],
     command: ['/bin/app', 'a b'],
     dependsOn: ['net1-network.service'],
-  });
+  };
+  const unit = ociContainerUnit(container, { systemd: 'real' });
 
   it('is shaped like a NixOS oci-containers unit', () => {
     expect(unit.name).toBe('podman-web.service');
     expect(ociUnitName('x')).toBe('podman-x.service');
     expect(unit.requires).toEqual(['net1-network.service']);
     expect(unit.wants).toEqual(['network-online.target', 'net1-network.service']);
-    expect(unit.after).toEqual(['network-online.target', 'podman.service', 'net1-network.service']);
-    expect(unit.service.execStartPre).toEqual(['-podman rm -f --ignore web']);
-    expect(unit.service.execStop).toEqual(['podman stop --ignore -t 5 web']);
-    expect(splitExecLine(unit.service.execStopPost[0]!).ignoreFailure).toBe(true);
+    expect(unit.after).toEqual(['network-online.target', 'net1-network.service']);
+    expect(unit.service).toMatchObject({ type: 'notify', notifyAccess: 'all', restart: 'always', timeoutStartSec: 0, timeoutStopSec: 120, runtimeDirectory: 'web', user: 'root' });
+    expect(unit.service.environment).toEqual({ PODMAN_SYSTEMD_UNIT: 'podman-web.service' });
+    expect(splitExecLine(unit.service.execStartPre[0]!).argv).toEqual(['/bin/sh', '-c', 'podman rm -f web || true; rm -f /run/web/ctr-id']);
+    expect(unit.service.execStop).toEqual(['podman stop --ignore --cidfile=/run/web/ctr-id']);
+    expect(unit.service.execStopPost).toEqual(['podman rm -f --ignore --cidfile=/run/web/ctr-id']);
     expect(splitExecLine(unit.service.execStart[0]!).argv).toEqual([
-      'podman', 'run', '--rm', '--name=web', '-d', '--replace', '--stop-timeout=5', '--label=v6lab.unit=podman-web.service',
-      '--network=net1', '-p=8080:80/tcp', 'img:1', '/bin/app', 'a b',
+      'podman', 'run', '--name=web', '--log-driver=journald', '--cidfile=/run/web/ctr-id', '--cgroups=enabled', '--sdnotify=conmon', '-d', '--replace',
+      '-p', '8080:80/tcp', '--rm', '--pull', 'missing', '--network=net1', 'img:1', '/bin/app', 'a b',
     ]);
+  });
+
+  it("logs to podman's k8s-file where web-arm has no journal (the emulated systemd)", () => {
+    const emulated = ociContainerUnit(container, { systemd: 'emulated' });
+    expect(splitExecLine(emulated.service.execStart[0]!).argv).toContain('--log-driver=k8s-file');
+    expect(renderUnit({ ...emulated, service: { ...emulated.service, execStart: unit.service.execStart } })).toBe(renderUnit(unit));
   });
 
   it('builds responder commands', () => {
@@ -235,6 +251,6 @@ describe('ociContainerUnit', () => {
   });
 
   it('rejects a container name that makes an invalid unit name', () => {
-    expect(() => ociContainerUnit({ name: 'bad name', image: 'i', publish: [], command: [], dependsOn: [] })).toThrow(ConfigError);
+    expect(() => ociContainerUnit({ name: 'bad name', image: 'i', publish: [], command: [], dependsOn: [] }, { systemd: 'real' })).toThrow(ConfigError);
   });
 });

@@ -188,6 +188,7 @@ describe('parseUnit (ordinary systemd syntax)', () => {
       'RemainAfterExit=true',
       'TimeoutStartSec=1min 30s',
       'User=nobody',
+      'PrivateTmp=yes',
       '',
       '[X-Custom]',
       'Anything=goes',
@@ -203,16 +204,20 @@ describe('parseUnit (ordinary systemd syntax)', () => {
       after: ['c.service', 'd.service'],
       before: [],
       partOf: [],
+      conflicts: [],
       wantedBy: ['multi-user.target'],
+      options: {},
       service: {
         type: 'simple', // systemd's default with an ExecStart=
         remainAfterExit: true,
         execStartPre: [],
         execStart: ["/bin/sh -c    'echo hello'"],
+        execReload: [],
         execStop: [],
         execStopPost: [],
         environment: { A: '1 2', B: '4', C: 'x"y', D: '50%' },
         timeoutStartSec: 90,
+        user: 'nobody',
       },
     });
     expect(splitExecLine(unit.service.execStart[0] as string).argv).toEqual(['/bin/sh', '-c', 'echo hello']);
@@ -372,6 +377,7 @@ describe('planSwitch', () => {
     expect(planSwitch(previous, next)).toEqual({
       added: ['podman-collabora.service'],
       changed: ['v6egress-network.service'],
+      reloaded: [],
       unchanged: ['podman.service'],
       removed: ['podman-v6probe.service'],
     });
@@ -394,6 +400,7 @@ describe('planSwitch', () => {
     expect(planSwitch(previous, next)).toEqual({
       added: [],
       changed: ['install.service', 'unknown-key.service'],
+      reloaded: [],
       unchanged: ['description.service', 'layout.service'],
       removed: [],
     });
@@ -402,9 +409,9 @@ describe('planSwitch', () => {
   it('handles empty sides', () => {
     const units = rendered(exampleUnits());
     const names = [...units.keys()].sort();
-    expect(planSwitch(new Map(), units)).toEqual({ added: names, changed: [], unchanged: [], removed: [] });
-    expect(planSwitch(units, new Map())).toEqual({ added: [], changed: [], unchanged: [], removed: names });
-    expect(planSwitch(units, units)).toEqual({ added: [], changed: [], unchanged: names, removed: [] });
+    expect(planSwitch(new Map(), units)).toEqual({ added: names, changed: [], reloaded: [], unchanged: [], removed: [] });
+    expect(planSwitch(units, new Map())).toEqual({ added: [], changed: [], reloaded: [], unchanged: [], removed: names });
+    expect(planSwitch(units, units)).toEqual({ added: [], changed: [], reloaded: [], unchanged: names, removed: [] });
   });
 });
 
@@ -481,5 +488,71 @@ describe('PartOf=', () => {
     const text = renderUnit(hook);
     expect(text).toContain('PartOf=firewall.service');
     expect(parseUnit(hook.name, text).partOf).toEqual(['firewall.service']);
+  });
+});
+
+describe('the settings NixOS writes for its firewall and oci-containers units', () => {
+  const firewall = defineService({
+    name: 'firewall.service',
+    description: 'Firewall',
+    wants: ['network-pre.target'],
+    after: ['systemd-modules-load.service'],
+    before: ['network-pre.target', 'shutdown.target'],
+    conflicts: ['shutdown.target'],
+    wantedBy: ['sysinit.target'],
+    options: { defaultDependencies: false, conditionCapability: 'CAP_NET_ADMIN', reloadIfChanged: true },
+    type: 'oneshot',
+    remainAfterExit: true,
+    execStart: ['/bin/sh /etc/firewall/firewall-start'],
+    execReload: ['/bin/sh /etc/firewall/firewall-reload'],
+    execStop: ['/bin/sh /etc/firewall/firewall-stop'],
+  });
+  const container = defineService({
+    name: 'podman-web.service',
+    wants: ['network-online.target'],
+    after: ['network-online.target'],
+    wantedBy: ['multi-user.target'],
+    type: 'notify',
+    notifyAccess: 'all',
+    user: 'root',
+    runtimeDirectory: 'web',
+    environment: { PODMAN_SYSTEMD_UNIT: 'podman-web.service' },
+    execStartPre: ["/bin/sh -c 'podman rm -f web || true; rm -f /run/web/ctr-id'"],
+    execStart: ['podman run --name=web -d img'],
+    execStop: ['podman stop --ignore --cidfile=/run/web/ctr-id'],
+    restart: 'always',
+    timeoutStartSec: 0,
+    timeoutStopSec: 120,
+  });
+
+  it('renders them and parses them back', () => {
+    const fwText = renderUnit(firewall);
+    expect(fwText).toContain('Conflicts=shutdown.target\n');
+    expect(fwText).toContain('DefaultDependencies=no\nConditionCapability=CAP_NET_ADMIN\nX-ReloadIfChanged=true\n');
+    expect(fwText).toContain('ExecReload=/bin/sh /etc/firewall/firewall-reload\n');
+    expect(parseUnit(firewall.name, fwText)).toEqual(firewall);
+    const ctText = renderUnit(container);
+    expect(ctText).toContain('Type=notify\nNotifyAccess=all\nUser=root\nRuntimeDirectory=web\n');
+    expect(ctText).toContain('TimeoutStartSec=0\nTimeoutStopSec=120\n');
+    expect(parseUnit(container.name, ctText)).toEqual(container);
+  });
+
+  it('rejects values systemd would not take', () => {
+    expect(() => defineService({ ...container, name: 'x.service', runtimeDirectory: '/run/x' })).toThrow(ConfigError);
+    expect(() => defineService({ ...container, name: 'x.service', notifyAccess: 'everyone' as never })).toThrow(/NotifyAccess/);
+    expect(() => defineService({ ...firewall, name: 'y.service', options: { conditionCapability: 'NET_ADMIN' } })).toThrow(/ConditionCapability/);
+  });
+
+  it('a switch reloads a changed unit that says X-ReloadIfChanged=true, and restarts the others', () => {
+    const before = new Map([
+      [firewall.name, renderUnit(firewall)],
+      [container.name, renderUnit(container)],
+    ]);
+    const next = new Map([
+      [firewall.name, renderUnit({ ...firewall, service: { ...firewall.service, environment: { RULES: '2' } } })],
+      [container.name, renderUnit({ ...container, service: { ...container.service, timeoutStopSec: 60 } })],
+    ]);
+    expect(planSwitch(before, next)).toEqual({ added: [], changed: [container.name], reloaded: [firewall.name], unchanged: [], removed: [] });
+    expect(planSwitch(before, before).reloaded).toEqual([]);
   });
 });

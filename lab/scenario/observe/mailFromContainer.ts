@@ -36,7 +36,7 @@ export async function sendMailFromContainer(config: LabConfig, webArm: Machine, 
   const probe = { ...mailProbe(config, mailProbeToken(`container-${order}`, Date.now(), Math.random()), `postmaster@${parentDomain(config.internet.mx.name)}`), sender };
   const helo = sender.split('@')[1] ?? config.webArm.hostname;
   const command = `${exec} sh -c ${shellQuote(smtpProbeCommand(probe, config.internet.mx.name, helo, order))}`;
-  const sent = await webArm.execute(command, { timeoutMs: 60_000 });
+  const sent = await webArm.execute(command, { timeoutMs: 120_000 });
   let sinkLine: string | undefined;
   const received =
     sent.exitCode === 0

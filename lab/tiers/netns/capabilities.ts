@@ -16,6 +16,8 @@ export function netnsCapabilities(_config: LabConfig): Capabilities {
     nspawn: false,
     clatd: false,
     netavarkNftables: false,
+    netavarkAcceptsDns: false,
+    firewallLogLines: false,
     snapshot: false,
     concurrentCommands: true,
     labsSideBySide: 2,

@@ -16,7 +16,7 @@ import {
   webArmDocker,
 } from './webArm.ts';
 import { assertStarted } from '../../units/results.ts';
-import { bootUnits, shutdownUnits } from './unitRunner.ts';
+import { bootUnits, killSupervisors, shutdownUnits } from './unitRunner.ts';
 import { wireWebArmUplink } from '../../nodes/wiring.ts';
 import type { Progress } from '../../progress.ts';
 import type { LabPlan } from '../../topology/plan.ts';
@@ -46,7 +46,10 @@ export function bootIdFile(plan: LabPlan): string {
 
 export async function powerOffWebArm(plan: LabPlan, progress: Progress): Promise<void> {
   await progress.step('web-arm: stop units', () => shutdownUnits(plan, progress).catch(() => undefined));
-  await progress.step('web-arm: kill processes, destroy namespaces, wipe /run', () => destroyWebArm(plan));
+  await progress.step('web-arm: kill processes, destroy namespaces, wipe /run', async () => {
+    await killSupervisors(plan);
+    await destroyWebArm(plan);
+  });
 }
 
 export async function waitForPodmanApi(plan: LabPlan): Promise<void> {

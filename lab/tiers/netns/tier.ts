@@ -12,6 +12,7 @@ import { powerOnWebArm } from './power.ts';
 import { ensureSharedImageStore, type SharedImageStore } from './sharedImageStore.ts';
 import { destroyWebArm, writeWebArmEtc } from './webArm.ts';
 import { netnsWebArm } from './webArmSystem.ts';
+import { killSupervisors } from './unitRunner.ts';
 import { existsSync } from 'node:fs';
 
 export const netnsTier: Tier<Record<string, never>> = {
@@ -44,6 +45,8 @@ export const netnsTier: Tier<Record<string, never>> = {
   attach: (plan, state) => netnsWebArm(plan, { tag: state.image?.tag ?? '', tarball: state.image?.tarball ?? '' }),
   async destroy(plan) {
     const existed = existsSync(plan.webArm.netnsPath);
+    // The Restart= watchers first: they would start again what is being removed.
+    await killSupervisors(plan);
     await destroyWebArm(plan);
     return existed ? [`netns ${plan.webArm.netnsName}`] : [];
   },

@@ -66,17 +66,31 @@ export async function createWebArmNamespaces(plan: LabPlan): Promise<void> {
   await createNetns(w.netnsName);
   if (nsInode(w.mountNsFile) !== undefined && (await isNamespaceMount(w.mountNsFile))) return;
   writeFileSync(w.mountNsFile, '');
-  // web-arm's /run is its own: podman's network run dir (aardvark-dns config), runc's state and
-  // container netns files live there. Shared with the machine they would collide with other
-  // labs' web-arms and survive an emulated reboot. The tmpfs mounts vanish with the namespace.
-  const privateRun = ['/run/netns', '/run/containers', '/run/runc', '/run/crun', '/run/podman'];
-  const setup = [
+  await succeed(['unshare', `--mount=${w.mountNsFile}`, '--propagation', 'private', '--', 'sh', '-c', privateRunScript(plan)]);
+}
+
+/**
+ * The setup of web-arm's mount namespace: its /run is its own, a tmpfs, as a host's is: podman's
+ * network run dir (aardvark-dns config), runc's state, container netns files and the units'
+ * RuntimeDirectory= (/run/<name>, e.g. a container's id file) live there. Shared with the
+ * machine they would collide with other labs' web-arms, leave directories on the machine and
+ * survive an emulated reboot. The lab's runtime directory (web-arm's podman runroot and API
+ * socket, the emulated systemd's state) is bound back in at its path, so the machine and
+ * web-arm see the same files there. Everything vanishes with the namespace.
+ */
+export function privateRunScript(plan: LabPlan): string {
+  const w = plan.webArm;
+  const keep = plan.runtimeDir.startsWith('/run/') ? plan.runtimeDir : undefined;
+  const stash = join(w.persistentDir, '.run-stash');
+  return [
     'set -e',
-    ...privateRun.map((dir) => `mkdir -p ${dir} && mount -t tmpfs -o mode=0755 v6lab-web-arm-run ${dir}`),
+    ...(keep ? [`mkdir -p ${stash}`, `mount --bind ${keep} ${stash}`] : []),
+    'mount -t tmpfs -o mode=0755 v6lab-web-arm-run /run',
+    ...(keep ? [`mkdir -p ${keep}`, `mount --move ${stash} ${keep}`] : []),
+    'mkdir -p /run/netns /run/containers /run/runc /run/crun /run/podman /run/lock',
     `mount --bind ${join(w.etcDir, 'resolv.conf')} /etc/resolv.conf`,
     `mount --bind ${join(w.etcDir, 'hosts')} /etc/hosts`,
   ].join('\n');
-  await succeed(['unshare', `--mount=${w.mountNsFile}`, '--propagation', 'private', '--', 'sh', '-c', setup]);
 }
 
 async function isNamespaceMount(file: string): Promise<boolean> {

@@ -18,6 +18,8 @@ export function qemuCapabilities(config: LabConfig): Capabilities {
     nspawn: debian,
     clatd: debian,
     netavarkNftables: true,
+    netavarkAcceptsDns: true,
+    firewallLogLines: true,
     snapshot: debian,
     concurrentCommands: false,
     labsSideBySide: 1,

@@ -1,7 +1,8 @@
 /**
  * web-arm's configuration on the qemu tier's Debian guest, where systemd is real: installed the
  * way `nixos-rebuild switch` does it (write units and files, daemon-reload, stop removed units,
- * restart changed ones, start new ones and whatever is wanted but not running, leave unchanged
+ * reload changed ones that say X-ReloadIfChanged (NixOS's firewall) where they run, restart the
+ * other changed ones, start new ones and whatever is wanted but not running, leave unchanged
  * ones alone).
  */
 import type { Progress } from '../../progress.ts';
@@ -73,11 +74,17 @@ export async function switchGuest(
   }
   if (options.start === false) return { ...sw, failed: [] };
 
+  const failed: UnitFailure[] = [];
+  // switch-to-configuration reloads these (ExecReload=) instead of restarting them; one not running is started below.
+  const reloadStates = await unitStates(machine, sw.reloaded);
+  for (const name of sw.reloaded.filter((n) => reloadStates.get(n) === 'active')) {
+    const reload = await progress.step(`systemctl reload ${name}`, () => machine.execute(`systemctl reload '${name}'`, { timeoutMs: SYSTEMCTL_TIMEOUT_MS }));
+    if (reload.exitCode !== 0) failed.push({ unit: name, error: `reload failed: ${(reload.stderr || reload.stdout).trim()}` });
+  }
   const states = await unitStates(machine, [...nextText.keys()]);
   const toStart = [...nextText.keys()].filter((n) => sw.added.includes(n) || sw.changed.includes(n) || states.get(n) !== 'active');
   const last = toStart.filter((n) => options.startLast?.includes(n));
   const first = toStart.filter((n) => !last.includes(n));
-  const failed: UnitFailure[] = [];
   if (first.length) failed.push(...(await progress.step(`start ${first.join(', ')}`, () => startUnits(machine, first))).failed);
   for (const name of last) {
     await options.beforeStart?.(name);

@@ -16,6 +16,8 @@ export function vagrantCapabilities(_config: LabConfig): Capabilities {
     nspawn: false,
     clatd: false,
     netavarkNftables: true,
+    netavarkAcceptsDns: true,
+    firewallLogLines: true,
     snapshot: false,
     concurrentCommands: false,
     labsSideBySide: 1,

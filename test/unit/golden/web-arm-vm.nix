@@ -46,7 +46,8 @@
   networking.firewall.allowedTCPPorts = [ 22 ];
   networking.firewall.allowedUDPPorts = [ ];
   networking.firewall.allowPing = true;
-  networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ];
+  networking.firewall.logRefusedConnections = true;
+  networking.firewall.checkReversePath = true;
 
   # Stand-ins of production's live containers, on podman's default network.
   virtualisation.podman.enable = true;
