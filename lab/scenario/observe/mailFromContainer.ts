@@ -7,9 +7,9 @@
 import { shellQuote } from '../../shell.ts';
 import type { Machine } from '../../nodes/machine.ts';
 import type { LabConfig } from '../../topology/config.ts';
-import { parentDomain, SEEN_LOG } from '../../topology/plan.ts';
-import { waitUntil } from '../../wait.ts';
-import { findSinkRecord, mailProbe, mailProbeToken, smtpProbeCommand, type MailProbe, type SinkRecord, type SmtpAddressOrder } from '../../mail/postfix.ts';
+import { parentDomain } from '../../topology/plan.ts';
+import { mailProbe, mailProbeToken, smtpProbeCommand, type MailProbe, type SinkRecord, type SmtpAddressOrder } from '../../mail/postfix.ts';
+import { waitForSinkRecord } from './sinkRecord.ts';
 
 export type { SmtpAddressOrder };
 
@@ -37,20 +37,9 @@ export async function sendMailFromContainer(config: LabConfig, webArm: Machine, 
   const helo = sender.split('@')[1] ?? config.webArm.hostname;
   const command = `${exec} sh -c ${shellQuote(smtpProbeCommand(probe, config.internet.mx.name, helo, order))}`;
   const sent = await webArm.execute(command, { timeoutMs: 120_000 });
-  let sinkLine: string | undefined;
-  const received =
-    sent.exitCode === 0
-      ? await waitUntil(
-          `the mail exchanger to log the container's message ${probe.token}`,
-          async () => {
-            const log = await mx.succeed(`cat ${SEEN_LOG} 2>/dev/null || true`);
-            const record = findSinkRecord(log, probe.token);
-            if (record) sinkLine = log.split('\n').find((l) => l.includes(probe.token));
-            return record;
-          },
-          { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 500 },
-        ).catch(() => undefined)
-      : undefined;
+  const arrived = sent.exitCode === 0 ? await waitForSinkRecord(mx, probe.token, { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 500 }) : undefined;
+  const received = arrived?.record;
+  const sinkLine = arrived?.line;
   return {
     probe,
     order,

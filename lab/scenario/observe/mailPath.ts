@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import type { Machine } from '../../nodes/machine.ts';
 import { snapshotDir } from './hostSnapshot.ts';
 import type { LabConfig } from '../../topology/config.ts';
-import { SEEN_LOG } from '../../topology/plan.ts';
-import { waitUntil } from '../../wait.ts';
-import { findSinkRecord, mailProbe, mailProbeToken, sendmailProbeCommand, type MailProbe, type SinkRecord } from '../../mail/postfix.ts';
+import { mailProbe, mailProbeToken, sendmailProbeCommand, type MailProbe, type SinkRecord } from '../../mail/postfix.ts';
+import { waitForSinkRecord } from './sinkRecord.ts';
 
 export interface MailPathObservation {
   label: string;
@@ -38,22 +37,14 @@ export async function observeMailPath(config: LabConfig, webArm: Machine, mx: Ma
   const probe = mailProbe(config, mailProbeToken(label, Date.now(), Math.random()));
   const command = sendmailProbeCommand(probe);
   await webArm.succeed(command, { timeoutMs: 60_000 });
-  let sinkLine: string | undefined;
-  const received = await waitUntil(
-    `the mail exchanger to log the probe ${probe.token}`,
-    async () => {
-      const log = await mx.succeed(`cat ${SEEN_LOG} 2>/dev/null || true`);
-      const record = findSinkRecord(log, probe.token);
-      if (record) {
-        sinkLine = log.split('\n').find((l) => l.includes(probe.token));
-        return record;
-      }
-      // A deferred message waits minutes for its next try: ask postfix to try now.
-      await webArm.execute('postqueue -f');
-      return undefined;
-    },
-    { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 3_000 },
-  ).catch(() => undefined);
+  const arrived = await waitForSinkRecord(mx, probe.token, {
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+    intervalMs: 3_000,
+    // A deferred message waits minutes for its next try: ask postfix to try now.
+    meanwhile: () => webArm.execute('postqueue -f'),
+  });
+  const received = arrived?.record;
+  const sinkLine = arrived?.line;
   const postfixLog = (await webArm.execute(`journalctl -b --no-pager -o cat -t postfix/smtp -t postfix/qmgr -n 20 | tail -n 6`)).stdout.trim();
   const postfixState = received ? undefined : (await webArm.execute(POSTFIX_STATE_COMMAND, { timeoutMs: 60_000 })).stdout.trim();
   return {
