@@ -48,3 +48,11 @@ export function tailLines(text: string, n: number | undefined): string {
   const kept = lines.slice(-n).join('\n');
   return trailing === undefined ? kept : `${kept}\n`;
 }
+
+/** A command's output as log chunks: stdout, then stderr, the empty ones left out. */
+export function commandChunks(result: { stdout: string; stderr: string }): LogChunk[] {
+  return [
+    { stream: 'stdout' as const, text: result.stdout },
+    { stream: 'stderr' as const, text: result.stderr },
+  ].filter((c) => c.text !== '');
+}

@@ -5,7 +5,7 @@
  * a command's output when it ends, so these logs are read, not followed.
  */
 import { shellQuote } from '../shell.ts';
-import type { LogChunk } from '../engine/logStream.ts';
+import { commandChunks, type LogChunk } from '../engine/logStream.ts';
 import type { Machine } from '../nodes/machine.ts';
 import type { WebArmLog, WebArmLogs } from './tier.ts';
 
@@ -25,10 +25,7 @@ function machineLog(machine: Machine, description: string, source: { unit?: stri
     whyNoFollow: WHY_NO_FOLLOW,
     async read(tail): Promise<LogChunk[]> {
       const result = await machine.execute(journalCommand(source, tail), { timeoutMs: 60_000 });
-      return [
-        { stream: 'stdout' as const, text: result.stdout },
-        { stream: 'stderr' as const, text: result.stderr },
-      ].filter((c) => c.text !== '');
+      return commandChunks(result);
     },
   };
 }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.ts';
 import { run } from '../../exec.ts';
-import { tailLines } from '../../engine/logStream.ts';
+import { commandChunks, tailLines } from '../../engine/logStream.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import type { WebArmLog, WebArmLogs } from '../tier.ts';
 import { installedUnits } from './unitRunner.ts';
@@ -70,10 +70,7 @@ function containerLog(plan: LabPlan, container: string): WebArmLog {
     description: `podman logs ${container} (inside web-arm)`,
     async read(tail) {
       const result = await run(webArmArgv(plan, ['podman', 'logs', ...tailFlag(tail), container]), { timeoutMs: 60_000 });
-      return [
-        { stream: 'stdout' as const, text: result.stdout },
-        { stream: 'stderr' as const, text: result.stderr },
-      ].filter((c) => c.text !== '');
+      return commandChunks(result);
     },
     followArgv: (tail) => webArmArgv(plan, ['podman', 'logs', '--follow', ...tailFlag(tail), container]),
   };
