@@ -13,7 +13,7 @@ import { findProcesses, isAlive, killProcesses } from '../host/processes.ts';
 import { unmountUnder } from '../host/mounts.ts';
 import { deleteNetns, listNetns } from '../links/netns.ts';
 import { deleteLink, listRootLinks } from '../links/veth.ts';
-import { listLabContainers, removeLabContainers } from '../nodes/hostContainers.ts';
+import { removeLabContainers } from '../nodes/hostContainers.ts';
 import { waitUntil } from '../wait.ts';
 import { allTiers } from '../tiers/registry.ts';
 import type { Progress } from '../progress.ts';
@@ -138,8 +138,7 @@ async function removeContainers(lab: string, runtimeDir: string, socketPath: str
     } catch {
       continue;
     }
-    const ids = (await listLabContainers(docker, lab)).map((c) => c.Id);
-    return { names: await removeLabContainers(docker, lab), ids };
+    return removeLabContainers(docker, lab);
   }
   // No engine answers (e.g. the lab's podman service was killed): use podman's CLI on the
   // same lab-private store.

@@ -61,8 +61,8 @@ export async function listLabContainers(docker: Docker, lab: string): Promise<Do
   return docker.listContainers({ all: true, filters: { label: [`${LABEL_LAB}=${lab}`] } });
 }
 
-/** Removes every container of the lab (by label); already gone is success. */
-export async function removeLabContainers(docker: Docker, lab: string): Promise<string[]> {
+/** Removes every container of the lab (by label); already gone is success. Returns their names and IDs. */
+export async function removeLabContainers(docker: Docker, lab: string): Promise<{ names: string[]; ids: string[] }> {
   const containers = await listLabContainers(docker, lab);
   await Promise.all(
     containers.map(async (c) => {
@@ -73,7 +73,7 @@ export async function removeLabContainers(docker: Docker, lab: string): Promise<
       }
     }),
   );
-  return containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
+  return { names: containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')), ids: containers.map((c) => c.Id) };
 }
 
 /** A machine that runs commands inside a host container (all its namespaces) by its pid; captures run in its namespace. */
