@@ -5,7 +5,7 @@
  * route. It imports the design's module (module.ts) from the same directory. Pure: rendered
  * from the lab config and the base system's units, like the Debian guest's configuration.
  */
-import { DOCKER_SYSCTL_FILE, renderBaseSystem } from '../designs/baseSystem.ts';
+import { DOCKER_SYSCTL_FILE, parseSysctlFile, renderBaseSystem } from '../designs/baseSystem.ts';
 import type { LabConfig } from '../topology/config.ts';
 import { planDesign } from '../designs/registry.ts';
 import { comment, containerLines, list, nixosLayout, renderNixosModule } from './module.ts';
@@ -68,7 +68,7 @@ export function renderVmModule(config: LabConfig, options: VmModuleOptions): str
   const sysctls = Object.entries(base.files)
     // NixOS's docker module sets its own (virtualisation.docker.enable): not repeated here.
     .filter(([file]) => file.startsWith('sysctl.d/') && file !== DOCKER_SYSCTL_FILE)
-    .flatMap(([, text]) => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s*=\s*/) as [string, string]));
+    .flatMap(([, text]) => parseSysctlFile(text));
   const containers = base.units.filter(isOciContainerUnit).map((u) => ociContainerOf(u, layout));
   const fw = w.firewall;
   const lines = [

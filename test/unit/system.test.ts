@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderBaseSystem, renderSysctlFile, sysctlUnit } from '../../lab/designs/baseSystem.ts';
+import { parseSysctlFile, renderBaseSystem, renderSysctlFile, sysctlUnit } from '../../lab/designs/baseSystem.ts';
 import type { HostLayout } from '../../lab/designs/design.ts';
 import { ociContainerUnit, ociUnitName, responderCommand } from '../../lab/designs/ociContainer.ts';
 import { planDesign } from '../../lab/designs/registry.ts';
@@ -252,5 +252,18 @@ describe('ociContainerUnit', () => {
 
   it('rejects a container name that makes an invalid unit name', () => {
     expect(() => ociContainerUnit({ name: 'bad name', image: 'i', publish: [], command: [], dependsOn: [] }, { systemd: 'real' })).toThrow(ConfigError);
+  });
+});
+
+describe('parseSysctlFile', () => {
+  it('reads the settings renderSysctlFile writes, and hand-written ones, comments and blanks left out', () => {
+    expect(parseSysctlFile(renderSysctlFile({ 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.enp1s0.accept_ra': '0' }, 'test'))).toEqual([
+      ['net.ipv6.conf.all.forwarding', '1'],
+      ['net.ipv6.conf.enp1s0.accept_ra', '0'],
+    ]);
+    expect(parseSysctlFile('# c\n; c\n\nnet.ipv4.ip_forward=1\n  kernel.x =  a b \n')).toEqual([
+      ['net.ipv4.ip_forward', '1'],
+      ['kernel.x', 'a b'],
+    ]);
   });
 });

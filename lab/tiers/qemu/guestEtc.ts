@@ -5,6 +5,7 @@
 import { postfixMainCfText, renderPostfixMainCf } from '../../mail/postfix.ts';
 import type { LabConfig } from '../../topology/config.ts';
 import { DAEMON_JSON, renderDaemonJson } from '../../designs/dockerEngine.ts';
+import { parseSysctlFile } from '../../designs/baseSystem.ts';
 import { renderWebArmResolvConf } from '../../topology/v6only.ts';
 
 export function renderResolvConf(config: LabConfig): string {
@@ -40,8 +41,8 @@ export function uplinkSysctlDropIns(files: Readonly<Record<string, string>>, upl
   const key = `net.ipv6.conf.${uplink}.proxy_ndp`;
   const values = Object.entries(files)
     .filter(([path]) => path.startsWith('sysctl.d/'))
-    .flatMap(([, text]) => text.split('\n').map((l) => /^\s*([^#=\s]+)\s*=\s*(\S+)\s*$/.exec(l)))
-    .flatMap((m) => (m && m[1] === key ? [m[2]!] : []));
+    .flatMap(([, text]) => parseSysctlFile(text))
+    .flatMap(([k, v]) => (k === key ? [v] : []));
   const value = values.at(-1);
   if (value === undefined) return {};
   return {
