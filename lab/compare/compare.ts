@@ -108,6 +108,8 @@ export interface LabRunOptions {
   /** Flags for `lab up` besides the design (--host …, --set …). */
   upArgs: readonly string[];
   only?: readonly string[];
+  /** Flags for `lab test` besides --json and --only (a fork's: --parallel 1). */
+  testArgs?: readonly string[];
   progress: Progress;
   signal?: AbortSignal;
 }
@@ -138,7 +140,7 @@ export async function runOnLab(entry: { label: string; design: string; sets: rea
       if (up.exitCode !== 0) throw new LabBrokenError(`lab up for ${design} failed (exit ${up.exitCode}):\n${up.stderr.trim().split('\n').slice(-6).join('\n')}`);
       const webArm = webArmStartOf(up.stdout);
       if (webArm) options.progress.note(`${design}: web-arm ${webArmStartText(webArm)}`);
-      const test = await timed('test', () => cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : [])));
+      const test = await timed('test', () => cli('test', '--json', ...(options.only ? ['--only', options.only.join(',')] : []), ...(options.testArgs ?? [])));
       if (test.exitCode === 2 || !test.stdout.trim().startsWith('{')) {
         throw new LabBrokenError(`lab test for ${design} ran nothing (exit ${test.exitCode}):\n${test.stderr.trim().split('\n').slice(-6).join('\n')}`);
       }

@@ -39,6 +39,14 @@ export async function labDown(config: LabConfig, progress: Progress): Promise<Do
     }
   };
 
+  // Forks a test run left up (a crash, a second Ctrl-C): labs of their own, taken down first.
+  for (const fork of state?.forks ?? []) {
+    await attempt(`fork ${fork} of the lab`, async () => {
+      const report = await labDown({ ...config, lab: { ...config.lab, name: fork, stateDir: '' } }, progress);
+      removed.push(...report.removed.map((r) => `${fork}: ${r}`));
+    });
+  }
+
   // Whatever tier the lab ran on: each tier removes what it may have made, found by its marks.
   for (const tier of allTiers()) {
     await attempt(`web-arm (${tier.name} tier), by its marks`, async () => {

@@ -4,7 +4,7 @@
  */
 
 import type { Evidence, RunReport, ScenarioVerdict, VerdictStatus } from './model.ts';
-import { closingLine, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, verdictLabel } from './table.ts';
+import { closingLine, forkLines, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, verdictLabel } from './table.ts';
 
 export interface MarkdownOptions {
   /** A mermaid graph of the topology (without the ``` fence). */
@@ -131,13 +131,15 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
     const cells = [
       markdownCell(s.id),
       `${VERDICT_ICON[s.status]} ${verdictLabel(s.status, s.expected)}`,
-      markdownCell(tierLabel(s)),
+      markdownCell(`${tierLabel(s)}${s.ranOn ? ` on ${s.ranOn}` : ''}`),
       formatDuration(s.durationMs),
       markdownCell(evidenceHeadline(s)),
     ];
     out.push(`| ${cells.join(' | ')} |`);
   }
   out.push('', `**${closingLine(report.scenarios)}**`);
+  const forks = forkLines(report);
+  if (forks.length) out.push('', 'Shared among forked web-arms (`lab test --parallel`):', '', ...forks.map((l) => `- ${markdownCell(l)}`));
 
   const mermaid = opts.topologyMermaid?.trim();
   if (mermaid) {

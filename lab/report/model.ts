@@ -47,6 +47,8 @@ export interface ScenarioVerdict {
   error?: string;
   /** What the design declares for this scenario (absent: pass). A verdict equal to it is intended. */
   expected?: VerdictStatus;
+  /** The fork of the lab that ran it (`lab test --parallel`); absent: the lab's own web-arm. */
+  ranOn?: string;
 }
 
 export interface RunReport {
@@ -59,6 +61,8 @@ export interface RunReport {
   durationMs: number;
   scenarios: ScenarioVerdict[];
   totals: { passed: number; failed: number; errored: number; skipped: number };
+  /** Which web-arm ran what, when the run was shared with forks (`lab test --parallel`). */
+  forks?: Array<{ fork: number; lab: string; scenarios: string[]; webArm?: string; phasesMs?: { up: number; test: number; down: number }; error?: string }>;
 }
 
 export function totalsOf(scenarios: readonly ScenarioVerdict[]): RunReport['totals'] {

@@ -33,6 +33,7 @@ const verdict = z.looseObject({
   evidence: z.array(evidence),
   error: z.string().optional(),
   expected: verdictStatusSchema.optional(),
+  ranOn: z.string().optional(),
 }) satisfies z.ZodType<ScenarioVerdict>;
 
 export const runReportSchema = z.looseObject({
@@ -45,4 +46,16 @@ export const runReportSchema = z.looseObject({
   durationMs: z.number(),
   scenarios: z.array(verdict),
   totals: z.object({ passed: z.number(), failed: z.number(), errored: z.number(), skipped: z.number() }),
+  forks: z
+    .array(
+      z.object({
+        fork: z.number(),
+        lab: z.string(),
+        scenarios: z.array(z.string()),
+        webArm: z.string().optional(),
+        phasesMs: z.object({ up: z.number(), test: z.number(), down: z.number() }).optional(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
 }) satisfies z.ZodType<RunReport>;

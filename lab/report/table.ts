@@ -158,7 +158,7 @@ export function renderVerdictTable(report: RunReport, opts: VerdictTableOptions 
   const rows: Row[] = report.scenarios.map((s) => ({
     id: oneLine(s.id),
     verdict: verdictLabel(s.status, s.expected),
-    tier: oneLine(tierLabel(s)),
+    tier: oneLine(`${tierLabel(s)}${s.ranOn ? ` on ${s.ranOn}` : ''}`),
     duration: formatDuration(s.durationMs),
     evidence: oneLine(evidenceHeadline(s)),
     status: s.status,
@@ -203,8 +203,17 @@ export function renderVerdictTable(report: RunReport, opts: VerdictTableOptions 
     width,
   );
 
-  const out = [line(header, true), rule, ...rows.map((r) => line(r, false)), '', closingLine(report.scenarios)];
+  const out = [line(header, true), rule, ...rows.map((r) => line(r, false)), '', closingLine(report.scenarios), ...forkLines(report)];
   return out.join('\n') + '\n';
+}
+
+/** Which web-arm ran what, when the run was shared with forks (`lab test --parallel`). */
+export function forkLines(report: Pick<RunReport, 'forks'>): string[] {
+  if (!report.forks || report.forks.length < 2) return [];
+  return report.forks.map((f) => {
+    const how = f.fork === 0 ? "the lab's own web-arm" : `fork ${f.fork}${f.webArm ? `, web-arm ${f.webArm}` : ''}${f.phasesMs ? `; up ${formatDuration(f.phasesMs.up)}, test ${formatDuration(f.phasesMs.test)}, down ${formatDuration(f.phasesMs.down)}` : ''}`;
+    return `${f.lab} (${how}): ${f.scenarios.join(', ') || 'nothing'}${f.error ? ` — could not run: ${oneLine(f.error)}` : ''}`;
+  });
 }
 
 function normalizeWidth(width: number | undefined): number {

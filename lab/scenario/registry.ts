@@ -28,6 +28,8 @@ export interface ScenarioEntry {
   baselines?: readonly BaselineRef[];
   /** A longer limit for a story with real reboots and restarts (default 10 minutes). */
   timeoutMs?: number;
+  /** The story reboots web-arm for real where the tier can: it gets a fork of its own in `lab test --parallel`. */
+  realReboot?: true;
 }
 
 const HOST_AT_APPLY: readonly BaselineRef[] = [
@@ -54,7 +56,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, Omit<ScenarioEntry, 'id'>>> 
     baselines: HOST_AT_APPLY,
   },
   'idempotent-redeploy': { title: 'redeploying is a no-op: everything as before it' },
-  'idempotent-reboot': { title: 'after a reboot everything is as before it' },
+  'idempotent-reboot': { title: 'after a reboot everything is as before it', realReboot: true },
   'no-inbound': { title: 'no inbound path to the v6egress container', observing: 'probes from the internet and from web-arm' },
   'container-dns': { title: 'container DNS through aardvark-dns, and the firewall gotcha' },
   'router-outage': { title: 'egress recovers after an upstream outage' },
@@ -77,6 +79,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, Omit<ScenarioEntry, 'id'>>> 
     requires: { capability: 'dockerd', why: 'the story of a real dockerd beside podman (the netns tier has none; webArm.docker.enabled=false turns it off)' },
     // Two docker restarts and a real reboot (each a few minutes under TCG), the fix proven after.
     timeoutMs: 30 * 60_000,
+    realReboot: true,
   },
   'inbound-portfwd': { title: 'a published port answers over IPv6 and goes with its container' },
   'xlat-default-v4': {

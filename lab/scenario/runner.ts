@@ -4,11 +4,11 @@
  * lab's state directory. A scenario that wrote no verdict is reported as an error, never
  * as passed.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.ts';
+import { InterruptedError, UsageError } from '../errors.ts';
 import { SCENARIO_IDS_ENV, SIDE_BY_SIDE_ENV } from './groups.ts';
 import { run } from '../exec.ts';
 import { renderJsonReport } from '../report/json.ts';
@@ -21,7 +21,8 @@ import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from
 import { closingLine, renderVerdictTable } from '../report/table.ts';
 import { exitCodeOfFlake, flakeReport, renderFlakeTable } from '../report/flake.ts';
 import { requireUpState } from '../state/store.ts';
-import { planLab } from '../topology/plan.ts';
+import { runForked, shareScenarios, webArmsFor, type ForkRecord } from './forks.ts';
+import { defaultStateDir, planLab } from '../topology/plan.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
@@ -50,6 +51,9 @@ export interface RunOptions {
   verbose?: boolean;
   /** Run the suite this many times on the same lab and report the flake rate (default 1: one run, its table). */
   repeat?: number;
+  /** Web-arms at once, the lab's own and forks of it (default: where the tier forks, one per core as memory allows). */
+  parallel?: number;
+  signal?: AbortSignal;
 }
 
 /** `lab test`: one run (its verdict table) or, with repeat N, N runs and the flake table. Returns the exit code. */
@@ -67,6 +71,7 @@ export async function runScenarios(lab: string, options: RunOptions): Promise<nu
   }
   const reports: RunReport[] = [];
   for (let i = 1; i <= repeat; i++) {
+    if (options.signal?.aborted) throw new InterruptedError(`lab test interrupted after ${i - 1} of ${repeat} runs`);
     const report = await runSuiteOnce(lab, options);
     reports.push(report);
     process.stderr.write(`run ${i}/${repeat}: ${closingLine(report.scenarios)} (${Math.round(report.durationMs / 1000)} s)\n`);
@@ -78,20 +83,56 @@ export async function runScenarios(lab: string, options: RunOptions): Promise<nu
   return exitCodeOfFlake(flake);
 }
 
-/** Runs the suite once (scenarios in vitest), writes the run's reports and returns them. */
+/** Runs the suite once (on the lab's own web-arm, or shared with forks of it), writes the run's reports and returns them. */
 async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport> {
   const state = requireUpState(lab);
   const plan = planLab(state.config);
-  let files = listScenarioFiles();
-  if (options.only) {
-    const unknown = options.only.filter((id) => !files.some((f) => f.id === id));
-    if (unknown.length) throw new UsageError(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${files.map((f) => f.id).join(', ')}`);
-    files = files.filter((f) => options.only!.includes(f.id));
-  }
+  const files = selectFiles(options.only);
   const startedAt = new Date();
   const runDir = join(plan.stateDir, 'runs', startedAt.toISOString().replace(/[:.]/g, '-'));
   mkdirSync(runDir, { recursive: true });
+  const shares = shareScenarios(state, files.map((f) => f.id), webArmsFor(state, options.parallel));
+  const report: RunReport =
+    shares.length > 1
+      ? await runForked(state, files.map((f) => f.id), {
+          shares,
+          runOwn: async (ids) => runVitest(lab, runDir, files.filter((f) => ids.includes(f.id)), options),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }).then((merged) => {
+          copyForkAttachments(merged, runDir);
+          return merged;
+        })
+      : await runVitest(lab, runDir, files, options);
+  const graph = topologyGraph(await labTopology(plan, state));
+  writeReports(plan.stateDir, runDir, report, renderMermaid(graph));
+  await writeHtmlReport(report, renderDot(graph), { runDir, reportsDir: join(plan.stateDir, 'reports') });
+  return report;
+}
 
+/** The scenario files of a run (all, or those --only names; an unknown id is bad input). */
+function selectFiles(only: readonly string[] | undefined): ScenarioFile[] {
+  const files = listScenarioFiles();
+  if (!only) return files;
+  const unknown = only.filter((id) => !files.some((f) => f.id === id));
+  if (unknown.length) throw new UsageError(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${files.map((f) => f.id).join(', ')}`);
+  return files.filter((f) => only.includes(f.id));
+}
+
+/** Evidence a fork attached (pcaps) lives in the fork's run directory: copied beside the merged report's. */
+function copyForkAttachments(report: RunReport & { forks: ForkRecord[] }, runDir: string): void {
+  for (const fork of report.forks.slice(1)) {
+    const forkRuns = join(defaultStateDir(fork.lab), 'runs');
+    if (!existsSync(forkRuns)) continue;
+    const latest = readdirSync(forkRuns).sort().pop();
+    const attachments = latest ? join(forkRuns, latest, 'attachments') : '';
+    if (latest && existsSync(attachments)) cpSync(attachments, join(runDir, 'attachments'), { recursive: true });
+  }
+}
+
+/** Runs the given scenario files with vitest on the lab's own web-arm and reads back their verdicts. */
+async function runVitest(lab: string, runDir: string, files: ScenarioFile[], options: RunOptions): Promise<RunReport> {
+  const state = requireUpState(lab);
+  const startedAt = new Date();
   const vitest = await run(
     [process.execPath, vitestBin(), 'run', '--config', join(SCENARIO_DIR, 'vitest.config.ts')],
     {
@@ -108,6 +149,7 @@ async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport
         // Observing scenarios side by side where web-arm takes commands from several processes (a guest's agent serves one).
         ...(capabilitiesOf(state.config).concurrentCommands ? { [SIDE_BY_SIDE_ENV]: '1' } : {}),
       },
+      ...(options.signal ? { signal: options.signal } : {}),
     },
   );
 
@@ -128,7 +170,7 @@ async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport
     };
   });
   const finishedAt = new Date();
-  const report: RunReport = {
+  return {
     schema: 'v6lab.report/1',
     lab,
     design: state.design?.name ?? '',
@@ -139,10 +181,6 @@ async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport
     scenarios,
     totals: totalsOf(scenarios),
   };
-  const graph = topologyGraph(await labTopology(plan, state));
-  writeReports(plan.stateDir, runDir, report, renderMermaid(graph));
-  await writeHtmlReport(report, renderDot(graph), { runDir, reportsDir: join(plan.stateDir, 'reports') });
-  return report;
 }
 
 function writeReports(stateDir: string, runDir: string, report: RunReport, topologyMermaid?: string): void {

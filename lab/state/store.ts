@@ -43,6 +43,8 @@ export interface LabState {
   vagrant?: { box: string; provider: 'libvirt' | 'qemu' };
   /** The qemu tier's NixOS guest: the nixpkgs its system is built from (every switch builds again). */
   nixos?: { nixpkgs: { flakeRef: string; from: 'V6LAB_NIXPKGS' | 'NIX_PATH' } };
+  /** Forks of this lab a `lab test --parallel` run has up (labs of their own): `lab down` takes them down too, also after a crash. */
+  forks?: string[];
 }
 
 export interface NodeImageRecord {

@@ -96,6 +96,18 @@ export interface SnapshotAbility {
 }
 
 /**
+ * Optional ability of a tier: forks of web-arm. A fork is a lab of its own whose web-arm is
+ * restored from the tier's snapshot in seconds, so a run's scenarios can be shared among the
+ * lab's own web-arm and forks side by side (`lab test --parallel N`).
+ */
+export interface ForkAbility {
+  /** Memory one web-arm takes on this machine (what bounds the default number of forks). */
+  readonly webArmMemoryMiB: number;
+  /** About what bringing a fork up and down costs (restore, design, router, internet), in ms: less work than this is not forked. */
+  readonly forkCostMs: number;
+}
+
+/**
  * A started web-arm, whatever the tier: one Machine with the NixOS test driver's verbs, and the
  * system manager that installs a rendered system like `nixos-rebuild switch`.
  */
@@ -158,5 +170,7 @@ export interface Tier<P = unknown> {
   describeStart?(state: LabState): string | undefined;
   /** Its snapshots, where the tier can save and restore web-arm. */
   readonly snapshots?: SnapshotAbility;
+  /** Forks of web-arm, where a snapshot restores one in seconds. */
+  readonly forks?: ForkAbility;
 }
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaks, ownProcessTree, snapshotMachine, type MachineSnapshot } from '../../lab/host/leakCheck.ts';
 import { isUnexpected, type RunReport } from '../../lab/report/model.ts';
-import { stateFile } from '../../lab/state/store.ts';
+import { readState, stateFile } from '../../lab/state/store.ts';
 import { nativeArch } from '../../lab/topology/config.ts';
 import { runLab } from './labCli.ts';
 
@@ -59,13 +59,20 @@ describe.runIf(enabled)(`qemu tier (${ARCH} guest), end to end`, () => {
     expect(links.stdout.split(/\s+/).filter((l) => l && !l.startsWith('podman') && !l.startsWith('veth')).sort()).toEqual(['docker0', 'enp1s0', 'lo']);
     expect((await lab('exec', 'web-arm', '--', 'readlink /proc/1/exe')).stdout.trim()).toMatch(/systemd$/);
 
-    const test = await lab('test', '--host', 'qemu', '--only', FOUNDATION.join(','), '--json');
+    // Two web-arms: the real reboot runs on a fork restored from the snapshot, beside the rest on the lab's own.
+    const test = await lab('test', '--host', 'qemu', '--only', FOUNDATION.join(','), '--parallel', '2', '--json');
     const report = JSON.parse(test.stdout) as RunReport;
     expect(report.scenarios.map((s) => s.id)).toEqual(FOUNDATION);
     expect(report.scenarios.filter(isUnexpected).map((s) => `${s.id}: ${s.status}: ${s.summary}`)).toEqual([]);
     for (const s of report.scenarios) expect(`${s.id} ${s.tier} ${s.realism}`).toBe(`${s.id} qemu real`);
     expect(report.scenarios.every((s) => s.status === 'pass')).toBe(true);
     expect(test.exitCode).toBe(0);
+    // Which web-arm ran what: the reboot on a fork of its own, which is down again and forgotten.
+    expect(report.forks?.map((f) => f.lab)).toEqual([LAB, `${LAB}f1`]);
+    expect(report.scenarios.find((s) => s.id === 'idempotent-reboot')?.ranOn).toBe(`${LAB}f1`);
+    expect(report.scenarios.find((s) => s.id === 'egress-nat66')?.ranOn).toBeUndefined();
+    expect(existsSync(stateFile(`${LAB}f1`))).toBe(false);
+    expect(readState(LAB)?.forks).toBeUndefined();
 
     const down = await lab('down');
     expect(down.exitCode, down.stderr).toBe(0);

@@ -16,6 +16,7 @@ import { bootNixosGuest, nixosWebArm } from './nixos/nixosGuest.ts';
 import { checkNix, gatherNixFacts, type NixpkgsSource } from './nixos/preflight.ts';
 import { debianWebArm } from './webArmSystem.ts';
 import { qemuSnapshots } from './snapshotAbility.ts';
+import { DEFAULT_GUEST_MEMORY_MIB } from './argv.ts';
 import type { GuestArch } from './recipe.ts';
 
 export interface QemuPrerequisites {
@@ -65,4 +66,6 @@ export const qemuTier: Tier<QemuPrerequisites> = {
     return `web-arm guest: ${guest.arch}, ${guest.accel}, ${describeGuestStart(guest)}${guest.restoreFailed ? `; restore failed: ${guest.restoreFailed}` : ''}`;
   },
   snapshots: qemuSnapshots,
+  // A fork restores the snapshot (seconds), applies the design and starts a router and an internet: about a minute and a half under TCG.
+  forks: { webArmMemoryMiB: DEFAULT_GUEST_MEMORY_MIB, forkCostMs: 90_000 },
 };
