@@ -137,6 +137,20 @@ async function engineContainers(): Promise<{ names: string[]; labs: Record<strin
   return { names: rows.map((r) => r[0]!), labs: Object.fromEntries(rows.filter((r) => r[1] && r[2] && r[2] !== '<no value>').map((r) => [r[1]!, r[2]!])) };
 }
 
+/**
+ * A build in progress (a guest image, a snapshot, an image tarball) works in `<name>.partial-<pid>`:
+ * its mounts (the chroot's /proc, /sys, /dev) belong to the lab of the process building it. Pure.
+ */
+export function partialBuildOwners(mounts: readonly string[], owners: Readonly<Record<string, string>>): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const mount of mounts) {
+    const pid = /\.partial-(\d+)(\/|\.|$)/.exec(mount)?.[1];
+    const owner = pid ? owners[pid] : undefined;
+    if (owner) found[mount] = owner;
+  }
+  return found;
+}
+
 export async function snapshotMachine(): Promise<MachineSnapshot> {
   const mountPoints = lines(read('/proc/self/mountinfo')).map((l) => l.split(' ')[4] ?? '');
   const processes = liveProcesses();
@@ -146,6 +160,7 @@ export async function snapshotMachine(): Promise<MachineSnapshot> {
     const owner = processOwner(pid, byNetns);
     if (owner) owners[pid] = owner;
   }
+  Object.assign(owners, partialBuildOwners(mountPoints, owners));
   const cgroups = containerCgroups();
   const engine = await engineContainers();
   for (const cgroup of cgroups) {

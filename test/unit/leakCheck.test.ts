@@ -59,3 +59,15 @@ describe("another checkout's CLI", () => {
     expect(isOtherCheckoutsCli('/usr/bin/podman ps', mine)).toBe(false);
   });
 });
+
+describe('a build in progress', () => {
+  it("counts another lab's guest image build (its chroot mounts in .partial-<pid>) as that lab's, and one without a live owner as a leak", async () => {
+    const { partialBuildOwners, findLeaks } = await import('../../lab/host/leakCheck.ts');
+    const mounts = ['/root/.cache/v6lab/qemu/24809a336395.partial-26771/rootfs/proc', '/root/.cache/v6lab/qemu/24809a336395.partial-999/rootfs/sys'];
+    const owners = partialBuildOwners(mounts, { '26771': 'h19cq' });
+    expect(owners).toEqual({ [mounts[0]!]: 'h19cq' });
+    const empty = { netns: [], links: [], routes: [], rules: [], mounts: [], cgroups: [], processes: {}, containers: [], owners: {} };
+    const leaks = findLeaks(empty, { ...empty, mounts, owners }, { lab: 'soak1' });
+    expect(leaks).toEqual([{ kind: 'mount', what: mounts[1] }]);
+  });
+});
