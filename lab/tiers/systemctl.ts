@@ -10,8 +10,13 @@ import type { WebArm } from './tier.ts';
 import { waitUntil } from '../wait.ts';
 import type { StartResult, UnitFailure } from '../units/results.ts';
 
-/** systemctl start of podman units under TCG can take a while (the first `podman run` ~15 s). */
-export const SYSTEMCTL_TIMEOUT_MS = 5 * 60_000;
+/**
+ * systemctl start of podman units under TCG can take a while (the first `podman run` ~15 s; a
+ * Docker design's first start loads its image into dockerd, `podman save | docker load`, which took
+ * over 5 minutes on 2 loaded cores). The lab waits as long as the slowest unit it renders may take
+ * to start (the Docker units' TimeoutStartSec=600), so it never calls broken what systemd still allows.
+ */
+export const SYSTEMCTL_TIMEOUT_MS = 10 * 60_000 + 30_000;
 
 export function quoteAll(names: readonly string[]): string {
   return names.map((n) => `'${n}'`).join(' ');
