@@ -176,7 +176,7 @@ export function planRouted(design: string, p: RoutedParams, config: LabConfig, l
       : {
           // Its IPv6 egress fails, so an IPv6-first mail client falls back to web-arm's IPv4 (FCrDNS): no caveat.
           ...mailCaveatExpectations(false),
-          // Where nothing lets DNS reach aardvark-dns (netavark 1.4, NixOS's firewall), the probe
+          // Where nothing lets DNS reach aardvark-dns (a bare netavark 1.4, NixOS's firewall), the probe
           // resolves only through the lab DNS's IPv6: no names at all, so IPv4 egress by name and mail fail.
           ...containerDnsExpectations(config, false),
           ...dockerCoexistenceExpectations(p.acceptPodmanInDockerUser, config),

@@ -22,6 +22,8 @@ export const HOST_REQUIREMENTS: ReadonlyArray<{ path: string[]; pkg: string }> =
   { path: ['/usr/bin/mmdebstrap'], pkg: 'mmdebstrap' },
   { path: ['/usr/share/keyrings/debian-archive-keyring.gpg'], pkg: 'debian-archive-keyring' },
   { path: ['/usr/bin/tcpdump', '/usr/sbin/tcpdump'], pkg: 'tcpdump' },
+  // rdisc6: ra-control's SLAAC host (a namespace of the lab's) solicits router advertisements.
+  { path: ['/usr/bin/rdisc6'], pkg: 'ndisc6' },
   // Draws the topology in the HTML report (lab test, lab report --html).
   { path: ['/usr/bin/dot'], pkg: 'graphviz' },
 ];

@@ -69,6 +69,8 @@ export function settingsFor(facts: HostFacts): PodmanHostSettings {
 export interface PodmanPaths {
   tmpDir: string;
   networkConfigDir: string;
+  /** helper_binaries_dir, where podman looks for netavark and aardvark-dns (absent: podman's defaults). */
+  helperBinariesDirs?: readonly string[];
 }
 
 function toml(value: string | string[]): string {
@@ -87,6 +89,7 @@ export function renderContainersConf(settings: PodmanHostSettings, paths: Podman
     `events_logger = ${toml(settings.eventsLogger)}`,
     'exit_command_delay = 10',
     `tmp_dir = ${toml(paths.tmpDir)}`,
+    ...(paths.helperBinariesDirs ? [`helper_binaries_dir = ${toml([...paths.helperBinariesDirs])}`] : []),
     '',
     '[network]',
     'network_backend = "netavark"',

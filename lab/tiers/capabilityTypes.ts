@@ -24,7 +24,8 @@ export interface Capabilities {
    * netavark accepts DNS from its networks to aardvark-dns itself, ahead of the host firewall
    * (NETAVARK_INPUT; netavark 1.14 on the qemu guest, measured, and in nixos-25.11), so NixOS's
    * firewall, which opens nothing for it on podman bridges, does not cut containers off their
-   * resolver. Debian bookworm's netavark 1.4 (the netns tier) has no such rule (nixpkgs#272480).
+   * resolver. Debian bookworm's netavark 1.4 has no such rule (nixpkgs#272480): the netns tier
+   * emulates 1.14's (its `emulated` says so).
    */
   netavarkAcceptsDns: boolean;
   /**
@@ -40,8 +41,14 @@ export interface Capabilities {
   concurrentCommands: boolean;
   /** How many labs of this tier this machine runs side by side in a comparison. */
   labsSideBySide: number;
+  /**
+   * The capabilities above that the tier has by the lab's emulation rather than by the software
+   * production runs, each with how (empty: none). A story that relies on one says so
+   * (ScenarioRun.emulated), so its verdict reads "emulated".
+   */
+  emulated: { readonly [K in Exclude<keyof Capabilities, 'emulated' | 'labsSideBySide'>]?: string };
 }
 
 export type CapabilityName = {
-  [K in keyof Capabilities]: Capabilities[K] extends boolean ? K : never;
+  [K in keyof Capabilities]-?: Capabilities[K] extends boolean ? K : never;
 }[keyof Capabilities];

@@ -63,8 +63,9 @@ function gateways(t: ScenarioRun): { v4: string; v6: string } {
  * container-dns: the probe's resolver is aardvark-dns on its bridge. NixOS's firewall does not
  * open 53/udp on podman bridges (nixpkgs' podman module opens it only on the default network's
  * podman0, and only with its dns_enabled, off by default): whether aardvark-dns answers then
- * depends on netavark accepting DNS from its subnets itself (NETAVARK_INPUT, netavark 1.14 on the
- * qemu guest) or not (netavark 1.4 on the netns tier: nixpkgs#272480 bites). Where it does not
+ * depends on netavark accepting DNS from its subnets itself (NETAVARK_INPUT: netavark 1.14 on the
+ * qemu guest; on the netns tier the lab's wrapper adds 1.14's rules beside netavark 1.4, and the
+ * verdict says emulated) or not (a bare netavark 1.4: nixpkgs#272480 bites). Where it does not
  * answer, the fix (53/udp opened on podman+) is applied, proven and taken back.
  */
 export async function storyContainerDns(t: ScenarioRun): Promise<void> {
@@ -79,11 +80,14 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
     test: (out) => out.trim() === `nameserver ${gw.v4}`,
   });
   const subnet4 = t.lab.design.networks[0]!.subnets.find((x) => !x.includes(':'))!;
-  // netavark 1.14 (the qemu guest; nixos-25.11 ships it) accepts DNS from its subnets to the bridge
-  // itself (NETAVARK_INPUT, jumped to from INPUT ahead of nixos-fw; the nftables driver in its own
-  // table); netavark 1.4 (the netns tier) has no such rule.
+  // netavark 1.14 (the qemu guest; nixos-25.11 ships it) accepts DNS from its subnets itself
+  // (NETAVARK_INPUT, jumped to from INPUT ahead of nixos-fw; the nftables driver in its own
+  // table); netavark 1.4 has no such rule, and on the netns tier the lab's netavark wrapper adds
+  // 1.14's (the capability says so). Whoever added it, the rule in web-arm's ruleset decides.
   const ownAccept = await webArm.execute(`iptables -S NETAVARK_INPUT 2>/dev/null | grep -- '-s ${subnet4} .*--dport 53 -j ACCEPT'; nft list table inet netavark 2>/dev/null | grep -E 'saddr ${subnet4} .*dport 53 .*accept'`);
   const netavarkAcceptsDns = ownAccept.stdout.trim() !== '';
+  const emulatedAccept = netavarkAcceptsDns ? t.lab.capabilities.emulated.netavarkAcceptsDns : undefined;
+  if (emulatedAccept) t.emulated(emulatedAccept);
   const hostOpens = config.webArm.firewall.allowDnsOnPodmanBridges;
   const opened = await webArm.execute('iptables -S nixos-fw | grep -- "--dport 53"');
   t.record(
@@ -91,7 +95,7 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
     'web-arm',
     'iptables -S NETAVARK_INPUT; nft list table inet netavark; iptables -S nixos-fw',
     `netavark's own accept for 53 from ${subnet4}, or 53/udp opened on podman+ by the host firewall`,
-    `netavark: ${netavarkAcceptsDns ? ownAccept.stdout.trim().replace(/\n/g, '; ') : 'no accept of its own'}; nixos-fw: ${opened.stdout.trim().replace(/\n/g, '; ') || 'no rule for 53 (NixOS default)'}`,
+    `netavark: ${netavarkAcceptsDns ? `${ownAccept.stdout.trim().replace(/\n/g, '; ')}${emulatedAccept ? ' (emulated: the lab\'s netavark wrapper adds 1.14\'s rule)' : ''}` : 'no accept of its own'}; nixos-fw: ${opened.stdout.trim().replace(/\n/g, '; ') || 'no rule for 53 (NixOS default)'}`,
     true,
   );
   const letThrough = netavarkAcceptsDns || hostOpens;

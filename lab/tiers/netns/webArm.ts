@@ -13,6 +13,7 @@ import { killProcesses, nsInode } from '../../host/processes.ts';
 import { renderContainersConf, renderStorageConf, type PodmanHostSettings } from '../../podman/hostSettings.ts';
 import type { LabPlan } from '../../topology/plan.ts';
 import { renderWebArmResolvConf } from '../../topology/v6only.ts';
+import { writeNetavarkWrapper } from './netavarkWrapper.ts';
 import { waitUntil } from '../../wait.ts';
 
 export const WEB_ARM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -41,7 +42,8 @@ export function webArmDocker(plan: LabPlan): Docker {
 }
 
 /**
- * Writes web-arm's persistent /etc: podman config, resolv.conf, hosts. imageStores: read-only
+ * Writes web-arm's persistent /etc: podman config (netavark through the lab's wrapper,
+ * netavarkWrapper.ts), resolv.conf, hosts. imageStores: read-only
  * image stores podman also takes images from (the shared node image store).
  */
 export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings, imageStores: string[] = []): void {
@@ -49,9 +51,11 @@ export function writeWebArmEtc(plan: LabPlan, settings: PodmanHostSettings, imag
   const containersDir = join(w.etcDir, 'containers');
   mkdirSync(w.networkConfigDir, { recursive: true });
   mkdirSync(w.graphRoot, { recursive: true });
+  // netavark through the lab's wrapper: netavark 1.14's DNS accepts beside the machine's 1.4.
+  const helperBinariesDirs = writeNetavarkWrapper(w.persistentDir);
   writeFileSync(
     join(containersDir, 'containers.conf'),
-    renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir }),
+    renderContainersConf(settings, { tmpDir: join(w.runDir, 'libpod'), networkConfigDir: w.networkConfigDir, helperBinariesDirs }),
   );
   writeFileSync(join(containersDir, 'storage.conf'), renderStorageConf(w.graphRoot, join(w.runDir, 'containers'), imageStores));
   writeFileSync(join(w.etcDir, 'resolv.conf'), renderWebArmResolvConf(plan.config, ''));

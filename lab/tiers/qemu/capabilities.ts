@@ -23,5 +23,6 @@ export function qemuCapabilities(config: LabConfig): Capabilities {
     snapshot: debian,
     concurrentCommands: false,
     labsSideBySide: 1,
+    emulated: {},
   };
 }

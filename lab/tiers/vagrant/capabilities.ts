@@ -21,5 +21,6 @@ export function vagrantCapabilities(_config: LabConfig): Capabilities {
     snapshot: false,
     concurrentCommands: false,
     labsSideBySide: 1,
+    emulated: {},
   };
 }
