@@ -125,7 +125,12 @@ async function witnessed(t: ScenarioRun, slug: string, probe: StoppableProbe, sp
   const running = probe.machine.execute(wrapped.start, { timeoutMs: 60_000 });
   void running.then(() => (finishedAt = Date.now() / 1000), () => (finishedAt = Date.now() / 1000));
   let decidedAt = 0;
-  const decide = async (until: number) => decideWitness(await readTimed(entryCapture!.file), await readTimed(exitCapture!.file), spec, until, bound);
+  const decide = async (until: number) => {
+    const entryRows = await readTimed(entryCapture!.file);
+    // The exit is read only once the packet has entered (fewer tcpdump runs while waiting for it).
+    const exitRows = entryRows.some(spec.entered) ? (exitCapture === entryCapture ? entryRows : await readTimed(exitCapture!.file)) : [];
+    return decideWitness(entryRows, exitRows, spec, until, bound);
+  };
   // Watched until the probe ends by itself or the witness has its answer.
   const live = await waitUntil(
     `the witness of "${shown(probe)}"`,
