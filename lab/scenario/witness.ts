@@ -83,14 +83,15 @@ function shown(probe: StoppableProbe): string {
 
 /**
  * The probe wrapped so it can be stopped by pid: started in the background, its pid in a file
- * that is removed when it ends however it ends; the exit status is the probe's.
+ * that is removed when it ends however it ends; the exit status is the probe's. Stopped with
+ * SIGKILL: dig ends with status 0 on SIGTERM, as if it had been answered.
  */
 function stoppable(probe: StoppableProbe, pidFile: string): { start: string; stop: string } {
   if (probe.command.includes("'")) throw new LabBrokenError(`a witnessed probe cannot hold single quotes: ${probe.command}`);
   const prefix = probe.exec ? `${probe.exec} ` : '';
   return {
     start: `${prefix}sh -c '${probe.command} & echo $! > ${pidFile}; wait $!; s=$?; rm -f ${pidFile}; exit $s'`,
-    stop: `${prefix}sh -c 'kill $(cat ${pidFile} 2>/dev/null) 2>/dev/null; true'`,
+    stop: `${prefix}sh -c 'kill -KILL $(cat ${pidFile} 2>/dev/null) 2>/dev/null; true'`,
   };
 }
 
@@ -100,6 +101,8 @@ interface Outcome {
   /** The probe was stopped on the witness's word (before its own timeout). */
   stopped: boolean;
   seconds: string;
+  /** Seconds from the probe's start to its packet seen entering. */
+  enteredAfter?: string;
   files: string[];
   command: string;
 }
@@ -108,19 +111,22 @@ async function witnessed(t: ScenarioRun, slug: string, probe: StoppableProbe, sp
   const stamp = Date.now();
   const file = (p: WitnessPoint, role: string) => `${t.attachmentDir}/${slug}-${role}-${p.node}-${p.iface}-${stamp}.pcap`;
   const same = entry.node === exit.node && entry.iface === exit.iface && entry.filter.join(' ') === exit.filter.join(' ');
-  const captures: RunningCapture[] = [];
-  try {
-    captures.push(await t.lab.capture(entry.node, entry.iface, file(entry, same ? 'entry-exit' : 'entry'), entry.filter));
-    if (!same) captures.push(await t.lab.capture(exit.node, exit.iface, file(exit, 'exit'), exit.filter));
-  } catch (error) {
+  const starting = await Promise.allSettled([
+    t.lab.capture(entry.node, entry.iface, file(entry, same ? 'entry-exit' : 'entry'), entry.filter),
+    ...(same ? [] : [t.lab.capture(exit.node, exit.iface, file(exit, 'exit'), exit.filter)]),
+  ]);
+  const captures = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = starting.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
     await Promise.allSettled(captures.map((c) => stopCapture(c)));
-    throw error;
+    throw failed.reason;
   }
   const [entryCapture, exitCapture = entryCapture] = captures as [RunningCapture, RunningCapture?];
   const bound = spec.boundMs ?? DEFAULT_WITNESS_BOUND_MS;
   const pidFile = `/tmp/v6lab-witness-${randomUUID().slice(0, 8)}.pid`;
   const wrapped = stoppable(probe, pidFile);
   const started = performance.now();
+  const startedAt = Date.now() / 1000;
   let finishedAt: number | undefined;
   const running = probe.machine.execute(wrapped.start, { timeoutMs: 60_000 });
   void running.then(() => (finishedAt = Date.now() / 1000), () => (finishedAt = Date.now() / 1000));
@@ -144,15 +150,19 @@ async function witnessed(t: ScenarioRun, slug: string, probe: StoppableProbe, sp
   );
   const stopped = live !== 'ended' && live.kind === 'dropped' && finishedAt === undefined;
   if (stopped) await probe.machine.execute(wrapped.stop, { timeoutMs: 30_000 });
+  // Decided or ended: the captures stop while the probe's end is awaited.
+  const capturesStopped = Promise.all(captures.map((c) => stopCapture(c)));
   const result = await running;
-  await Promise.all(captures.map((c) => stopCapture(c)));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  await capturesStopped;
   // The verdict again from the whole pcaps, over what was watched when it was taken (or until the probe ended).
   const verdict = await decide(stopped ? decidedAt : (finishedAt ?? Date.now() / 1000));
   return {
     result,
     verdict,
     stopped,
-    seconds: ((performance.now() - started) / 1000).toFixed(1),
+    seconds,
+    enteredAfter: verdict.kind === 'not-seen' ? undefined : (verdict.entered.at - startedAt).toFixed(1),
     files: captures.map((c) => c.file),
     command: `${shown(probe)}; meanwhile tcpdump -i ${entry.iface} on ${entry.node}${same ? '' : ` and -i ${exit.iface} on ${exit.node}`} → ${captures.map((c) => relative(process.cwd(), c.file)).join(', ')}`,
   };
@@ -175,7 +185,8 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
     }
     const o = await witnessed(t, slug, probe, spec, entry, exit);
     const words = describeWitness(o.verdict, `${entry.node} ${entry.iface}`, `${exit.node} ${exit.iface}`);
-    const note = o.stopped ? `${words}; the probe was stopped after ${o.seconds} s` : `${words}; the probe ended by itself after ${o.seconds} s`;
+    const when = o.enteredAfter === undefined ? '' : ` (its packet entered ${o.enteredAfter} s after it started)`;
+    const note = `${words}; the probe ${o.stopped ? 'was stopped' : 'ended by itself'} after ${o.seconds} s${when}`;
     return { result: o.result, command: o.command, note, files: o.files, contradicted: o.stopped && o.verdict.kind !== 'dropped' };
   })();
   pending.catch(() => undefined);

@@ -47,3 +47,18 @@ export function unansweredFromUla(t: ScenarioRun, ula: Cidr, target: string): Wi
     left: (r) => same(r.src, target) && fromUla(r.dst),
   };
 }
+
+/**
+ * A DNS query from a container to the resolver on web-arm's bridge that nothing may answer: the
+ * query enters web-arm on the bridge, and an answer would leave from the resolver on the same
+ * bridge (one capture for both).
+ */
+export async function unansweredDns(t: ScenarioRun, network: string, server: string): Promise<WitnessSpec> {
+  const point = await webArmBridge(t, network, ['udp', 'and', 'port', '53']);
+  return {
+    entry: point,
+    exit: point,
+    entered: (r) => same(r.dst, server) && r.dport === 53,
+    left: (r) => same(r.src, server) && r.sport === 53,
+  };
+}
