@@ -62,3 +62,36 @@ export async function unansweredDns(t: ScenarioRun, network: string, server: str
     left: (r) => same(r.src, server) && r.sport === 53,
   };
 }
+
+/**
+ * A connection from the internet client to a listener on web-arm itself that its firewall must
+ * drop: the SYN enters on the router's side of web-arm's uplink; an answer from the listener
+ * would leave web-arm on that same link (one capture for both; watchable on every tier).
+ */
+export function unansweredByHost(t: ScenarioRun, dst: string, port: number): WitnessSpec {
+  const client = t.lab.state.config.internet.client;
+  const v6 = dst.includes(':');
+  const from = v6 ? client.ipv6 : client.ipv4;
+  const point = routerSideOfUplink(t, [v6 ? 'ip6' : 'ip', 'and', 'tcp', 'and', 'port', String(port)]);
+  return {
+    entry: point,
+    exit: point,
+    entered: (r) => same(r.src, from) && same(r.dst, dst) && r.dport === port && isSyn(r),
+    left: (r) => same(r.src, dst) && r.sport === port && same(r.dst, from),
+  };
+}
+
+/**
+ * Traffic of a container's own address that gets nothing back: its first packet (a name lookup
+ * or a SYN) is seen leaving web-arm on the router's side of the uplink; nothing addressed to it
+ * comes back on that link (the router cannot resolve it by NDP). One capture for both.
+ */
+export function unreturned(t: ScenarioRun, address: string): WitnessSpec {
+  const point = routerSideOfUplink(t, ['ip6', 'and', 'host', address]);
+  return {
+    entry: point,
+    exit: point,
+    entered: (r) => same(r.src, address),
+    left: (r) => same(r.dst, address),
+  };
+}
