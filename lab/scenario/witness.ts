@@ -84,14 +84,17 @@ function shown(probe: StoppableProbe): string {
 /**
  * The probe wrapped so it can be stopped by pid: started in the background, its pid in a file
  * that is removed when it ends however it ends; the exit status is the probe's. Stopped with
- * SIGKILL: dig ends with status 0 on SIGTERM, as if it had been answered.
+ * SIGKILL (dig ends with status 0 on SIGTERM, as if it had been answered), after a marker that
+ * makes the wrapper end with 143 and say so: 137 is what the qemu tier's guest agent reads as
+ * its own timeout (coreutils `timeout -k`).
  */
-function stoppable(probe: StoppableProbe, pidFile: string): { start: string; stop: string } {
+export function stoppable(probe: StoppableProbe, pidFile: string): { start: string; stop: string } {
   if (probe.command.includes("'")) throw new LabBrokenError(`a witnessed probe cannot hold single quotes: ${probe.command}`);
   const prefix = probe.exec ? `${probe.exec} ` : '';
+  const marker = `${pidFile}.stop`;
   return {
-    start: `${prefix}sh -c '${probe.command} & echo $! > ${pidFile}; wait $!; s=$?; rm -f ${pidFile}; exit $s'`,
-    stop: `${prefix}sh -c 'kill -KILL $(cat ${pidFile} 2>/dev/null) 2>/dev/null; true'`,
+    start: `${prefix}sh -c '${probe.command} & echo $! > ${pidFile}; wait $!; s=$?; if [ -e ${marker} ]; then s=143; echo "stopped by the drop witness" >&2; fi; rm -f ${pidFile} ${marker}; exit $s'`,
+    stop: `${prefix}sh -c 'touch ${marker}; kill -KILL $(cat ${pidFile} 2>/dev/null) 2>/dev/null; true'`,
   };
 }
 

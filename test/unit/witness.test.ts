@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTimedLines, type TimedPacket } from '../../lab/scenario/pcapText.ts';
+import { stoppable } from '../../lab/scenario/witness.ts';
 import { decideWitness, describeWitness, type PassageMatch } from '../../lab/scenario/witnessVerdict.ts';
 
 const GUA = '2a01:4f8:c012:43b::1';
@@ -98,5 +99,19 @@ describe('describeWitness', () => {
     expect(describeWitness({ kind: 'not-seen' }, 'upstream web-arm', 'web-arm podman1')).toContain("the probe's own result decided (its timeout, as without a witness)");
     const left = describeWitness(decideWitness(entry, [row(1700000000.15, CLIENT, PROBE, 8080)], inbound, 1700000001, 300), 'a', 'b');
     expect(left).toMatch(/^not dropped: .* leaving on b 50 ms later/);
+  });
+});
+
+describe('stoppable', () => {
+  it('wraps the probe inside its exec prefix, and a stop ends it with 143 (never 137, the guest agent\'s own timeout)', () => {
+    const w = stoppable({ machine: undefined as never, exec: 'podman exec probe', command: 'curl -6 -sS -m 3 http://[2001:db8:ffff::80]/' }, '/tmp/w.pid');
+    expect(w.start).toBe(
+      "podman exec probe sh -c 'curl -6 -sS -m 3 http://[2001:db8:ffff::80]/ & echo $! > /tmp/w.pid; wait $!; s=$?; if [ -e /tmp/w.pid.stop ]; then s=143; echo \"stopped by the drop witness\" >&2; fi; rm -f /tmp/w.pid /tmp/w.pid.stop; exit $s'",
+    );
+    expect(w.stop).toBe("podman exec probe sh -c 'touch /tmp/w.pid.stop; kill -KILL $(cat /tmp/w.pid 2>/dev/null) 2>/dev/null; true'");
+  });
+
+  it('refuses a probe holding single quotes (it could not be wrapped)', () => {
+    expect(() => stoppable({ machine: undefined as never, command: "sh -c 'x'" }, '/tmp/w.pid')).toThrow(/single quotes/);
   });
 });
