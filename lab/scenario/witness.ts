@@ -103,6 +103,8 @@ interface Outcome {
   verdict: WitnessVerdict;
   /** The probe was stopped on the witness's word (before its own timeout). */
   stopped: boolean;
+  /** Why a witnessed drop did not stop the probe, if it did not. */
+  notStopped?: string;
   seconds: string;
   /** Seconds from the probe's start to its packet seen entering. */
   enteredAfter?: string;
@@ -128,10 +130,14 @@ async function witnessed(t: ScenarioRun, slug: string, probe: StoppableProbe, sp
   const bound = spec.boundMs ?? DEFAULT_WITNESS_BOUND_MS;
   const pidFile = `/tmp/v6lab-witness-${randomUUID().slice(0, 8)}.pid`;
   const wrapped = stoppable(probe, pidFile);
+  // A stop is one more command on the probe's machine: on a web-arm that runs one command at a
+  // time (a VM's guest agent; under TCG a podman exec takes seconds) it would cost what it saves,
+  // so there the witness only watches and the probe ends by itself.
+  const stoppableHere = probe.machine !== t.lab.webArm || t.lab.capabilities.concurrentCommands;
   const started = performance.now();
   const startedAt = Date.now() / 1000;
   let finishedAt: number | undefined;
-  const running = probe.machine.execute(wrapped.start, { timeoutMs: 60_000 });
+  const running = probe.machine.execute(stoppableHere ? wrapped.start : shown(probe), { timeoutMs: 60_000 });
   void running.then(() => (finishedAt = Date.now() / 1000), () => (finishedAt = Date.now() / 1000));
   let decidedAt = 0;
   const decide = async (until: number) => {
@@ -151,19 +157,21 @@ async function witnessed(t: ScenarioRun, slug: string, probe: StoppableProbe, sp
     },
     { timeoutMs: 70_000, intervalMs: 50 },
   );
-  const stopped = live !== 'ended' && live.kind === 'dropped' && finishedAt === undefined;
+  const stopped = stoppableHere && live !== 'ended' && live.kind === 'dropped' && finishedAt === undefined;
   if (stopped) await probe.machine.execute(wrapped.stop, { timeoutMs: 30_000 });
   // Decided or ended: the captures stop while the probe's end is awaited.
   const capturesStopped = Promise.all(captures.map((c) => stopCapture(c)));
   const result = await running;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   await capturesStopped;
-  // The verdict again from the whole pcaps, over what was watched when it was taken (or until the probe ended).
-  const verdict = await decide(stopped ? decidedAt : (finishedAt ?? Date.now() / 1000));
+  // The verdict again from the whole pcaps, over what was watched when it was taken (or until the
+  // probe ended, when that came first): the captures stopped right after.
+  const verdict = await decide(live === 'ended' ? (finishedAt ?? Date.now() / 1000) : decidedAt);
   return {
     result,
     verdict,
     stopped,
+    ...(stoppableHere ? {} : { notStopped: "not stopped: one more command in web-arm's guest costs what it saves" }),
     seconds,
     enteredAfter: verdict.kind === 'not-seen' ? undefined : (verdict.entered.at - startedAt).toFixed(1),
     files: captures.map((c) => c.file),
@@ -189,7 +197,7 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
     const o = await witnessed(t, slug, probe, spec, entry, exit);
     const words = describeWitness(o.verdict, `${entry.node} ${entry.iface}`, `${exit.node} ${exit.iface}`);
     const when = o.enteredAfter === undefined ? '' : ` (its packet entered ${o.enteredAfter} s after it started)`;
-    const note = `${words}; the probe ${o.stopped ? 'was stopped' : 'ended by itself'} after ${o.seconds} s${when}`;
+    const note = `${words}; the probe ${o.stopped ? 'was stopped' : `ended by itself${o.notStopped && o.verdict.kind === 'dropped' ? ` (${o.notStopped})` : ''}`} after ${o.seconds} s${when}`;
     return { result: o.result, command: o.command, note, files: o.files, contradicted: o.stopped && o.verdict.kind !== 'dropped' };
   })();
   pending.catch(() => undefined);
