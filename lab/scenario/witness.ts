@@ -4,7 +4,8 @@
  * web-arm's namespace bridge on the netns tier; nothing is added to web-arm's firewall) watch
  * where its packet enters and where it would leave. Seen entering and not seen leaving within a
  * short bound after that: dropped, and the probe is stopped then instead of waiting out its own
- * timeout. Seen leaving, or never seen entering, or a point that cannot be watched on this tier:
+ * timeout (not a probe in a guest that runs one command at a time: a stop would cost what it
+ * saves; that one is watched and ends by itself). Seen leaving, or never seen entering, or a point that cannot be watched on this tier:
  * the probe's own timeout decides, as without a witness, and the evidence says so. The verdict
  * is the probe's expectation either way; both pcaps are the check's attachments.
  */
@@ -192,10 +193,10 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
     if (!isWatched(entry) || !isWatched(exit)) {
       const why = [entry, exit].filter((p): p is UnwatchedPoint => !isWatched(p)).map((p) => p.unavailable).join('; ');
       const result = await probe.machine.execute(shown(probe), { timeoutMs: 60_000 });
-      return { result, command: shown(probe), note: `no drop witness on this tier (${why}): the probe's own timeout decided`, files: [], contradicted: false };
+      return { result, command: shown(probe), note: `no drop witness on this tier (${why}): the probe's own result decided (its timeout), as without a witness`, files: [], contradicted: false };
     }
     const o = await witnessed(t, slug, probe, spec, entry, exit);
-    const words = describeWitness(o.verdict, `${entry.node} ${entry.iface}`, `${exit.node} ${exit.iface}`);
+    const words = describeWitness(o.verdict, `${entry.where} (${entry.node} ${entry.iface})`, exit === entry || (exit.node === entry.node && exit.iface === entry.iface) ? 'the same link' : `${exit.where} (${exit.node} ${exit.iface})`);
     const when = o.enteredAfter === undefined ? '' : ` (its packet entered ${o.enteredAfter} s after it started)`;
     const note = `${words}; the probe ${o.stopped ? 'was stopped' : `ended by itself${o.notStopped && o.verdict.kind === 'dropped' ? ` (${o.notStopped})` : ''}`} after ${o.seconds} s${when}`;
     return { result: o.result, command: o.command, note, files: o.files, contradicted: o.stopped && o.verdict.kind !== 'dropped' };
