@@ -62,7 +62,7 @@ export async function webArmBridge(t: ScenarioRun, network: string, filter: stri
   if (!hasNamespace(t.lab.webArm)) return { unavailable: `web-arm's bridge of ${network} is inside a VM here (no namespace of this machine, no tcpdump in the guest)` };
   const iface = (await t.lab.webArm.execute(`podman network inspect ${network} --format '{{.NetworkInterface}}'`)).stdout.trim();
   if (!iface) return { unavailable: `podman names no bridge for ${network}` };
-  return { node: t.lab.webArm.name, iface, filter, where: `web-arm's bridge ${iface} (${network})` };
+  return { node: t.lab.webArm.name, iface, filter, where: `web-arm's bridge of ${network}` };
 }
 
 /** How much later than a packet's capture time its row is surely in the pcap (immediate mode, -U). */
@@ -196,7 +196,8 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
       return { result, command: shown(probe), note: `no drop witness on this tier (${why}): the probe's own result decided (its timeout), as without a witness`, files: [], contradicted: false };
     }
     const o = await witnessed(t, slug, probe, spec, entry, exit);
-    const words = describeWitness(o.verdict, `${entry.where} (${entry.node} ${entry.iface})`, exit === entry || (exit.node === entry.node && exit.iface === entry.iface) ? 'the same link' : `${exit.where} (${exit.node} ${exit.iface})`);
+    const sameLink = exit.node === entry.node && exit.iface === entry.iface;
+    const words = describeWitness(o.verdict, `${entry.where} (${entry.node} ${entry.iface})`, sameLink ? 'that link' : `${exit.where} (${exit.node} ${exit.iface})`);
     const when = o.enteredAfter === undefined ? '' : ` (its packet entered ${o.enteredAfter} s after it started)`;
     const note = `${words}; the probe ${o.stopped ? 'was stopped' : `ended by itself${o.notStopped && o.verdict.kind === 'dropped' ? ` (${o.notStopped})` : ''}`} after ${o.seconds} s${when}`;
     return { result: o.result, command: o.command, note, files: o.files, contradicted: o.stopped && o.verdict.kind !== 'dropped' };

@@ -46,11 +46,11 @@ function row(r: TimedPacket): string {
 export function describeWitness(verdict: WitnessVerdict, entryWhere: string, exitWhere: string): string {
   switch (verdict.kind) {
     case 'dropped':
-      return `dropped: seen entering on ${entryWhere} (${row(verdict.entered)}), nothing left on ${exitWhere} within ${verdict.boundMs} ms after it`;
+      return `dropped: seen entering on ${entryWhere} [${row(verdict.entered)}], nothing left on ${exitWhere} within ${verdict.boundMs} ms after it`;
     case 'forwarded':
-      return `not dropped: seen entering on ${entryWhere} (${row(verdict.entered)}) and leaving on ${exitWhere} ${Math.round((verdict.left.at - verdict.entered.at) * 1000)} ms later (${row(verdict.left)})`;
+      return `not dropped: seen entering on ${entryWhere} [${row(verdict.entered)}] and leaving on ${exitWhere} ${Math.round((verdict.left.at - verdict.entered.at) * 1000)} ms later [${row(verdict.left)}]`;
     case 'undecided':
-      return `seen entering on ${entryWhere} (${row(verdict.entered)}), nothing left on ${exitWhere} in the ${verdict.watchedMs} ms watched (the probe ended first)`;
+      return `seen entering on ${entryWhere} [${row(verdict.entered)}], nothing left on ${exitWhere} in the ${verdict.watchedMs} ms watched (the probe ended first)`;
     case 'not-seen':
       return `never seen entering on ${entryWhere}: the probe's own result decided (its timeout, as without a witness)`;
   }

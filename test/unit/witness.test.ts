@@ -92,7 +92,7 @@ describe('describeWitness', () => {
 
   it('says where the packet was seen, and for how long nothing left', () => {
     const text = describeWitness(decideWitness(entry, [], inbound, 1700000000.5, 300), 'upstream web-arm', 'web-arm podman1');
-    expect(text).toBe(`dropped: seen entering on upstream web-arm (${CLIENT}.40000 > ${GUA}.8080 Flags [S]), nothing left on web-arm podman1 within 300 ms after it`);
+    expect(text).toBe(`dropped: seen entering on upstream web-arm [${CLIENT}.40000 > ${GUA}.8080 Flags [S]], nothing left on web-arm podman1 within 300 ms after it`);
   });
 
   it('says when the timeout decided and when the packet left', () => {
