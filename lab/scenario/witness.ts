@@ -193,7 +193,7 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
     if (!isWatched(entry) || !isWatched(exit)) {
       const why = [entry, exit].filter((p): p is UnwatchedPoint => !isWatched(p)).map((p) => p.unavailable).join('; ');
       const result = await probe.machine.execute(shown(probe), { timeoutMs: 60_000 });
-      return { result, command: shown(probe), note: `no drop witness on this tier (${why}): the probe's own result decided (its timeout), as without a witness`, files: [], contradicted: false };
+      return { result, command: shown(probe), note: `no drop witness on this tier (${why}): the probe's own result decided (its failure or its timeout), as without a witness`, files: [], contradicted: false };
     }
     const o = await witnessed(t, slug, probe, spec, entry, exit);
     const sameLink = exit.node === entry.node && exit.iface === entry.iface;

@@ -52,6 +52,6 @@ export function describeWitness(verdict: WitnessVerdict, entryWhere: string, exi
     case 'undecided':
       return `seen entering on ${entryWhere} [${row(verdict.entered)}], nothing left on ${exitWhere} in the ${verdict.watchedMs} ms watched (the probe ended first)`;
     case 'not-seen':
-      return `never seen entering on ${entryWhere}: the probe's own result decided (its timeout, as without a witness)`;
+      return `never seen entering on ${entryWhere}: the probe's own result decided (as without a witness: its failure or its timeout)`;
   }
 }

@@ -96,7 +96,7 @@ describe('describeWitness', () => {
   });
 
   it('says when the timeout decided and when the packet left', () => {
-    expect(describeWitness({ kind: 'not-seen' }, 'upstream web-arm', 'web-arm podman1')).toContain("the probe's own result decided (its timeout, as without a witness)");
+    expect(describeWitness({ kind: 'not-seen' }, 'upstream web-arm', 'web-arm podman1')).toContain("the probe's own result decided (as without a witness: its failure or its timeout)");
     const left = describeWitness(decideWitness(entry, [row(1700000000.15, CLIENT, PROBE, 8080)], inbound, 1700000001, 300), 'a', 'b');
     expect(left).toMatch(/^not dropped: .* leaving on b 50 ms later/);
   });
