@@ -75,6 +75,16 @@ function firstLines(text: string, max = 240): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+/** Whether a command's result meets an expectation, and what was seen, as check records it. Pure. */
+export function judgeResult(expect: Expectation, result: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>): { ok: boolean; seen: string; stdout: string } {
+  const stdout = result.stdout.trim();
+  const wantZero = expect.exitZero ?? true;
+  const exitOk = wantZero ? result.exitCode === 0 : result.exitCode !== 0;
+  const ok = exitOk && (expect.test ? expect.test(stdout) : true);
+  const seen = `exit ${result.exitCode}${stdout ? `: ${firstLines(stdout)}` : ''}${!stdout && result.stderr.trim() ? `: ${firstLines(result.stderr)}` : ''}`;
+  return { ok, seen, stdout };
+}
+
 export type RecordingRun = ScenarioRun & { emulatedSteps: string[] };
 
 export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: string): RecordingRun {
@@ -82,11 +92,7 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
   const emulatedSteps: string[] = [];
   const attachmentDir = join(runDir, 'attachments', meta.id);
   const judge = (check: string, machine: Machine, command: string, expect: Expectation, result: RunResult): string => {
-    const stdout = result.stdout.trim();
-    const wantZero = expect.exitZero ?? true;
-    const exitOk = wantZero ? result.exitCode === 0 : result.exitCode !== 0;
-    const ok = exitOk && (expect.test ? expect.test(stdout) : true);
-    const seen = `exit ${result.exitCode}${stdout ? `: ${firstLines(stdout)}` : ''}${!stdout && result.stderr.trim() ? `: ${firstLines(result.stderr)}` : ''}`;
+    const { ok, seen, stdout } = judgeResult(expect, result);
     run.observe(check, machine.name, command, expect.expected, seen, ok);
     return stdout;
   };

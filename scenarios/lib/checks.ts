@@ -12,6 +12,8 @@ import { diffSnapshots, takeHostSnapshot, type HostSnapshot } from '../../lab/sc
 import { inspectContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
+import { recordInOrder, startWitnessedDrop } from '../../lab/scenario/witness.ts';
+import { inboundDrop } from './dropWitness.ts';
 import { markRefusals, witnessRefusal } from './refusals.ts';
 
 export function facts(t: ScenarioRun) {
@@ -375,26 +377,25 @@ export async function checkNoInbound(t: ScenarioRun): Promise<void> {
   });
   // What NixOS's firewall writes when it refuses the SYNs below (a witness beside the failures).
   const marks = { 6: await markRefusals(t, 6), 4: f.v6Only ? undefined : await markRefusals(t, 4) };
-  // The control and the three ways in are independent: tried side by side (each negative still
-  // waits out its own 3 s), recorded in this order.
-  await t.checkAll([
-    { check: 'control: web-arm reaches the probe on its ULA', machine: webArm, command: `curl -6 -sS -m 5 http://[${addr}]:${f.probePort}/`, expect: { expected: 'an answer (the probe is listening)' } },
-    { check: "the internet cannot reach the probe's own address", machine: internetClient, command: `curl -6 -sS -m 3 http://[${addr}]:${f.probePort}/`, expect: { expected: 'a failure', exitZero: false } },
-    {
-      check: `the internet cannot reach the probe's port via the host GUA`,
-      machine: internetClient,
-      command: `curl -6 -sS -m 3 http://[${f.gua}]:${f.probePort}/`,
-      expect: { expected: 'a failure (nothing published, host firewall drops)', exitZero: false },
-    },
+  // The control and the three ways in are independent: tried side by side, recorded in this order.
+  // Each way in is witnessed: its SYN seen entering web-arm and not leaving toward the probe ends
+  // it; one never seen entering (the internet has no route to the ULA) waits out its own 3 s.
+  const refused = { expected: 'a failure', exitZero: false };
+  const fromInternet = (command: string) => ({ machine: internetClient, command });
+  await recordInOrder([
+    t.start('control: web-arm reaches the probe on its ULA', webArm, `curl -6 -sS -m 5 http://[${addr}]:${f.probePort}/`, { expected: 'an answer (the probe is listening)' }),
+    startWitnessedDrop(t, "the internet cannot reach the probe's own address", fromInternet(`curl -6 -sS -m 3 http://[${addr}]:${f.probePort}/`), refused, await inboundDrop(t, f.network, addr, f.probePort)),
+    startWitnessedDrop(
+      t,
+      `the internet cannot reach the probe's port via the host GUA`,
+      fromInternet(`curl -6 -sS -m 3 http://[${f.gua}]:${f.probePort}/`),
+      { expected: 'a failure (nothing published, host firewall drops)', exitZero: false },
+      await inboundDrop(t, f.network, f.gua, f.probePort),
+    ),
     f.v6Only
       ? // Nothing to try over IPv4: say why with what the host shows, rather than a failure that proves nothing.
-        {
-          check: 'web-arm has no IPv4 on its uplink (v6-only variant): no IPv4 path to the probe',
-          machine: webArm,
-          command: `ip -4 -o addr show dev ${f.uplink}`,
-          expect: { expected: 'no IPv4 address', test: (out: string) => out === '' },
-        }
-      : { check: `the internet cannot reach the probe's port via the host IPv4`, machine: internetClient, command: `curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`, expect: { expected: 'a failure', exitZero: false } },
+        t.start('web-arm has no IPv4 on its uplink (v6-only variant): no IPv4 path to the probe', webArm, `ip -4 -o addr show dev ${f.uplink}`, { expected: 'no IPv4 address', test: (out: string) => out === '' })
+      : startWitnessedDrop(t, `the internet cannot reach the probe's port via the host IPv4`, fromInternet(`curl -4 -sS -m 3 http://${f.ipv4}:${f.probePort}/`), refused, await inboundDrop(t, f.network, f.ipv4, f.probePort)),
   ]);
   await witnessRefusal(t, marks[6], f.gua, f.probePort);
   if (marks[4]) await witnessRefusal(t, marks[4], f.ipv4, f.probePort);

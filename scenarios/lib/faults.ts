@@ -11,7 +11,9 @@ import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { describeDrift, inspectNetworkDrift } from '../../lab/scenario/observe/networkDrift.ts';
 import { cidrContains, hostInSubnet, normalizeAddress } from '../../lab/topology/addresses.ts';
 import type { LabConfig } from '../../lab/topology/config.ts';
+import { checkWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { facts } from './checks.ts';
+import { unansweredDns, unansweredFromUla } from './dropWitness.ts';
 import { refusedSoFar } from './refusals.ts';
 
 /** Applies a variant of the lab's config (design params, firewall) like a nixos-rebuild switch. */
@@ -121,11 +123,13 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
   }
   // nixpkgs#272480: nothing opens 53/udp on the bridge, and this netavark does not accept it itself.
   const refusedBefore = await refusedSoFar(t, 4);
-  await t.check('with NixOS\'s firewall as it is, aardvark-dns does not answer (nixpkgs#272480)', webArm, aaaa(gw.v4), {
+  // Witnessed: the query seen entering web-arm on the bridge and no answer leaving there ends dig.
+  const dig = (server: string) => ({ machine: webArm, exec: f.probeExec, command: `dig +short +time=2 +tries=1 @${server} AAAA ${f.v6Name}` });
+  await checkWitnessedDrop(t, 'with NixOS\'s firewall as it is, aardvark-dns does not answer (nixpkgs#272480)', dig(gw.v4), {
     expected: 'a timeout: nixos-fw drops 53/udp from the bridge. Fix: networking.firewall.interfaces."podman+".allowedUDPPorts = [ 53 ]',
     test: (out) => !answers(out),
     exitZero: false,
-  });
+  }, await unansweredDns(t, f.network, gw.v4));
   const refusedAfter = await refusedSoFar(t, 4);
   t.observe(
     "the refusal is nixos-fw's: its refusing rule counted the probe's query",
@@ -155,11 +159,11 @@ export async function storyContainerDns(t: ScenarioRun): Promise<void> {
     })),
   );
   await restoreConfig(t);
-  await t.check('back to the configuration as it is: aardvark-dns does not answer again', webArm, aaaa(gw.v4), {
+  await checkWitnessedDrop(t, 'back to the configuration as it is: aardvark-dns does not answer again', dig(gw.v4), {
     expected: 'a timeout',
     test: (out) => !answers(out),
     exitZero: false,
-  });
+  }, await unansweredDns(t, f.network, gw.v4));
   t.summary = `NixOS's firewall drops the probe's DNS to aardvark-dns (netavark here accepts none itself: nixpkgs#272480); opening 53/udp on podman+ fixes it (reloaded, not restarted)`;
 }
 
@@ -271,7 +275,14 @@ export async function storyFirewallReload(t: ScenarioRun): Promise<void> {
   };
   await flush('nftables-style reload');
   const capture = await t.lab.capture('upstream', plan.upstream.toWebArmIf, `${t.attachmentDir}/after-flush-${Date.now()}.pcap`, ['ip6']);
-  await egressByAddress(t, "after the flush NAT66 egress is broken (netavark's rules are gone)", false, 3);
+  // Witnessed: the probe's SYN seen leaving web-arm un-NATed and no answer coming back ends curl.
+  await checkWitnessedDrop(
+    t,
+    "after the flush NAT66 egress is broken (netavark's rules are gone)",
+    { machine: webArm, exec: f.probeExec, command: `curl -6 -sS -m 3 http://[${f.v6Target}]/` },
+    { expected: 'no answer', exitZero: false },
+    unansweredFromUla(t, f.ulaCidr, f.v6Target),
+  );
   const rows = await stopCapture(capture);
   const leaked = rows.filter((r) => r.family === 6 && cidrContains(f.ulaCidr, ipaddr.parse(r.src)));
   t.observe(

@@ -8,7 +8,9 @@
  */
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { normalizeAddress } from '../../lab/topology/addresses.ts';
+import { checkWitnessedDrop, recordInOrder, startWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { facts } from './checks.ts';
+import { inboundDrop } from './dropWitness.ts';
 import { waitForEgress } from './faults.ts';
 
 /** The story's own publishing container on a podman design network. */
@@ -69,29 +71,30 @@ export async function storyInboundPortfwd(t: ScenarioRun): Promise<void> {
     // A container just started may not listen yet: wait up to 10 s for both ports.
     const listening = `for i in $(seq 1 50); do [ $(ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) ") -ge 2 ] && break; sleep 0.2; done; ss -ltn | grep -c -E ":(${pub.ports.containerPort}|${unpublishedPort}) "`;
     await t.check(`control: ${pub.what} listens on ${pub.ports.containerPort} and ${unpublishedPort}`, t.lab.webArm, `${pub.exec} sh -c '${listening}'`, { expected: 'two listening sockets', test: (out) => Number(out) >= 2 });
-    // Independent probes from the internet, side by side (the negative one waits out its 3 s), recorded in this order.
-    await t.checkAll([
-      {
-        check: `the internet reaches [${f.gua}]:${hostPort} over IPv6`,
-        machine: t.lab.internetClient,
-        command: `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`,
-        expect: { expected: `an answer from the container, which saw the client's own address ${client.ipv6}`, test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6) },
-      },
+    // Independent probes from the internet, side by side, recorded in this order. The negative one
+    // is witnessed: its SYN seen entering web-arm and not leaving toward the container ends it.
+    const closed = await inboundDrop(t, f.network, f.gua, unpublishedPort);
+    await recordInOrder([
+      t.start(`the internet reaches [${f.gua}]:${hostPort} over IPv6`, t.lab.internetClient, `curl -6 -sS -m 5 http://[${f.gua}]:${hostPort}/`, {
+        expected: `an answer from the container, which saw the client's own address ${client.ipv6}`,
+        test: (out) => normalizeAddress(out) === normalizeAddress(client.ipv6),
+      }),
       // The IPv6-only variant: web-arm has no IPv4 to publish on, so there is no IPv4 control.
-      ...(f.v6Only ? [] : [{ check: `control: ${f.ipv4}:${hostPort} answers over IPv4 too`, machine: t.lab.internetClient, command: `curl -4 -sS -m 5 http://${f.ipv4}:${hostPort}/`, expect: { expected: 'an answer' } }]),
-      {
-        check: `the unpublished port ${unpublishedPort} does not answer at the host GUA`,
-        machine: t.lab.internetClient,
-        command: `curl -6 -sS -m 3 http://[${f.gua}]:${unpublishedPort}/`,
-        expect: { expected: 'a failure', exitZero: false },
-      },
+      ...(f.v6Only ? [] : [t.start(`control: ${f.ipv4}:${hostPort} answers over IPv4 too`, t.lab.internetClient, `curl -4 -sS -m 5 http://${f.ipv4}:${hostPort}/`, { expected: 'an answer' })]),
+      startWitnessedDrop(t, `the unpublished port ${unpublishedPort} does not answer at the host GUA`, { machine: t.lab.internetClient, command: `curl -6 -sS -m 3 http://[${f.gua}]:${unpublishedPort}/` }, { expected: 'a failure', exitZero: false }, closed),
     ]);
     const rules = await rulesForPort(t, hostPort);
     t.observe(`the forwarding is a rule for ${hostPort}`, 'web-arm', 'iptables-save; ip6tables-save; nft list ruleset', `DNAT rules for ${hostPort}`, rules.slice(0, 3).join(' | ') || 'none', rules.length > 0);
   } finally {
     await pub.stop();
   }
-  await t.check(`with ${pub.what} stopped, [${f.gua}]:${hostPort} does not answer`, t.lab.internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${hostPort}/`, { expected: 'a failure', exitZero: false });
+  await checkWitnessedDrop(
+    t,
+    `with ${pub.what} stopped, [${f.gua}]:${hostPort} does not answer`,
+    { machine: t.lab.internetClient, command: `curl -6 -sS -m 3 http://[${f.gua}]:${hostPort}/` },
+    { expected: 'a failure', exitZero: false },
+    await inboundDrop(t, f.network, f.gua, hostPort, [hostPort, pub.ports.containerPort]),
+  );
   const left = await rulesForPort(t, hostPort);
   t.observe(`no rule for ${hostPort} is left behind`, 'web-arm', 'iptables-save; ip6tables-save; nft list ruleset', 'none', left.slice(0, 3).join(' | ') || 'none', left.length === 0);
   await pub.restore();

@@ -6,7 +6,9 @@
  */
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { normalizeAddress } from '../../lab/topology/addresses.ts';
+import { checkWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { facts } from './checks.ts';
+import { unansweredByHost, unreturned } from './dropWitness.ts';
 
 export function isNspawnDesign(name: string): boolean {
   return name.startsWith('nspawn-');
@@ -30,10 +32,10 @@ export async function checkPortForwardBypassesFirewall(t: ScenarioRun): Promise<
       expected: 'an answer (::1)',
       test: (out) => normalizeAddress(out.split('\n').at(-1) ?? '') === '::1',
     });
-    await t.check(`control: the firewall drops ${control}/tcp from the internet`, internetClient, `curl -6 -sS -m 3 http://[${f.gua}]:${control}/`, {
+    await checkWitnessedDrop(t, `control: the firewall drops ${control}/tcp from the internet`, { machine: internetClient, command: `curl -6 -sS -m 3 http://[${f.gua}]:${control}/` }, {
       expected: 'a failure (nixos-fw refuses it)',
       exitZero: false,
-    });
+    }, unansweredByHost(t, f.gua, control));
   } finally {
     await webArm.execute('podman rm -f --ignore v6lab-fw-control', { timeoutMs: 60_000 });
   }
@@ -86,10 +88,11 @@ export async function checkDelegatedNeedsProxyNdp(t: ScenarioRun): Promise<void>
   await webArm.succeed(`ip -6 neigh del proxy ${address} dev ${f.uplink}`);
   await upstream.execute(`ip -6 neigh flush to ${address}`);
   try {
-    await t.check('without the proxy entry, return traffic never arrives', webArm, curl, {
+    // Witnessed: the container's first packet seen leaving web-arm and nothing coming back to it ends curl.
+    await checkWitnessedDrop(t, 'without the proxy entry, return traffic never arrives', { machine: webArm, exec: f.probeExec, command: `curl -6 -sS -m 5 http://${f.v6Name}/` }, {
       expected: 'a failure (the router asks for the address by NDP and nobody answers)',
       exitZero: false,
-    });
+    }, unreturned(t, address));
     await t.check("the router's neighbour entry for the container stays unresolved", upstream, `ip -6 neigh show ${address}`, {
       expected: 'FAILED or INCOMPLETE (or no entry)',
       test: (out) => out === '' || /FAILED|INCOMPLETE/.test(out),
