@@ -24,6 +24,8 @@ export interface Expectation {
   exitZero?: boolean;
   /** An extra test on stdout (trimmed), only when the exit code is as expected. */
   test?: (stdout: string) => boolean;
+  /** The command's own limit (default 60 s): longer for a command whose work grows with the lab (every network's rules). */
+  timeoutMs?: number;
 }
 
 export interface CheckSpec {
@@ -110,7 +112,7 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
       return run.start(check, machine, command, expect).record();
     },
     start(check, machine, command, expect) {
-      const pending = machine.execute(command, { timeoutMs: 60_000 });
+      const pending = machine.execute(command, { timeoutMs: expect.timeoutMs ?? 60_000 });
       // Not looked at until record(): keep an early rejection from counting as unhandled.
       pending.catch(() => undefined);
       return { done: pending, record: async () => judge(check, machine, command, expect, await pending) };
