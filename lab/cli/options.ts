@@ -61,6 +61,8 @@ export function parseCommon(args: string[], extra: ExtraFlags = {}): CommonOptio
   if (typeof values.arch === 'string') overrides.unshift({ path: 'lab.arch', value: values.arch });
   // --no-snapshot (only verbs that bring web-arm up declare it) is --set lab.snapshot=false.
   if (values['no-snapshot'] === true) overrides.unshift({ path: 'lab.snapshot', value: false });
+  // --no-design-snapshot (lab up) is --set lab.designSnapshot=false.
+  if (values['no-design-snapshot'] === true) overrides.unshift({ path: 'lab.designSnapshot', value: false });
   const config = validateConfig(applyOverrides(defaultConfig(), overrides));
   return {
     config,

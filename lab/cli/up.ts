@@ -9,11 +9,11 @@ import { OPT } from './usage.ts';
 
 export const upVerb: Verb = {
   summary: 'bring up the lab (--host netns, the default, qemu or vagrant) and apply the design',
-  usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--set path=value …] [--json] [--verbose]',
-  options: [OPT.name, OPT.host, OPT.guest, OPT.arch, OPT.noSnapshot, OPT.set, OPT.json, OPT.verbose],
+  usage: 'pnpm lab up [--name NAME] [--host netns|qemu|vagrant] [--guest debian|nixos] [--arch x86_64|aarch64] [--no-snapshot] [--no-design-snapshot] [--set path=value …] [--json] [--verbose]',
+  options: [OPT.name, OPT.host, OPT.guest, OPT.arch, OPT.noSnapshot, OPT.noDesignSnapshot, OPT.set, OPT.json, OPT.verbose],
   example: 'pnpm lab up --name h18 --set design.name=routed-subprefix',
   async run(args) {
-    const options = parseCommon(args, { 'no-snapshot': { type: 'boolean' } });
+    const options = parseCommon(args, { 'no-snapshot': { type: 'boolean' }, 'no-design-snapshot': { type: 'boolean' } });
     const progress = createProgress();
     const interrupt = onInterrupt('stopping after the current step and cleaning up');
     const started = performance.now();

@@ -24,6 +24,7 @@ export const OPT = {
   guest: ['--guest debian|nixos', "web-arm's OS on the qemu tier (default debian; vagrant: nixos)"],
   arch: ['--arch x86_64|aarch64', "web-arm's CPU architecture on the qemu tier (default: this machine's)"],
   noSnapshot: ['--no-snapshot', 'boot web-arm cold instead of restoring the clean web-arm snapshot (qemu tier)'],
+  noDesignSnapshot: ['--no-design-snapshot', 'apply the design on the clean web-arm instead of restoring a design-applied snapshot, and save none (qemu tier)'],
   only: ['--only id,id', 'run only these scenarios (ids as in README, e.g. egress-nat66,no-inbound)'],
 } as const satisfies Record<string, VerbOption>;
 

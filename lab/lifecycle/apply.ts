@@ -37,6 +37,14 @@ export function renderBase(webArm: WebArm, config: LabConfig, image: string): { 
   return { units: system.units, files: { ...webArm.extraFiles(), ...system.files } };
 }
 
+/** The whole system with the config's design, as applyDesign installs it (units, files relative to the layout's etc). Pure. */
+export function renderDesign(webArm: Pick<WebArm, 'layout' | 'extraFiles'>, config: LabConfig, image: string): { units: UnitSpec[]; files: Record<string, string>; design: DesignPlan } {
+  const layout = webArm.layout(image);
+  const design = planDesign(config, layout);
+  const system = renderSystem(config, layout, design);
+  return { units: system.units, files: { ...webArm.extraFiles(), ...system.files }, design };
+}
+
 export interface ApplyResult {
   design: DesignPlan;
   switch: SwitchResult;
@@ -57,13 +65,12 @@ export async function applyDesign(
   progress: Progress,
   options: { at?: (moment: ApplyMoment) => Promise<void>; tolerateFailures?: boolean } = {},
 ): Promise<ApplyResult> {
-  const layout = webArm.layout(image);
-  const design = planDesign(config, layout);
-  const system = renderSystem(config, layout, design);
+  const system = renderDesign(webArm, config, image);
+  const design = system.design;
   const probeUnit = probeUnitOf(design.probe);
   let reached = false;
   const sw = await progress.step(`apply design ${design.design}`, () =>
-    webArm.switch(system.units, { ...webArm.extraFiles(), ...system.files }, progress, {
+    webArm.switch(system.units, system.files, progress, {
       startLast: [probeUnit],
       beforeStart: async (starting) => {
         if (options.at && !reached && starting === probeUnit) {

@@ -30,6 +30,10 @@ import { planLab, planLinks } from '../topology/plan.ts';
 import { assertSafePlan } from '../topology/safety.ts';
 import { listRootLinks } from '../links/veth.ts';
 import { applyDesign } from './apply.ts';
+import { designedSystem, readBaselineFiles, writeBaselineFiles } from './designed.ts';
+import { planDesign } from '../designs/registry.ts';
+import { declaredBaselines } from '../scenario/registry.ts';
+import type { DesignRestored } from '../tiers/tier.ts';
 
 export interface UpResult {
   state: LabState;
@@ -126,6 +130,16 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     await step('upstream router: DNS64 (unbound) and NAT64 (tayga) for the IPv6-only web-arm', () => startRouterXlat(plan, hostMachine(plan.upstream.node)!));
   }
 
+  // Where the tier keeps web-arm with the design applied, a start may restore it so (the
+  // same rendered system, parameters and baselines); then nothing is applied again.
+  const record = (patch: Parameters<Parameters<typeof tier.start>[0]['record']>[0]) => {
+    Object.assign(state, patch);
+    writeState(state);
+  };
+  const baselineRefs = declaredBaselines();
+  const render = (w: WebArm) => designedSystem(w, config, image.tag, baselineRefs);
+  const keepsApplied = Boolean(tier.appliedSnapshots) && config.lab.snapshot && config.lab.designSnapshot;
+  let restoredApplied: DesignRestored | undefined;
   const webArm = await step(`boot web-arm as production runs it (before the change; ${tier.name} tier)`, () =>
     tier.start(
       {
@@ -134,14 +148,25 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
         image,
         progress,
         signal,
-        record(patch) {
-          Object.assign(state, patch);
-          writeState(state);
-        },
+        record,
+        ...(keepsApplied ? { designed: { render, restored: (r: DesignRestored) => void (restoredApplied = r) } } : {}),
       },
       early,
     ),
   );
+  if (restoredApplied) {
+    const restored: DesignRestored = restoredApplied;
+    // The baselines of the saving lab's apply belong to this very guest state: they come with it.
+    writeBaselineFiles(plan.stateDir, restored.baselines);
+    progress.note(
+      `design ${config.design.name} came applied with web-arm (snapshot ${restored.key}, saved ${restored.savedAt} by lab ${restored.savedBy}); ` +
+        `its baselines (${Object.keys(restored.baselines).join(', ') || 'none'}) were taken by that lab around its apply`,
+    );
+    state.design = { name: config.design.name, appliedAt: restored.savedAt, plan: planDesign(config, webArm.layout(image.tag)) };
+    state.phase = 'up';
+    writeState(state);
+    return { state, alreadyUp: false, webArm };
+  }
   // web-arm before the change: the baselines scenarios declared for this moment.
   const mx = hostMachine('mx');
   await takeBaselines('at-up', { plan, webArm, progress, ...(mx ? { mx } : {}) });
@@ -150,6 +175,13 @@ export async function labUp(config: LabConfig, progress: Progress, signal?: Abor
     applyDesign(webArm, config, image.tag, progress, { at: async (moment) => void (await takeBaselines(moment, { plan, webArm, progress })) }),
   );
   state.design = { name: applied.design.design, appliedAt: new Date().toISOString(), plan: applied.design };
+  // Applied in full (applyDesign throws otherwise): the tier may keep web-arm so for the next lab.
+  if (keepsApplied && tier.appliedSnapshots) {
+    const keeper = tier.appliedSnapshots;
+    await step(`keep web-arm with design ${config.design.name} applied (a later lab up restores it)`, () =>
+      keeper.saveApplied({ plan, designed: render(webArm), baselines: readBaselineFiles(plan.stateDir), progress, record }),
+    );
+  }
   state.phase = 'up';
   writeState(state);
   return { state, alreadyUp: false, webArm };

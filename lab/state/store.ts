@@ -76,16 +76,26 @@ export interface GuestRecord {
   snapshot?: { key: string; savedAt: string; stateBytes: number };
   /** Why a restore was given up (web-arm then booted cold). */
   restoreFailed?: string;
+  /**
+   * A restore of a design-applied snapshot (web-arm came up with the design running, saved by a
+   * lab that applied the same rendered system): its key, design and parameters.
+   */
+  designApplied?: { key: string; design: string; params: string; savedAt: string; savedBy: string };
+  /** When this lab saved web-arm with the design applied: the key and how long the guest was paused, ms. */
+  appliedSnapshot?: { key: string; saveMs: number };
 }
 
 /** "booted in 62 s", "restored from snapshot 1a2b… in 4.1 s", with the save when there was one. */
 export function describeGuestStart(guest: GuestRecord): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const how =
-    guest.start === 'restore'
+    guest.start === 'restore' && guest.designApplied
+      ? `restored with design ${guest.designApplied.design} applied from snapshot ${guest.designApplied.key} in ${s(guest.restoreMs ?? 0)}`
+      : guest.start === 'restore'
       ? `restored from snapshot ${guest.snapshot?.key ?? '?'} in ${s(guest.restoreMs ?? 0)}`
       : `booted in ${s(guest.bootToReadyMs ?? 0)}${guest.restoreFailed ? ' (the restore failed)' : ''}`;
-  return guest.snapshotSaveMs !== undefined ? `${how}, snapshot ${guest.snapshot?.key ?? '?'} saved in ${s(guest.snapshotSaveMs)}` : how;
+  const saved = guest.snapshotSaveMs !== undefined ? `${how}, snapshot ${guest.snapshot?.key ?? '?'} saved in ${s(guest.snapshotSaveMs)}` : how;
+  return guest.appliedSnapshot ? `${saved}, design-applied snapshot ${guest.appliedSnapshot.key} saved in ${s(guest.appliedSnapshot.saveMs)}` : saved;
 }
 
 export function stateFile(name: string): string {

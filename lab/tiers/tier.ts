@@ -135,6 +135,27 @@ export interface WebArm {
   podmanApi?(): Docker;
 }
 
+/**
+ * The system web-arm runs once the design is applied, as the lifecycle renders it: the design,
+ * its parameters in one line, and a fingerprint of everything that decides it (the rendered
+ * units and files of base and design, the config without the lab's name, the baselines taken
+ * around the apply). Two labs with the same fingerprint apply the same thing.
+ */
+export interface DesignedSystem {
+  design: string;
+  params: string;
+  fingerprint: string;
+}
+
+/** web-arm came up with the design already applied (a design-applied snapshot restored). */
+export interface DesignRestored {
+  key: string;
+  savedAt: string;
+  savedBy: string;
+  /** The baselines the saving lab took around its apply: file name (under the state dir's snapshots/) → content. */
+  baselines: Record<string, string>;
+}
+
 /** What a tier's start needs: the lab's plan, web-arm's image and a place to record what it made. */
 export interface StartRequest<P> {
   plan: LabPlan;
@@ -144,6 +165,21 @@ export interface StartRequest<P> {
   /** Records what the tier made as soon as it exists (the crash record `down` reads). */
   record(patch: Partial<Pick<LabState, 'guest' | 'vagrant' | 'nixos'>>): void;
   signal?: AbortSignal;
+  /**
+   * Where the tier can keep web-arm with the design applied (AppliedSnapshotAbility): the system
+   * the lifecycle will apply, rendered for the tier's web-arm, and what to call when the start
+   * restored it already applied (the lifecycle then applies nothing and takes no baselines).
+   */
+  designed?: { render(webArm: WebArm): DesignedSystem; restored(restored: DesignRestored): void };
+}
+
+/**
+ * Optional ability of a tier: after a design was applied in full, web-arm is saved with it
+ * applied; a later start with the same designed system restores it (StartRequest.designed).
+ */
+export interface AppliedSnapshotAbility {
+  /** Saves the started web-arm of this lab with the design applied; a failure is a note, the lab goes on. */
+  saveApplied(request: { plan: LabPlan; designed: DesignedSystem; baselines: Record<string, string>; progress: Progress; record: StartRequest<unknown>['record'] }): Promise<void>;
 }
 
 /** Work a tier can begin early, beside the router and internet hosts (awaited by start). */
@@ -172,5 +208,7 @@ export interface Tier<P = unknown> {
   readonly snapshots?: SnapshotAbility;
   /** Forks of web-arm, where a snapshot restores one in seconds. */
   readonly forks?: ForkAbility;
+  /** web-arm saved with the design applied, where the tier can (qemu). */
+  readonly appliedSnapshots?: AppliedSnapshotAbility;
 }
 

@@ -41,6 +41,13 @@ export const labConfigSchema = z
          * save one after a cold boot). false (`lab up --no-snapshot`): always a cold boot.
          */
         snapshot: z.boolean(),
+        /**
+         * qemu tier: restore web-arm with the design applied when this rendered system (base,
+         * design, parameters) was saved before, and save it after a successful apply. false
+         * (`lab up --no-design-snapshot`): the design is applied on the clean web-arm. Off when
+         * `snapshot` is off.
+         */
+        designSnapshot: z.boolean(),
       })
       .strict(),
     image: z
@@ -169,7 +176,7 @@ function mergeUnder(defaults: unknown, recorded: unknown): unknown {
 
 export function defaultConfig(): LabConfig {
   return {
-    lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '', snapshot: true },
+    lab: { name: 'main', tier: 'netns', guest: 'debian', arch: nativeArch(), stateDir: '', snapshot: true, designSnapshot: true },
     image: { suite: 'bookworm', mirror: 'http://deb.debian.org/debian' },
     webArm: {
       hostname: 'web-arm',

@@ -27,7 +27,7 @@ function withSet(text: string): LabConfig {
 describe('defaultConfig', () => {
   it('reproduces web-arm', () => {
     const c = defaultConfig();
-    expect(c.lab).toEqual({ name: 'main', tier: 'netns', guest: 'debian', arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64', stateDir: '', snapshot: true });
+    expect(c.lab).toEqual({ name: 'main', tier: 'netns', guest: 'debian', arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64', stateDir: '', snapshot: true, designSnapshot: true });
     expect(c.webArm.hostname).toBe('web-arm');
     expect(c.webArm.uplink).toBe('enp1s0');
     expect(c.webArm.ipv6).toEqual({ address: '2a01:4f8:c012:43b::1', prefixLength: 64, gateway: 'fe80::1' });
@@ -158,7 +158,7 @@ describe('applyOverrides', () => {
 describe('listPaths', () => {
   it('lists every settable leaf path in order; arrays and empty objects are leaves', () => {
     const paths = listPaths(defaultConfig());
-    expect(paths.slice(0, 8)).toEqual(['lab.name', 'lab.tier', 'lab.guest', 'lab.arch', 'lab.stateDir', 'lab.snapshot', 'image.suite', 'image.mirror']);
+    expect(paths.slice(0, 9)).toEqual(['lab.name', 'lab.tier', 'lab.guest', 'lab.arch', 'lab.stateDir', 'lab.snapshot', 'lab.designSnapshot', 'image.suite', 'image.mirror']);
     expect(paths).toContain('webArm.ipv6.prefixLength');
     expect(paths).toContain('webArm.firewall.allowDnsOnPodmanBridges');
     expect(paths).toContain('webArm.containers');

@@ -188,6 +188,7 @@ describe('snapshot files and meta.json', () => {
       state: '/c/snapshots/0123456789abcdef/state.bin',
       disk: '/c/snapshots/0123456789abcdef/disk.qcow2',
       meta: '/c/snapshots/0123456789abcdef/meta.json',
+      baselines: '/c/snapshots/0123456789abcdef/baselines.json',
     });
     const partial = partialSnapshotDir('/c/snapshots', meta.key, 4242);
     expect(partial).toBe('/c/snapshots/.0123456789abcdef.partial-4242');

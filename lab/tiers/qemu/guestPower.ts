@@ -13,6 +13,7 @@ import { MigrationFailedError, type QmpClient } from './qmp.ts';
 import { guestRecipe, guestSpecFromConfig, type GuestArch } from './recipe.ts';
 import { webArmImageArch } from '../../images/arch.ts';
 import { type CachedSnapshot, type SaveResult, saveVmSnapshot } from './snapshotCache.ts';
+import type { SnapshotMeta } from './snapshot.ts';
 import { chooseAccel, consoleTail, destroyVm, qemuLogTail, qemuVersion, startVm, vmMonitor, vmRunning, type RunningVm } from './vm.ts';
 import type { GuestRecord } from '../../state/store.ts';
 import type { LabConfig } from '../../topology/config.ts';
@@ -152,13 +153,14 @@ export async function restoreGuest(plan: LabPlan, prepared: PreparedGuest, snaps
     await syncGuestClock(plan);
   });
   // The checks run side by side in the guest (the agent interleaves their guest-exec polls).
-  await progress.step(`web-arm: neighbour caches on ${uplink} flushed, base units active, ${containerImage.tag} (${arch}) in its podman`, async () => {
+  const what = snapshot.meta.design ? `the ${baseUnits.length} units active at the save active again` : 'base units active';
+  await progress.step(`web-arm: neighbour caches on ${uplink} flushed, ${what}, ${containerImage.tag} (${arch}) in its podman`, async () => {
     const [states] = await Promise.all([
       machine.succeed(`ip -6 neigh flush dev ${uplink}; ip -4 neigh flush dev ${uplink}`, { timeoutMs: 30_000 }).then(() => unitStates(machine, baseUnits)),
       assertContainerImage(plan, containerImage.tag, arch),
     ]);
     const notActive = baseUnits.filter((u) => states.get(u) !== 'active').map((u) => `${u} ${states.get(u) ?? 'unknown'}`);
-    if (notActive.length) throw new SnapshotLoadError(`the restored web-arm's base units are not all active: ${notActive.join(', ')}`);
+    if (notActive.length) throw new SnapshotLoadError(`the restored web-arm's ${snapshot.meta.design ? 'units (active at the save)' : 'base units'} are not all active: ${notActive.join(', ')}`);
   });
   const restoreMs = Math.round(performance.now() - started);
   return {
@@ -198,7 +200,14 @@ export async function syncGuestClock(plan: LabPlan): Promise<void> {
  * Saves the clean web-arm snapshot of a running guest (paused for the save, then continued and
  * its clock set again). Returns what is in the cache afterwards.
  */
-export async function saveGuestSnapshot(plan: LabPlan, prepared: PreparedGuest, key: string, bootToReadyMs: number | undefined, progress: Progress): Promise<SaveResult> {
+export async function saveGuestSnapshot(
+  plan: LabPlan,
+  prepared: PreparedGuest,
+  key: string,
+  bootToReadyMs: number | undefined,
+  progress: Progress,
+  applied?: { design: NonNullable<SnapshotMeta['design']>; files: Record<string, string> },
+): Promise<SaveResult> {
   const names = webArmVmNames(plan);
   // Let go of the agent's channel while the guest is paused (nothing would read it).
   guestAgent(names).close();
@@ -213,8 +222,10 @@ export async function saveGuestSnapshot(plan: LabPlan, prepared: PreparedGuest, 
       qemuVersion: await qemuVersion(prepared.arch),
       memoryMiB: DEFAULT_GUEST_MEMORY_MIB,
       ...(bootToReadyMs !== undefined ? { bootToReadyMs } : {}),
+      ...(applied ? { design: applied.design } : {}),
     },
     progress,
+    applied?.files,
   );
   if (result.pausedMs) await syncGuestClock(plan);
   return result;

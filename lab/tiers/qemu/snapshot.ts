@@ -20,7 +20,7 @@ import type { GuestArch } from './recipe.ts';
 /** Bump when what a snapshot holds or how it is taken changes without the inputs changing. */
 export const SNAPSHOT_FORMAT = 1;
 
-export const SNAPSHOT_FILES = { state: 'state.bin', disk: 'disk.qcow2', meta: 'meta.json' } as const;
+export const SNAPSHOT_FILES = { state: 'state.bin', disk: 'disk.qcow2', meta: 'meta.json', baselines: 'baselines.json' } as const;
 
 export interface SnapshotKeyInputs {
   imageHash: string;
@@ -78,16 +78,32 @@ export function snapshotKey(inputs: SnapshotKeyInputs): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
+/**
+ * The key of a design-applied snapshot: the clean web-arm's key (image, base system, machine)
+ * and the designed system's fingerprint (rendered base + design, parameters, baselines). Pure.
+ */
+export function appliedSnapshotKey(cleanKey: string, fingerprint: string): string {
+  return createHash('sha256').update(JSON.stringify({ format: SNAPSHOT_FORMAT, kind: 'design-applied', cleanKey, fingerprint })).digest('hex').slice(0, 16);
+}
+
 export interface SnapshotPaths {
   dir: string;
   state: string;
   disk: string;
   meta: string;
+  baselines: string;
 }
 
 export function snapshotPaths(root: string, key: string): SnapshotPaths {
   const dir = join(root, key);
-  return { dir, state: join(dir, SNAPSHOT_FILES.state), disk: join(dir, SNAPSHOT_FILES.disk), meta: join(dir, SNAPSHOT_FILES.meta) };
+  return { dir, state: join(dir, SNAPSHOT_FILES.state), disk: join(dir, SNAPSHOT_FILES.disk), meta: join(dir, SNAPSHOT_FILES.meta), baselines: join(dir, SNAPSHOT_FILES.baselines) };
+}
+
+/** What a snapshot is, in words (`lab snapshot list`). Pure. */
+export function snapshotKind(meta: Pick<SnapshotMeta, 'design'>): string {
+  return meta.design
+    ? `design applied: ${meta.design.name} ${meta.design.params} (web-arm with the design running, on clean web-arm ${meta.design.cleanKey})`
+    : 'clean web-arm: the Debian guest with its base system running, no design applied';
 }
 
 /** Where a snapshot is written before it is renamed into place (per process, never read by others). */
@@ -121,6 +137,22 @@ const metaSchema = z
     diskCopyMs: z.number().int().nonnegative(),
     /** The cold boot of the saved guest (QEMU start to multi-user.target). */
     bootToReadyMs: z.number().int().nonnegative().optional(),
+    /**
+     * A design-applied snapshot (absent: the clean web-arm): the design and parameters applied,
+     * the clean web-arm's key it builds on, the units active at the save (a restore checks
+     * them again), and the baseline files saved beside it (baselines.json).
+     */
+    design: z
+      .object({
+        name: z.string(),
+        params: z.string(),
+        fingerprint: z.string(),
+        cleanKey: z.string(),
+        activeUnits: z.array(z.string()),
+        baselines: z.array(z.string()),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,16 +1,17 @@
 /**
  * The qemu tier's snapshot ability: the clean web-arm snapshots its start saves and restores
- * (snapshotCache.ts), as a person sees and removes them with `lab snapshot`. Removing one a
+ * and the design-applied ones (snapshotCache.ts), as a person sees and removes them with `lab snapshot`. Removing one a
  * running lab was restored from is safe: that lab's QEMU holds the files open.
  */
 import type { SnapshotAbility, SnapshotSummary } from '../tier.ts';
+import { snapshotKind } from './snapshot.ts';
 import { discardSnapshot, listCachedSnapshots, type CachedSnapshot } from './snapshotCache.ts';
 
 export function snapshotSummary(snapshot: CachedSnapshot): SnapshotSummary {
   const { meta } = snapshot;
   return {
     key: snapshot.key,
-    what: 'clean web-arm: the Debian guest with its base system running, no design applied',
+    what: snapshotKind(meta),
     savedAt: meta.savedAt,
     savedBy: meta.savedBy,
     bytes: meta.stateBytes + meta.diskBytes,

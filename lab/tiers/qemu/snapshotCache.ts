@@ -61,6 +61,7 @@ export function findSnapshot(key: string): { snapshot: CachedSnapshot; why?: und
   if (!reading.ok) return { why: reading.why };
   const mismatch = snapshotFilesMatch(reading.meta, { state: sizeOf(paths.state), disk: sizeOf(paths.disk) });
   if (mismatch) return { why: mismatch };
+  if (reading.meta.design && sizeOf(paths.baselines) === undefined) return { why: `${SNAPSHOT_FILES.baselines} is missing` };
   return { snapshot: { key, paths, meta: reading.meta } };
 }
 
@@ -121,7 +122,7 @@ const SAVE_BANDWIDTH_BYTES_PER_S = 64 * 1024 ** 3;
  * overlay while it is paused, then `cont`, whatever happened (the lab goes on with it). The
  * files go to a directory of this process, renamed into place at the end.
  */
-export async function saveVmSnapshot(names: VmNames, key: string, origin: SnapshotOrigin, progress: Progress): Promise<SaveResult> {
+export async function saveVmSnapshot(names: VmNames, key: string, origin: SnapshotOrigin, progress: Progress, extraFiles: Record<string, string> = {}): Promise<SaveResult> {
   const root = snapshotRoot();
   removeStalePartials(root);
   const existing = findSnapshot(key);
@@ -176,6 +177,8 @@ export async function saveVmSnapshot(names: VmNames, key: string, origin: Snapsh
       migrateMs,
       diskCopyMs,
     };
+    // Beside the guest (baselines.json of a design-applied one), written before the meta that names them.
+    for (const [name, content] of Object.entries(extraFiles)) writeFileSync(join(work, name), content, { mode: 0o444 });
     writeFileSync(join(work, SNAPSHOT_FILES.meta), renderSnapshotMeta(meta));
     const paths = snapshotPaths(root, key);
     try {

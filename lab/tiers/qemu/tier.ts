@@ -11,7 +11,8 @@ import { LabStateError } from '../../errors.ts';
 import type { Tier } from '../tier.ts';
 import { qemuCapabilities } from './capabilities.ts';
 import { destroyGuest, guestArchOf } from './guestPower.ts';
-import { startWebArmGuest } from './guestStart.ts';
+import { saveAppliedSnapshot, startWebArmGuest } from './guestStart.ts';
+import { readState } from '../../state/store.ts';
 import { bootNixosGuest, nixosWebArm } from './nixos/nixosGuest.ts';
 import { checkNix, gatherNixFacts, type NixpkgsSource } from './nixos/preflight.ts';
 import { debianWebArm } from './webArmSystem.ts';
@@ -33,7 +34,7 @@ export const qemuTier: Tier<QemuPrerequisites> = {
     guestArchOf(config);
     return config.lab.guest === 'nixos' ? { nixpkgs: checkNix(await gatherNixFacts()) } : {};
   },
-  async start({ plan, prerequisites, image, progress, record }) {
+  async start({ plan, prerequisites, image, progress, record, designed }) {
     if (prerequisites.nixpkgs) {
       // The VM is built with production before the change; recorded as the baseline.
       const nixpkgs = prerequisites.nixpkgs;
@@ -46,7 +47,8 @@ export const qemuTier: Tier<QemuPrerequisites> = {
     // Booted (then the base system installed and started, and saved as the clean web-arm
     // snapshot), or restored from that snapshot: guestStart.ts.
     const guestImage = { tag: image.tag, tarball: image.tarball, arch: image.arch as GuestArch };
-    record({ guest: await startWebArmGuest(plan, guestImage, progress, (guest) => record({ guest })) });
+    // The NixOS guest above keeps no snapshots; the Debian guest may come with the design applied.
+    record({ guest: await startWebArmGuest(plan, guestImage, progress, (guest) => record({ guest }), designed) });
     return debianWebArm(plan);
   },
   attach(plan, state) {
@@ -68,4 +70,11 @@ export const qemuTier: Tier<QemuPrerequisites> = {
   snapshots: qemuSnapshots,
   // A fork restores the snapshot (seconds), applies the design and starts a router and an internet: about a minute and a half under TCG.
   forks: { webArmMemoryMiB: DEFAULT_GUEST_MEMORY_MIB, forkCostMs: 90_000 },
+  appliedSnapshots: {
+    async saveApplied({ plan, designed, baselines, progress, record }) {
+      // The NixOS guest is built by nix at every switch: nothing kept.
+      if (plan.config.lab.guest === 'nixos') return;
+      await saveAppliedSnapshot({ plan, designed, baselines, progress, record, guest: readState(plan.name)?.guest });
+    },
+  },
 };
