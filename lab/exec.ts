@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { CommandError, LabBrokenError, stderrTail } from './errors.ts';
+import { epochNow, logTime } from './timeLog.ts';
 
 export interface RunOptions {
   /** Milliseconds before the command is killed. Default 60 s. */
@@ -23,6 +24,11 @@ export interface RunOptions {
   echo?: boolean;
   /** Called with each complete line of the command's output (stdout and stderr) as it comes (progress). */
   onLine?: (line: string) => void;
+  /**
+   * The command is the lab's own code (vitest running the scenarios) that logs its own commands
+   * and waits to the time log: its span is not logged as command time (lab/timeLog.ts).
+   */
+  selfTimed?: boolean;
 }
 
 export interface RunResult {
@@ -63,6 +69,8 @@ export function recentCommands(): readonly JournalEntry[] {
  * so --verbose and failure reports see it like a local one.
  */
 export function recordRemote(result: Pick<RunResult, 'command' | 'exitCode' | 'signal' | 'durationMs' | 'stderr'>): void {
+  const end = epochNow();
+  logTime('command', end - result.durationMs, end);
   record({ command: result.command, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs, stderrTail: stderrTail(result.stderr, 3) });
 }
 
@@ -82,6 +90,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   const command = formatArgv(argv);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const started = performance.now();
+  const startedEpoch = epochNow();
   const subprocess = execa(file, args, {
     reject: false,
     timeout: timeoutMs,
@@ -102,6 +111,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   }
   const result = await subprocess;
   const durationMs = Math.round(performance.now() - started);
+  if (!options.selfTimed) logTime('command', startedEpoch, epochNow());
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : -1;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nsenterArgv, run, spawnDaemon } from '../exec.ts';
 import { waitForExit } from '../host/processes.ts';
-import { waitUntil } from '../wait.ts';
+import { pause, waitUntil } from '../wait.ts';
 import { parseTcpdumpLines, type PacketRow } from './pcapText.ts';
 
 export interface RunningCapture {
@@ -36,7 +36,7 @@ export async function startCapture(netnsPath: string, iface: string, file: strin
 /** Stops the capture (SIGINT, so tcpdump flushes) and returns the packets it saw. */
 export async function stopCapture(capture: RunningCapture): Promise<PacketRow[]> {
   // Give in-flight packets a moment to be written.
-  await new Promise((r) => setTimeout(r, 300));
+  await pause(300);
   try {
     process.kill(capture.pid, 'SIGINT');
   } catch {

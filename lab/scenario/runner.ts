@@ -139,6 +139,8 @@ async function runVitest(lab: string, runDir: string, files: ScenarioFile[], opt
       allowFailure: true,
       echo: true,
       timeoutMs: 60 * 60_000,
+      // The scenario workers log their own commands and waits (lab/timeLog.ts).
+      selfTimed: true,
       env: {
         V6LAB_LAB: lab,
         V6LAB_RUN_DIR: runDir,

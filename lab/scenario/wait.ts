@@ -1,4 +1,4 @@
 /**
  * The lab's one waiting primitive, as scenarios use it (lab/wait.ts). Pure re-export.
  */
-export { waitUntil, type WaitOptions } from '../wait.ts';
+export { pause, waitUntil, type WaitOptions } from '../wait.ts';

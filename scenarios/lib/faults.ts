@@ -15,6 +15,7 @@ import { checkWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { facts } from './checks.ts';
 import { unansweredDns, unansweredFromUla } from './dropWitness.ts';
 import { refusedSoFar } from './refusals.ts';
+import { pause } from '../../lab/scenario/wait.ts';
 
 /** Applies a variant of the lab's config (design params, firewall) like a nixos-rebuild switch. */
 export async function applyVariant(t: ScenarioRun, change: (config: LabConfig) => void) {
@@ -47,7 +48,7 @@ export async function waitForEgress(t: ScenarioRun, check: string, timeoutMs = 3
       ok = true;
       break;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await pause(500);
   }
   t.observe(check, 'web-arm', `${command} (retried up to ${timeoutMs / 1000} s)`, `the target saw ${f.egress}`, `${seen} after ${((performance.now() - started) / 1000).toFixed(1)} s`, ok);
 }
@@ -198,7 +199,7 @@ async function egressFailsAtCut(t: ScenarioRun, check: string, probeSyn: string)
   void probe.then(() => (finished = true), () => (finished = true));
   let after = before;
   while (!finished && after <= before) {
-    await new Promise((r) => setTimeout(r, 50));
+    await pause(50);
     after = await counted();
   }
   const stopped = !finished;

@@ -8,6 +8,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
+import { pause } from '../../lab/scenario/wait.ts';
 
 export interface RefusalMark {
   family: 4 | 6;
@@ -74,7 +75,7 @@ export async function witnessRefusal(t: ScenarioRun, mark: RefusalMark, dst: str
     let seen: string[] = [];
     // journald takes the kernel's lines a moment later.
     for (let i = 0; i < 10 && seen.length === 0; i++) {
-      if (i) await new Promise((r) => setTimeout(r, 300));
+      if (i) await pause(300);
       seen = refusedLines((await webArm.execute(command)).stdout, dst, dport);
     }
     return t.record(
