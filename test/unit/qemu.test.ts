@@ -209,10 +209,11 @@ describe('QEMU command line', () => {
   });
 
   it('boots aarch64 with its console on the PL011 (ttyAMA0), x86_64 on ttyS0', () => {
-    expect(guestKernelAppend('arm64')).toBe('root=/dev/vda rw console=ttyAMA0 panic=-1');
-    expect(guestKernelAppend('amd64', ['quiet'])).toBe('root=/dev/vda rw console=ttyS0 panic=-1 quiet');
-    expect(after(qemuAarch64Argv(armVm), '-append')).toEqual(['root=/dev/vda rw console=ttyAMA0 panic=-1']);
+    expect(guestKernelAppend('arm64')).toBe('root=/dev/vda rw console=ttyAMA0 panic=-1 quiet systemd.show_status=error');
+    expect(guestKernelAppend('amd64', ['x=1'])).toBe('root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=error x=1');
+    expect(after(qemuAarch64Argv(armVm), '-append')).toEqual(['root=/dev/vda rw console=ttyAMA0 panic=-1 quiet systemd.show_status=error']);
   });
+
 
   it('gives aarch64 the same single NIC (enp1s0), disk, agent port, RNG, QMP and console file as x86_64', () => {
     const arm = qemuAarch64Argv(armVm);

@@ -65,7 +65,7 @@ describe('restoring with -incoming', () => {
     const files = vmRunFiles(inputs.runDir);
     expect(spec).toMatchObject({ disk: files.disk, agentSocket: files.agentSocket, qmpSocket: files.qmpSocket, pidFile: files.pidFile, consoleLog: files.consoleLog });
     expect(Object.values(files).every((f) => f.startsWith(`${inputs.runDir}/`))).toBe(true);
-    expect(spec.append).toBe('root=/dev/vda rw console=ttyS0 panic=-1');
+    expect(spec.append).toBe('root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=error');
   });
 });
 

@@ -151,6 +151,20 @@ export const GUEST_FSTAB = '/dev/vda\t/\text4\trw,errors=remount-ro\t0\t0\n';
 /** The filesystem label of the root filesystem. */
 export const GUEST_ROOT_LABEL = 'v6lab-root';
 
+/** Units of the Debian guest masked at build time: see guestRecipe. */
+export const GUEST_MASKED_UNITS = [
+  'apt-daily.timer',
+  'apt-daily-upgrade.timer',
+  'dpkg-db-backup.timer',
+  'fstrim.timer',
+  'e2scrub_all.timer',
+  'e2scrub_reap.service',
+  'man-db.timer',
+  'getty@tty1.service',
+  'serial-getty@ttyS0.service',
+  'serial-getty@ttyAMA0.service',
+] as const;
+
 export function guestRecipe(spec: GuestSpec): GuestRecipe {
   return {
     name: 'v6lab-web-arm',
@@ -182,6 +196,10 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       // tayga's own service starts a NAT64 (tun nat64, 64:ff9b::/96) on install: production runs
       // none; clatd starts its own tayga when a design asks for a CLAT.
       ['sh', '-c', 'systemctl disable tayga.service || update-rc.d tayga disable'],
+      // Debian's housekeeping timers (apt's downloads and upgrades, dpkg's backup, fstrim,
+      // e2scrub, man-db) and the login prompts (root is locked; the guest is driven through its
+      // agent): nothing web-arm runs in production (NixOS), work a boot and the scenarios need not do.
+      ['systemctl', 'mask', ...GUEST_MASKED_UNITS],
     ],
     diskSizeMiB: 4096,
     containerImages: [...(spec.containerImages ?? [])],
