@@ -150,7 +150,33 @@ async function withDockerUserAccepts(t: ScenarioRun, on: boolean): Promise<void>
   });
 }
 
+/**
+ * The story forces "dockerd first" (forwarding off while dockerd starts), which leaves iptables'
+ * FORWARD policy at DROP; the stories after it (and the next run's idempotent-reboot, whose
+ * reboot puts ACCEPT back) must find web-arm as this story found it. Measured: in the second of
+ * three qemu runs on one lab, idempotent-reboot saw "FORWARD DROP before, ACCEPT after".
+ */
 export async function storyDockerCoexistence(t: ScenarioRun): Promise<void> {
+  const policyBefore = (await t.lab.webArm.execute('iptables -w -S FORWARD | head -n 1')).stdout.trim();
+  try {
+    await dockerCoexistence(t);
+  } finally {
+    const now = (await t.lab.webArm.execute('iptables -w -S FORWARD | head -n 1')).stdout.trim();
+    if (/^-P FORWARD (ACCEPT|DROP)$/.test(policyBefore) && now !== policyBefore) {
+      const back = await t.lab.webArm.execute(`iptables -w ${policyBefore.replace(/^-P/, '-P')}`);
+      t.record(
+        "the story's own dockerd-first taken back: FORWARD policy as the story found it",
+        'web-arm',
+        `iptables -w ${policyBefore}`,
+        policyBefore,
+        `${now} → ${back.exitCode === 0 ? policyBefore : `exit ${back.exitCode}: ${back.stderr.trim()}`}`,
+        back.exitCode === 0,
+      );
+    }
+  }
+}
+
+async function dockerCoexistence(t: ScenarioRun): Promise<void> {
   const design = t.lab.design;
   const driver = t.lab.state.config.webArm.podman.firewallDriver;
   const hasOption = 'acceptPodmanInDockerUser' in design.params;
