@@ -163,7 +163,7 @@ export async function storyDockerCoexistence(t: ScenarioRun): Promise<void> {
   } finally {
     const now = (await t.lab.webArm.execute('iptables -w -S FORWARD | head -n 1')).stdout.trim();
     if (/^-P FORWARD (ACCEPT|DROP)$/.test(policyBefore) && now !== policyBefore) {
-      const back = await t.lab.webArm.execute(`iptables -w ${policyBefore.replace(/^-P/, '-P')}`);
+      const back = await t.lab.webArm.execute(`iptables -w ${policyBefore}`);
       t.record(
         "the story's own dockerd-first taken back: FORWARD policy as the story found it",
         'web-arm',
