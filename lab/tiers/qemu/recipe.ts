@@ -196,6 +196,10 @@ export function guestRecipe(spec: GuestSpec): GuestRecipe {
       // tayga's own service starts a NAT64 (tun nat64, 64:ff9b::/96) on install: production runs
       // none; clatd starts its own tayga when a design asks for a CLAT.
       ['sh', '-c', 'systemctl disable tayga.service || update-rc.d tayga disable'],
+      // ndppd's own service is enabled on install too: production runs no NDP proxy unless a design
+      // says so (services.ndppd), and docker-routed-ndp writes its own ndppd.service when it does.
+      // Measured: it started under every design, ~10 s of each boot.
+      ['sh', '-c', 'systemctl disable ndppd.service || update-rc.d ndppd disable'],
       // Debian's housekeeping timers (apt's downloads and upgrades, dpkg's backup, fstrim,
       // e2scrub, man-db) and the login prompts (root is locked; the guest is driven through its
       // agent): nothing web-arm runs in production (NixOS), work a boot and the scenarios need not do.
