@@ -65,6 +65,21 @@ export interface RunReport {
   forks?: Array<{ fork: number; lab: string; scenarios: string[]; webArm?: string; phasesMs?: { up: number; test: number; down: number }; error?: string }>;
 }
 
+/** A run's report from its verdicts: the lab, its design and tier, when it ran, the totals. */
+export function runReportOf(lab: string, state: { design?: { name: string }; tier: Tier }, startedAt: Date, finishedAt: Date, scenarios: ScenarioVerdict[]): RunReport {
+  return {
+    schema: 'v6lab.report/1',
+    lab,
+    design: state.design?.name ?? '',
+    tier: state.tier,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    scenarios,
+    totals: totalsOf(scenarios),
+  };
+}
+
 export function totalsOf(scenarios: readonly ScenarioVerdict[]): RunReport['totals'] {
   return {
     passed: scenarios.filter((s) => s.status === 'pass').length,

@@ -14,7 +14,7 @@ import { UsageError } from '../errors.ts';
 import { runOnLab } from '../compare/compare.ts';
 import { createProgress } from '../progress.ts';
 import type { RunReport, ScenarioVerdict } from '../report/model.ts';
-import { totalsOf } from '../report/model.ts';
+import { runReportOf } from '../report/model.ts';
 import { readState, updateState, type LabState } from '../state/store.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 import type { CapabilityName } from '../tiers/capabilityTypes.ts';
@@ -159,15 +159,7 @@ export async function runForked(state: LabState, order: readonly string[], optio
   const verdicts = [...(ownReport?.scenarios ?? []), ...forkResults.flatMap((r) => r.verdicts)];
   const scenarios = order.map((id) => verdicts.find((v) => v.id === id)).filter((v): v is ScenarioVerdict => v !== undefined);
   return {
-    schema: 'v6lab.report/1',
-    lab: state.config.lab.name,
-    design: state.design?.name ?? '',
-    tier: state.tier,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    scenarios,
-    totals: totalsOf(scenarios),
+    ...runReportOf(state.config.lab.name, state, startedAt, finishedAt, scenarios),
     forks: [{ fork: 0, lab: own!.lab, scenarios: own!.ids }, ...forkResults.map((r) => r.record)],
   };
 }

@@ -17,7 +17,7 @@ import { renderMarkdown } from '../report/markdown.ts';
 import { renderDot, renderMermaid, topologyGraph } from '../report/graph.ts';
 import { writeHtmlReport } from '../report/htmlFiles.ts';
 import { labTopology } from '../inspect/topology.ts';
-import { exitCodeOfReport, totalsOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
+import { exitCodeOfReport, runReportOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
 import { closingLine, renderVerdictTable } from '../report/table.ts';
 import { exitCodeOfFlake, flakeReport, renderFlakeTable } from '../report/flake.ts';
 import { requireUpState } from '../state/store.ts';
@@ -171,18 +171,7 @@ async function runVitest(lab: string, runDir: string, files: ScenarioFile[], opt
       error: `scenario ${f.id} wrote no verdict; vitest exited ${vitest.exitCode}: ${vitest.stderr.trim().split('\n').slice(-5).join(' | ')}`,
     };
   });
-  const finishedAt = new Date();
-  return {
-    schema: 'v6lab.report/1',
-    lab,
-    design: state.design?.name ?? '',
-    tier: state.tier,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    scenarios,
-    totals: totalsOf(scenarios),
-  };
+  return runReportOf(lab, state, startedAt, new Date(), scenarios);
 }
 
 function writeReports(stateDir: string, runDir: string, report: RunReport, topologyMermaid?: string): void {
