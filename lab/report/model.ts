@@ -62,7 +62,23 @@ export interface RunReport {
   scenarios: ScenarioVerdict[];
   totals: { passed: number; failed: number; errored: number; skipped: number };
   /** Which web-arm ran what, when the run was shared with forks (`lab test --parallel`). */
-  forks?: Array<{ fork: number; lab: string; scenarios: string[]; webArm?: string; phasesMs?: { up: number; test: number; down: number }; error?: string }>;
+  forks?: ForkRecord[];
+}
+
+/** What one web-arm of a forked run did: the lab's own (fork 0) or a fork, its share and its times. */
+export interface ForkRecord {
+  fork: number;
+  lab: string;
+  scenarios: string[];
+  /** How its web-arm came up ("restore 6.1 s"), absent for the lab's own. */
+  webArm?: string;
+  phasesMs?: { up: number; test: number; down: number };
+  error?: string;
+}
+
+/** The verdict of a scenario the lab could not run (no verdict written, its fork not up): an error, never a pass. */
+export function errorVerdict(id: string, state: { design?: { name: string }; tier: Tier }, summary: string, error: string): ScenarioVerdict {
+  return { id, title: id, status: 'error', tier: state.tier, realism: 'real', design: state.design?.name ?? '', durationMs: 0, summary, evidence: [], error };
 }
 
 /** A run's report from its verdicts: the lab, its design and tier, when it ran, the totals. */

@@ -7,19 +7,19 @@
  * each verdict a fork gave names the fork (`ranOn`), and the report lists the forks with their
  * times. Effects: runs the lab's CLI for the forks, reads the lab's last report.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { runOnLab } from '../compare/compare.ts';
 import { createProgress } from '../progress.ts';
-import type { RunReport, ScenarioVerdict } from '../report/model.ts';
-import { runReportOf } from '../report/model.ts';
+import { errorVerdict, runReportOf, type ForkRecord, type RunReport, type ScenarioVerdict } from '../report/model.ts';
+import { runDirOf } from '../report/htmlFiles.ts';
 import { readState, updateState, type LabState } from '../state/store.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 import type { CapabilityName } from '../tiers/capabilityTypes.ts';
 import { getTier } from '../tiers/registry.ts';
-import { planLab } from '../topology/plan.ts';
+import { defaultStateDir, planLab } from '../topology/plan.ts';
 import { defaultWebArms, forkSets, planForks, type ForkShare } from './forkPlan.ts';
 import type { ScenarioId } from './ids.ts';
 import { scenarioEntry } from './registry.ts';
@@ -27,17 +27,6 @@ import { scenarioEntry } from './registry.ts';
 /** A scenario's cost when the lab has not run it yet (a qemu guest's typical story), and a real reboot's. */
 const DEFAULT_MS = 60_000;
 const REAL_REBOOT_MS = 240_000;
-
-/** What one fork did (in the report: which fork ran what, and what it cost). */
-export interface ForkRecord {
-  fork: number;
-  lab: string;
-  scenarios: string[];
-  /** How its web-arm came up ("restore 6.1 s"), absent for the lab's own. */
-  webArm?: string;
-  phasesMs?: { up: number; test: number; down: number };
-  error?: string;
-}
 
 /** The web-arms a run may use: --parallel N, or by default one per core as memory allows, where the tier forks. */
 export function webArmsFor(state: LabState, requested: number | undefined): number {
@@ -89,6 +78,10 @@ export function shareScenarios(state: LabState, ids: readonly string[], webArms:
 
 export interface ForkedRunOptions {
   shares: ForkShare[];
+  /** The run's directory (the merged report's): the forks' attachments are copied into it. */
+  runDir: string;
+  /** When the run started (its directory is named by it: runDirOf). */
+  startedAt: Date;
   /** Runs the lab's own share (the runner's one-lab run with --only). */
   runOwn: (ids: string[]) => Promise<RunReport>;
   signal?: AbortSignal;
@@ -111,7 +104,6 @@ export async function runForked(state: LabState, order: readonly string[], optio
   const progress = createProgress();
   const sets = forkSets(state.config);
   const upArgs = ['--host', state.config.lab.tier, '--guest', state.config.lab.guest, '--arch', state.config.lab.arch];
-  const startedAt = new Date();
   const [own, ...forks] = options.shares;
   // Recorded before any fork exists: `lab down` of the lab takes them down, also after a crash.
   const forkNames = forks.map((s) => s.lab);
@@ -133,23 +125,14 @@ export async function runForked(state: LabState, order: readonly string[], optio
         ...(options.signal ? { signal: options.signal } : {}),
       });
       record.phasesMs = ran.phasesMs;
+      // Evidence the fork attached (pcaps) lives in its own run directory: copied beside the merged report's.
+      const attachments = join(runDirOf(defaultStateDir(share.lab), ran.run.report), 'attachments');
+      if (existsSync(attachments)) cpSync(attachments, join(options.runDir, 'attachments'), { recursive: true });
       if (ran.run.webArm) record.webArm = `${ran.run.webArm.start} ${(ran.run.webArm.ms / 1000).toFixed(1)} s`;
       return { record, verdicts: ran.run.report.scenarios.map((v) => ({ ...v, ranOn: share.lab })) };
     } catch (error) {
       record.error = (error as Error).message;
-      const verdicts = share.ids.map((id): ScenarioVerdict => ({
-        id,
-        title: id,
-        status: 'error',
-        tier: state.tier,
-        realism: 'real',
-        design: state.design?.name ?? '',
-        durationMs: 0,
-        summary: `fork ${share.lab} could not run it`,
-        evidence: [],
-        error: `fork ${share.lab}: ${record.error}`,
-        ranOn: share.lab,
-      }));
+      const verdicts = share.ids.map((id) => ({ ...errorVerdict(id, state, `fork ${share.lab} could not run it`, `fork ${share.lab}: ${record.error}`), ranOn: share.lab }));
       return { record, verdicts };
     }
   });
@@ -159,7 +142,7 @@ export async function runForked(state: LabState, order: readonly string[], optio
   const verdicts = [...(ownReport?.scenarios ?? []), ...forkResults.flatMap((r) => r.verdicts)];
   const scenarios = order.map((id) => verdicts.find((v) => v.id === id)).filter((v): v is ScenarioVerdict => v !== undefined);
   return {
-    ...runReportOf(state.config.lab.name, state, startedAt, finishedAt, scenarios),
+    ...runReportOf(state.config.lab.name, state, options.startedAt, finishedAt, scenarios),
     forks: [{ fork: 0, lab: own!.lab, scenarios: own!.ids }, ...forkResults.map((r) => r.record)],
   };
 }

@@ -4,7 +4,7 @@
  * lab's state directory. A scenario that wrote no verdict is reported as an error, never
  * as passed.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,14 +15,14 @@ import { renderJsonReport } from '../report/json.ts';
 import { renderJUnit } from '../report/junit.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { renderDot, renderMermaid, topologyGraph } from '../report/graph.ts';
-import { writeHtmlReport } from '../report/htmlFiles.ts';
+import { runDirOf, writeHtmlReport } from '../report/htmlFiles.ts';
 import { labTopology } from '../inspect/topology.ts';
-import { exitCodeOfReport, runReportOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
+import { errorVerdict, exitCodeOfReport, runReportOf, type RunReport, type ScenarioVerdict } from '../report/model.ts';
 import { closingLine, renderVerdictTable } from '../report/table.ts';
 import { exitCodeOfFlake, flakeReport, renderFlakeTable } from '../report/flake.ts';
 import { requireUpState } from '../state/store.ts';
-import { runForked, shareScenarios, webArmsFor, type ForkRecord } from './forks.ts';
-import { defaultStateDir, planLab } from '../topology/plan.ts';
+import { runForked, shareScenarios, webArmsFor } from './forks.ts';
+import { planLab } from '../topology/plan.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
@@ -89,20 +89,19 @@ async function runSuiteOnce(lab: string, options: RunOptions): Promise<RunReport
   const plan = planLab(state.config);
   const files = selectFiles(options.only);
   const startedAt = new Date();
-  const runDir = join(plan.stateDir, 'runs', startedAt.toISOString().replace(/[:.]/g, '-'));
+  const runDir = runDirOf(plan.stateDir, { startedAt: startedAt.toISOString() });
   mkdirSync(runDir, { recursive: true });
   const shares = shareScenarios(state, files.map((f) => f.id), webArmsFor(state, options.parallel));
   const report: RunReport =
     shares.length > 1
       ? await runForked(state, files.map((f) => f.id), {
           shares,
-          runOwn: async (ids) => runVitest(lab, runDir, files.filter((f) => ids.includes(f.id)), options),
+          runDir,
+          startedAt,
+          runOwn: async (ids) => runVitest(lab, runDir, startedAt, files.filter((f) => ids.includes(f.id)), options),
           ...(options.signal ? { signal: options.signal } : {}),
-        }).then((merged) => {
-          copyForkAttachments(merged, runDir);
-          return merged;
         })
-      : await runVitest(lab, runDir, files, options);
+      : await runVitest(lab, runDir, startedAt, files, options);
   const graph = topologyGraph(await labTopology(plan, state));
   writeReports(plan.stateDir, runDir, report, renderMermaid(graph));
   await writeHtmlReport(report, renderDot(graph), { runDir, reportsDir: join(plan.stateDir, 'reports') });
@@ -118,21 +117,12 @@ function selectFiles(only: readonly string[] | undefined): ScenarioFile[] {
   return files.filter((f) => only.includes(f.id));
 }
 
-/** Evidence a fork attached (pcaps) lives in the fork's run directory: copied beside the merged report's. */
-function copyForkAttachments(report: RunReport & { forks: ForkRecord[] }, runDir: string): void {
-  for (const fork of report.forks.slice(1)) {
-    const forkRuns = join(defaultStateDir(fork.lab), 'runs');
-    if (!existsSync(forkRuns)) continue;
-    const latest = readdirSync(forkRuns).sort().pop();
-    const attachments = latest ? join(forkRuns, latest, 'attachments') : '';
-    if (latest && existsSync(attachments)) cpSync(attachments, join(runDir, 'attachments'), { recursive: true });
-  }
-}
-
-/** Runs the given scenario files with vitest on the lab's own web-arm and reads back their verdicts. */
-async function runVitest(lab: string, runDir: string, files: ScenarioFile[], options: RunOptions): Promise<RunReport> {
+/**
+ * Runs the given scenario files with vitest on the lab's own web-arm and reads back their verdicts.
+ * The report starts when the run directory was named (runDirOf finds one from the other).
+ */
+async function runVitest(lab: string, runDir: string, startedAt: Date, files: ScenarioFile[], options: RunOptions): Promise<RunReport> {
   const state = requireUpState(lab);
-  const startedAt = new Date();
   const vitest = await run(
     [process.execPath, vitestBin(), 'run', '--config', join(SCENARIO_DIR, 'vitest.config.ts')],
     {
@@ -158,18 +148,12 @@ async function runVitest(lab: string, runDir: string, files: ScenarioFile[], opt
   const scenarios: ScenarioVerdict[] = files.map((f) => {
     const path = join(runDir, 'verdicts', `${f.id}.json`);
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as ScenarioVerdict;
-    return {
-      id: f.id,
-      title: f.id,
-      status: 'error',
-      tier: state.tier,
-      realism: 'real',
-      design: state.design?.name ?? '',
-      durationMs: 0,
-      summary: `wrote no verdict (vitest exit ${vitest.exitCode})`,
-      evidence: [],
-      error: `scenario ${f.id} wrote no verdict; vitest exited ${vitest.exitCode}: ${vitest.stderr.trim().split('\n').slice(-5).join(' | ')}`,
-    };
+    return errorVerdict(
+      f.id,
+      state,
+      `wrote no verdict (vitest exit ${vitest.exitCode})`,
+      `scenario ${f.id} wrote no verdict; vitest exited ${vitest.exitCode}: ${vitest.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   });
   return runReportOf(lab, state, startedAt, new Date(), scenarios);
 }
