@@ -4,7 +4,7 @@
  */
 
 import type { Evidence, RunReport, ScenarioVerdict, VerdictStatus } from './model.ts';
-import { closingLine, forkLines, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierLabel, verdictLabel } from './table.ts';
+import { closingLine, forkLines, evidenceHeadline, formatDuration, oneLine, stripAnsi, tierCell, tierLabel, verdictLabel } from './table.ts';
 
 export interface MarkdownOptions {
   /** A mermaid graph of the topology (without the ``` fence). */
@@ -131,7 +131,7 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
     const cells = [
       markdownCell(s.id),
       `${VERDICT_ICON[s.status]} ${verdictLabel(s.status, s.expected)}`,
-      markdownCell(`${tierLabel(s)}${s.ranOn ? ` on ${s.ranOn}` : ''}`),
+      markdownCell(tierCell(s)),
       formatDuration(s.durationMs),
       markdownCell(evidenceHeadline(s)),
     ];

@@ -44,6 +44,11 @@ export function tierLabel(scenario: Pick<ScenarioVerdict, 'tier' | 'realism'>): 
   return `${scenario.tier} (${scenario.realism})`;
 }
 
+/** The tier column: tier and realism, and the fork that ran the scenario (`lab test --parallel`). */
+export function tierCell(scenario: Pick<ScenarioVerdict, 'tier' | 'realism' | 'ranOn'>): string {
+  return `${tierLabel(scenario)}${scenario.ranOn ? ` on ${scenario.ranOn}` : ''}`;
+}
+
 /** Milliseconds as seconds with one decimal: 1234 → "1.2 s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '? s';
@@ -158,7 +163,7 @@ export function renderVerdictTable(report: RunReport, opts: VerdictTableOptions 
   const rows: Row[] = report.scenarios.map((s) => ({
     id: oneLine(s.id),
     verdict: verdictLabel(s.status, s.expected),
-    tier: oneLine(`${tierLabel(s)}${s.ranOn ? ` on ${s.ranOn}` : ''}`),
+    tier: oneLine(tierCell(s)),
     duration: formatDuration(s.durationMs),
     evidence: oneLine(evidenceHeadline(s)),
     status: s.status,

@@ -87,6 +87,17 @@ export function judgeResult(expect: Expectation, result: Pick<RunResult, 'exitCo
   return { ok, seen, stdout };
 }
 
+/**
+ * Waits for every pending check to end, then records each in the order given: every command has
+ * ended before the first verdict can throw, so none outlives the story.
+ */
+export async function recordInOrder(pending: readonly PendingCheck[]): Promise<string[]> {
+  await Promise.allSettled(pending.map((p) => p.done));
+  const outputs: string[] = [];
+  for (const p of pending) outputs.push(await p.record());
+  return outputs;
+}
+
 export type RecordingRun = ScenarioRun & { emulatedSteps: string[] };
 
 export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: string): RecordingRun {
@@ -117,13 +128,8 @@ export function createScenarioRun(meta: ScenarioMeta, lab: LabContext, runDir: s
       pending.catch(() => undefined);
       return { done: pending, record: async () => judge(check, machine, command, expect, await pending) };
     },
-    async checkAll(checks) {
-      const pending = checks.map((c) => run.start(c.check, c.machine, c.command, c.expect));
-      // Every command has ended before the first verdict can throw: none outlives the story.
-      await Promise.allSettled(pending.map((p) => p.done));
-      const outputs: string[] = [];
-      for (const p of pending) outputs.push(await p.record());
-      return outputs;
+    checkAll(checks) {
+      return recordInOrder(checks.map((c) => run.start(c.check, c.machine, c.command, c.expect)));
     },
     record(check, node, command, expected, seen, ok, attachments) {
       const realism: Realism = emulatedSteps.length ? 'emulated' : 'real';

@@ -219,11 +219,3 @@ export function startWitnessedDrop(t: ScenarioRun, check: string, probe: Stoppab
 export async function checkWitnessedDrop(t: ScenarioRun, check: string, probe: StoppableProbe, expect: Expectation, spec: WitnessSpec): Promise<string> {
   return startWitnessedDrop(t, check, probe, expect, spec).record();
 }
-
-/** Waits for every pending check to end, then records each in the order given (like checkAll). */
-export async function recordInOrder(pending: PendingCheck[]): Promise<string[]> {
-  await Promise.allSettled(pending.map((p) => p.done));
-  const outputs: string[] = [];
-  for (const p of pending) outputs.push(await p.record());
-  return outputs;
-}

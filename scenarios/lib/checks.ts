@@ -12,7 +12,8 @@ import { diffSnapshots, takeHostSnapshot, type HostSnapshot } from '../../lab/sc
 import { inspectContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
 import { cidrContains, cidrOf, normalizeAddress } from '../../lab/topology/addresses.ts';
 import { isV6Only, nat64PublicIpv4, synthesize } from '../../lab/topology/v6only.ts';
-import { recordInOrder, startWitnessedDrop } from '../../lab/scenario/witness.ts';
+import { recordInOrder } from '../../lab/scenario/recorder.ts';
+import { startWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { inboundDrop } from './dropWitness.ts';
 import { markRefusals, witnessRefusal } from './refusals.ts';
 

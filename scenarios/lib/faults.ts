@@ -247,7 +247,7 @@ export async function storyRouterOutage(t: ScenarioRun): Promise<void> {
  * reboot (22 rules "changed"), an unexpected FAIL in the third of three qemu runs.
  */
 async function dockerdRulesBack(t: ScenarioRun): Promise<void> {
-  if (!t.lab.capabilities.dockerd || !t.lab.state.config.webArm.docker.enabled) return;
+  if (!t.lab.capabilities.dockerd) return;
   const present = (await t.lab.webArm.execute('iptables -w -S DOCKER >/dev/null 2>&1 && echo present || echo gone')).stdout.trim();
   if (present === 'present') return;
   await t.check(

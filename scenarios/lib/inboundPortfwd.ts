@@ -8,7 +8,8 @@
  */
 import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { normalizeAddress } from '../../lab/topology/addresses.ts';
-import { checkWitnessedDrop, recordInOrder, startWitnessedDrop } from '../../lab/scenario/witness.ts';
+import { recordInOrder } from '../../lab/scenario/recorder.ts';
+import { checkWitnessedDrop, startWitnessedDrop } from '../../lab/scenario/witness.ts';
 import { facts } from './checks.ts';
 import { inboundDrop } from './dropWitness.ts';
 import { waitForEgress } from './faults.ts';
