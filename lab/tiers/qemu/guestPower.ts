@@ -156,7 +156,9 @@ export async function restoreGuest(plan: LabPlan, prepared: PreparedGuest, snaps
   const what = snapshot.meta.design ? `the ${baseUnits.length} units active at the save active again` : 'base units active';
   await progress.step(`web-arm: neighbour caches on ${uplink} flushed, ${what}, ${containerImage.tag} (${arch}) in its podman`, async () => {
     const [states] = await Promise.all([
-      machine.succeed(`ip -6 neigh flush dev ${uplink}; ip -4 neigh flush dev ${uplink}`, { timeoutMs: 30_000 }).then(() => unitStates(machine, baseUnits)),
+      machine
+        .succeed(`ip -6 neigh flush dev ${uplink}; ip -4 neigh flush dev ${uplink}; ${consoleMarkCommand(`restored from snapshot ${snapshot.key} (saved ${snapshot.meta.savedAt})`)}`, { timeoutMs: 30_000 })
+        .then(() => unitStates(machine, baseUnits)),
       assertContainerImage(plan, containerImage.tag, arch),
     ]);
     const notActive = baseUnits.filter((u) => states.get(u) !== 'active').map((u) => `${u} ${states.get(u) ?? 'unknown'}`);
@@ -241,7 +243,25 @@ async function waitForBoot(plan: LabPlan, since: number, vm?: RunningVm): Promis
     if (vm) (error as Error).message += `\nconsole of web-arm (last lines):\n${consoleTail(vm, 40)}`;
     throw error;
   }
-  return Math.round(performance.now() - since);
+  const readyMs = Math.round(performance.now() - since);
+  await markConsole(plan, 'at multi-user.target after a cold boot');
+  return readyMs;
+}
+
+/**
+ * The shell line that has the guest write one line to its own serial console: the boot is quiet
+ * (kernel `quiet`, no login prompt), so without it console.log would stay empty after a boot or a
+ * restore, and a person reading it could not tell which boot or restore it belongs to. The line
+ * names the event, the boot id (the journal's) and the guest's clock.
+ */
+export function consoleMarkCommand(event: string): string {
+  const plain = event.replace(/["\\`$]/g, '');
+  return `echo "v6lab: web-arm ${plain}; boot $(cat /proc/sys/kernel/random/boot_id); $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/dev/console`;
+}
+
+/** Writes consoleMarkCommand's line (a console that cannot be written does not fail the boot: its exit code is not asked). */
+async function markConsole(plan: LabPlan, event: string): Promise<void> {
+  await guestMachine(plan).execute(consoleMarkCommand(event), { timeoutMs: 30_000 });
 }
 
 /** The preloaded node image is there and recorded as built for the guest's architecture. */
@@ -269,6 +289,7 @@ export async function rebootGuest(plan: LabPlan, progress: Progress): Promise<{ 
       { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 2_000 },
     );
     await agent.waitForUnit('multi-user.target', BOOT_TIMEOUT_MS);
+    await markConsole(plan, 'at multi-user.target after a real reboot');
     return id;
   });
   return { rebootMs: Math.round(performance.now() - started), bootIdBefore, bootIdAfter };
