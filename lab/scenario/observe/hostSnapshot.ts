@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { succeedBatch } from '../../nodes/batch.ts';
 import type { Machine } from '../../nodes/machine.ts';
 
 export interface HostSnapshot {
@@ -24,18 +25,19 @@ export function snapshotSysctlKeys(uplink: string): string[] {
   return keys;
 }
 
+/** web-arm's uplink state, read in one round trip (lab/nodes/batch.ts): addresses, routes, sysctls. */
 export async function takeHostSnapshot(webArm: Machine, uplink: string, label: string): Promise<HostSnapshot> {
-  const addrJson = await webArm.succeed(`ip -j addr show dev ${uplink}`);
+  const keys = snapshotSysctlKeys(uplink);
+  const [addrJson = '', routeText = '', sysctlText = ''] = await succeedBatch(webArm, [
+    `ip -j addr show dev ${uplink}`,
+    `ip -6 route show dev ${uplink}; ip -4 route show dev ${uplink}; ip -6 route show default; ip -4 route show default; ip -6 neigh show proxy dev ${uplink} | sed 's/^/proxy /'`,
+    `sysctl ${keys.join(' ')}`,
+  ]);
   const addresses = (JSON.parse(addrJson) as Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }> }>)
     .flatMap((l) => l.addr_info)
     .map((a) => `${a.local}/${a.prefixlen} scope ${a.scope}`)
     .sort();
-  const routeText = await webArm.succeed(
-    `ip -6 route show dev ${uplink}; ip -4 route show dev ${uplink}; ip -6 route show default; ip -4 route show default; ip -6 neigh show proxy dev ${uplink} | sed 's/^/proxy /'`,
-  );
   const routes = [...new Set(routeText.split('\n').map((l) => l.trim().replace(/\s+expires \S+/, '')).filter(Boolean))].sort();
-  const keys = snapshotSysctlKeys(uplink);
-  const sysctlText = await webArm.succeed(`sysctl ${keys.join(' ')}`);
   const sysctls: Record<string, string> = {};
   for (const line of sysctlText.split('\n')) {
     const m = /^(\S+)\s*=\s*(.*)$/.exec(line.trim());

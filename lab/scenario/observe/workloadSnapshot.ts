@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { succeedBatch } from '../../nodes/batch.ts';
 import type { Machine } from '../../nodes/machine.ts';
 import { snapshotDir } from './hostSnapshot.ts';
 
@@ -33,15 +34,16 @@ export interface PodmanInspect {
   };
 }
 
-/** `podman container inspect` of every container of web-arm's podman (running or not), through its machine. */
+/** The shell text printing `podman container inspect` of every container (running or not) as one JSON array ([] when there is none). */
+export const INSPECT_ALL_CONTAINERS = 'ids=$(podman ps -a -q --no-trunc); if [ -n "$ids" ]; then podman container inspect $ids; else echo "[]"; fi';
+
+/** `podman container inspect` of every container of web-arm's podman (running or not), through its machine, in one round trip. */
 export async function inspectAllContainers(webArm: Machine): Promise<PodmanInspect[]> {
-  const ids = (await webArm.succeed('podman ps -a -q --no-trunc')).split('\n').filter(Boolean);
-  return ids.length ? (JSON.parse(await webArm.succeed(`podman container inspect ${ids.join(' ')}`)) as PodmanInspect[]) : [];
+  return JSON.parse(await webArm.succeed(INSPECT_ALL_CONTAINERS)) as PodmanInspect[];
 }
 
-/** Every container of web-arm's podman (running or not) with the facts the checks compare. */
-export async function inspectContainers(webArm: Machine): Promise<ContainerFacts[]> {
-  return (await inspectAllContainers(webArm))
+function containerFacts(inspected: PodmanInspect[]): ContainerFacts[] {
+  return inspected
     .map((info) => ({
       name: info.Name.replace(/^\//, ''),
       id: info.Id,
@@ -51,9 +53,15 @@ export async function inspectContainers(webArm: Machine): Promise<ContainerFacts
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Every container of web-arm's podman (running or not) with the facts the checks compare. */
+export async function inspectContainers(webArm: Machine): Promise<ContainerFacts[]> {
+  return containerFacts(await inspectAllContainers(webArm));
+}
+
+/** The default network and every container, in one round trip (lab/nodes/batch.ts). */
 export async function takeWorkloadSnapshot(webArm: Machine, label: string): Promise<WorkloadSnapshot> {
-  const defaultNetwork = await webArm.succeed('podman network inspect podman');
-  return { label, takenAt: new Date().toISOString(), containers: await inspectContainers(webArm), defaultNetwork: defaultNetwork.trim() };
+  const [defaultNetwork = '', containers = '[]'] = await succeedBatch(webArm, ['podman network inspect podman', INSPECT_ALL_CONTAINERS]);
+  return { label, takenAt: new Date().toISOString(), containers: containerFacts(JSON.parse(containers) as PodmanInspect[]), defaultNetwork: defaultNetwork.trim() };
 }
 
 export function saveWorkloadSnapshot(stateDir: string, snapshot: WorkloadSnapshot): void {
