@@ -259,9 +259,11 @@ export function consoleMarkCommand(event: string): string {
   return `echo "v6lab: web-arm ${plain}; boot $(cat /proc/sys/kernel/random/boot_id); $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/dev/console`;
 }
 
-/** Writes consoleMarkCommand's line (a console that cannot be written does not fail the boot: its exit code is not asked). */
+/** Writes consoleMarkCommand's line. A console line is for a person reading console.log: one that cannot be written (an exit code, a timeout) does not fail the boot. */
 async function markConsole(plan: LabPlan, event: string): Promise<void> {
-  await guestMachine(plan).execute(consoleMarkCommand(event), { timeoutMs: 30_000 });
+  await guestMachine(plan)
+    .execute(consoleMarkCommand(event), { timeoutMs: 30_000 })
+    .catch(() => undefined);
 }
 
 /** The preloaded node image is there and recorded as built for the guest's architecture. */
