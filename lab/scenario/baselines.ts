@@ -30,18 +30,22 @@ export async function takeBaselines(moment: BaselineMoment, target: BaselineTarg
   const { plan, webArm } = target;
   const label = baselineLabel(moment);
   const taken: BaselineKind[] = [];
-  for (const kind of kinds) {
+  // web-arm's own state (uplink, workload): side by side where web-arm answers several commands at once.
+  const reads = kinds.filter((k) => k === 'host' || k === 'workload');
+  const read = async (kind: BaselineKind): Promise<void> => {
     if (kind === 'host') saveSnapshot(plan.stateDir, await takeHostSnapshot(webArm.machine, plan.config.webArm.uplink, label));
-    else if (kind === 'workload') saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm.machine, label));
-    else if (kind === 'mail') {
-      // web-arm's postfix sending to mx.example, where the tier runs postfix.
-      if (!webArm.capabilities.postfix || !target.mx) continue;
-      const mx = target.mx;
-      const mail = await target.progress.step(`mail path ${label} (postfix → mx.example)`, () => observeMailPath(plan.config, webArm.machine, mx, label));
-      saveMailObservation(plan.stateDir, mail);
-      target.progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
-    }
-    taken.push(kind);
+    else saveWorkloadSnapshot(plan.stateDir, await takeWorkloadSnapshot(webArm.machine, label));
+  };
+  if (webArm.capabilities.concurrentCommands) await Promise.all(reads.map(read));
+  else for (const kind of reads) await read(kind);
+  taken.push(...reads);
+  if (kinds.includes('mail') && webArm.capabilities.postfix && target.mx) {
+    // web-arm's postfix sending to mx.example, where the tier runs postfix.
+    const mx = target.mx;
+    const mail = await target.progress.step(`mail path ${label} (postfix → mx.example)`, () => observeMailPath(plan.config, webArm.machine, mx, label));
+    saveMailObservation(plan.stateDir, mail);
+    target.progress.note(mail.received ? `mail left web-arm from ${mail.received.client}` : 'the probe mail did not arrive (the mail-path scenario will say so)');
+    taken.push('mail');
   }
   return taken;
 }
