@@ -9,6 +9,7 @@ import { openLab, type LabContext } from './context.ts';
 import type { ScenarioId } from './ids.ts';
 import { scenarioEntry } from './registry.ts';
 import { createScenarioRun, verdictOf, writeVerdict, type ScenarioRun } from './recorder.ts';
+import { skipReason } from './skipReason.ts';
 
 export const SCENARIO_TIMEOUT_MS = 10 * 60_000;
 
@@ -51,18 +52,21 @@ export function scenario(id: ScenarioId, body: (t: ScenarioRun) => Promise<void>
       writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary });
       ctx.skip(why);
     };
-    const requires = meta.requires;
-    if (requires && !lab.capabilities[requires.capability]) {
-      return skip(`needs ${requires.capability}, which web-arm has not on the ${lab.state.tier} tier: ${requires.why}`, `no ${requires.capability} on the ${lab.state.tier} tier`);
-    }
-    const notApplicable = options.appliesTo?.(lab);
-    if (notApplicable) return skip(`does not apply here: ${notApplicable}`, notApplicable);
-    if (meta.variant && !meta.variant.test(lab.state.config)) return skip(`does not apply here: ${meta.variant.why}`, 'not on this topology variant or design');
-    if (expected === 'skipped') {
-      write({ ...verdictOf(run, 'skipped', 0), summary: `does not apply to design ${lab.design.design} (declared by the design)` });
-      ctx.skip(`does not apply to design ${lab.design.design}`);
+    const reason = skipReason({
+      entry: meta,
+      capabilities: lab.capabilities,
+      tier: lab.state.tier,
+      config: lab.state.config,
+      design: lab.design.design,
+      expected,
+      notApplicable: () => options.appliesTo?.(lab),
+    });
+    if (reason?.byDesign) {
+      write({ ...verdictOf(run, 'skipped', 0), summary: reason.summary });
+      ctx.skip(reason.why);
       return;
     }
+    if (reason) return skip(reason.summary, reason.why);
     const started = performance.now();
     try {
       await body(run);

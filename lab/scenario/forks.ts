@@ -17,12 +17,12 @@ import { errorVerdict, runReportOf, type ForkRecord, type RunReport, type Scenar
 import { runDirOf } from '../report/htmlFiles.ts';
 import { readState, updateState, type LabState } from '../state/store.ts';
 import { capabilitiesOf } from '../tiers/capabilities.ts';
-import type { CapabilityName } from '../tiers/capabilityTypes.ts';
 import { getTier } from '../tiers/registry.ts';
 import { defaultStateDir, planLab } from '../topology/plan.ts';
 import { defaultWebArms, forkSets, planForks, type ForkShare } from './forkPlan.ts';
 import type { ScenarioId } from './ids.ts';
 import { scenarioEntry } from './registry.ts';
+import { skipReason } from './skipReason.ts';
 
 /** A scenario's cost when the lab has not run it yet (a qemu guest's typical story), and a real reboot's. */
 const DEFAULT_MS = 60_000;
@@ -47,9 +47,8 @@ export function scenarioWeights(state: LabState, lastReport: RunReport | undefin
   const last = new Map((lastReport?.scenarios ?? []).filter((s) => s.status !== 'error').map((s) => [s.id, s.durationMs]));
   return (id) => {
     const entry = scenarioEntry(id as ScenarioId);
-    if (entry.requires && !capabilities[entry.requires.capability as CapabilityName]) return 0;
-    if (entry.variant && !entry.variant.test(state.config)) return 0;
-    if ((expectations as Record<string, string>)[id] === 'skipped') return 0;
+    const expected = (expectations as Record<string, string>)[id];
+    if (skipReason({ entry, capabilities, tier: state.tier, config: state.config, design: state.design?.name ?? '', expected })) return 0;
     return last.get(id) ?? (entry.realReboot ? REAL_REBOOT_MS : DEFAULT_MS);
   };
 }
