@@ -47,6 +47,14 @@ export async function stopCapture(capture: RunningCapture): Promise<PacketRow[]>
 }
 
 export async function readCapture(file: string): Promise<PacketRow[]> {
-  const result = await run(['tcpdump', '-nn', '-r', file], { allowFailure: true });
-  return parseTcpdumpLines(result.stdout);
+  return parseTcpdumpLines(await tcpdumpText(file));
+}
+
+/**
+ * tcpdump's text of a pcap (`-nn`; `-tt`: each row starts with its capture time). A pcap still
+ * being written may end in half a record: tcpdump then complains, and the rows before it count.
+ */
+export async function tcpdumpText(file: string, options: { times?: boolean } = {}): Promise<string> {
+  const result = await run(['tcpdump', ...(options.times ? ['-tt'] : []), '-nn', '-r', file], { allowFailure: true });
+  return result.stdout;
 }

@@ -12,10 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { LabBrokenError } from '../errors.ts';
-import { run as runCommand, type RunResult } from '../exec.ts';
+import type { RunResult } from '../exec.ts';
 import { hasNamespace, type Machine } from '../nodes/machine.ts';
 import { waitUntil } from '../wait.ts';
-import { stopCapture, type RunningCapture } from './capture.ts';
+import { stopCapture, tcpdumpText, type RunningCapture } from './capture.ts';
 import { parseTimedLines, type TimedPacket } from './pcapText.ts';
 import { judgeResult, type Expectation, type PendingCheck, type ScenarioRun } from './recorder.ts';
 import { decideWitness, describeWitness, DEFAULT_WITNESS_BOUND_MS, type PassageMatch, type WitnessVerdict } from './witnessVerdict.ts';
@@ -73,9 +73,7 @@ export function isWatched(point: WitnessPoint | UnwatchedPoint): point is Witnes
 }
 
 async function readTimed(file: string): Promise<TimedPacket[]> {
-  // A pcap being written may end in half a record: tcpdump then complains, the rows before it count.
-  const result = await runCommand(['tcpdump', '-tt', '-nn', '-r', file], { allowFailure: true });
-  return parseTimedLines(result.stdout);
+  return parseTimedLines(await tcpdumpText(file, { times: true }));
 }
 
 function shown(probe: StoppableProbe): string {
