@@ -24,9 +24,10 @@ import { epochNow, TIME_LOG_ENV } from '../lab/timeLog.ts';
 import { parseAnalyzeTime, parseBlame, parseChainReached, parseCriticalChain, type BootProfile } from './bootProfile.ts';
 import { runFloor } from './floor.ts';
 import { COMPARE_DESIGNS, renderTable, targetsOf, type BenchResult, type LabStep, type QemuUp, type ScenarioTime } from './report.ts';
+import { LAB_CLI } from '../lab/cli/entry.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'lab', 'cli', 'main.ts');
+const CLI = LAB_CLI;
 
 const USAGE = 'pnpm bench [--host netns|qemu] [--name NAME] [--only full|floor] [--suite] [--compare] [--json] [--verbose]';
 

@@ -9,7 +9,6 @@
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InterruptedError, LabBrokenError, UsageError } from '../errors.ts';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
@@ -21,8 +20,9 @@ import { machineFacts } from './machine.ts';
 import { accelOf, machineLine } from './cellFile.ts';
 import { cellId, compareEntry, type CompareCell } from './plan.ts';
 import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type ColumnSource, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
+import { LAB_CLI } from '../cli/entry.ts';
 
-const CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const CLI = LAB_CLI;
 
 export interface CompareOptions {
   only?: string[];

@@ -3,11 +3,12 @@
  * rules in the root namespace, mounts, container cgroups, live processes. Whatever is new
  * afterwards is a leak of the lab.
  */
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run, succeed } from '../exec.ts';
 import { podmanEngineStore } from '../engine/engine.ts';
 import { LABEL_LAB, labHash as labHashOf } from '../topology/plan.ts';
+import { LAB_CLI, LAB_CLI_COMMAND } from '../cli/entry.ts';
 
 export interface MachineSnapshot {
   netns: string[];
@@ -26,7 +27,7 @@ export interface MachineSnapshot {
 const LAB_MARKS = [/v6lab-([a-z][a-z0-9]*)-/, /\/run\/v6lab\/([a-z][a-z0-9]*)\//, /\.lab\/([a-z][a-z0-9]*)\//, /--name ([a-z][a-z0-9]*)/, /V6LAB_LAB=([a-z][a-z0-9]*)/];
 
 /** Programs the lab starts, directly or through podman. */
-const LAB_PROGRAMS = /(^|\/)(podman|conmon|netavark|aardvark-dns|runc|crun|catatonit|tcpdump|dnsmasq|radvd|nsenter|unshare|mmdebstrap|qemu-system-[a-z0-9_]+)( |$)|sleep infinity|v6lab-responder|lab\/cli\/main\.ts/;
+const LAB_PROGRAMS = /(^|\/)(podman|conmon|netavark|aardvark-dns|runc|crun|catatonit|tcpdump|dnsmasq|radvd|nsenter|unshare|mmdebstrap|qemu-system-[a-z0-9_]+)( |$)|sleep infinity|v6lab-responder|lab\/cli\/(main\.ts|lab\.mjs)/;
 
 /** The lab a text (command line, environment, path) names by one of the lab's marks. */
 export function labOfText(text: string): string | undefined {
@@ -228,12 +229,9 @@ export function findLeaks(before: MachineSnapshot, after: MachineSnapshot, optio
   return leaks;
 }
 
-/** This checkout's CLI entry point, as a command line names it. */
-const THIS_CLI = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-
-/** A command line running lab/cli/main.ts of another checkout than this one. Pure. */
-export function isOtherCheckoutsCli(cmd: string, thisCli: string = THIS_CLI): boolean {
-  return /\/lab\/cli\/main\.ts( |$)/.test(cmd) && !cmd.includes(thisCli);
+/** A command line running the lab CLI (lab/cli/lab.mjs or main.ts) of another checkout than the one of `thisCli` (a file of this checkout's lab/cli/). Pure. */
+export function isOtherCheckoutsCli(cmd: string, thisCli: string = LAB_CLI): boolean {
+  return LAB_CLI_COMMAND.test(cmd) && !cmd.includes(`${dirname(thisCli)}/`);
 }
 
 /** This process and its descendants (they belong to the caller, not to the lab). */

@@ -1,6 +1,6 @@
 /**
  * `--help` and `-h` on `lab` and on every verb: spawned as a user runs them (`node
- * lab/cli/main.ts <verb> --help`), each exits 0 and prints that verb's usage, options and one
+ * lab/cli/lab.mjs <verb> --help`), each exits 0 and prints that verb's usage, options and one
  * example. Needs no lab and no root.
  */
 import { execFile } from 'node:child_process';
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { asksForHelp, renderVerbHelp } from '../../lab/cli/usage.ts';
 import { VERBS } from '../../lab/cli/verbs.ts';
 
-const MAIN = fileURLToPath(new URL('../../lab/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../lab/cli/lab.mjs', import.meta.url));
 
 async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -30,7 +30,7 @@ import { planLab } from '../../lab/topology/plan.ts';
 import { fixtureReport } from './fixtures/report-fixture.ts';
 import { titleOrSkipReason } from './helpers/golden.ts';
 
-const MAIN = fileURLToPath(new URL('../../lab/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../lab/cli/lab.mjs', import.meta.url));
 const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 const chromium = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
 /** Screenshots stay here for a person to look at (printed by the test). */

@@ -56,6 +56,10 @@ describe("another checkout's CLI", () => {
     const mine = '/work/main/lab/cli/main.ts';
     expect(isOtherCheckoutsCli('/usr/bin/node /work/wt-21/lab/cli/main.ts exec --help', mine)).toBe(true);
     expect(isOtherCheckoutsCli('/usr/bin/node /work/main/lab/cli/main.ts up --name hy1', mine)).toBe(false);
+    // lab.mjs is the entry point children get (compare, forks, bench): the same checkout either way.
+    expect(isOtherCheckoutsCli('/usr/bin/node /work/main/lab/cli/lab.mjs up --name hy1', '/work/main/lab/cli/lab.mjs')).toBe(false);
+    expect(isOtherCheckoutsCli('/usr/bin/node /work/main/lab/cli/main.ts up --name hy1', '/work/main/lab/cli/lab.mjs')).toBe(false);
+    expect(isOtherCheckoutsCli('/usr/bin/node /work/wt-21/lab/cli/lab.mjs test', '/work/main/lab/cli/lab.mjs')).toBe(true);
     expect(isOtherCheckoutsCli('/usr/bin/podman ps', mine)).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { labNotUpMessage } from '../../lab/state/notUp.ts';
 import { defaultConfig } from '../../lab/topology/config.ts';
 
-const MAIN = fileURLToPath(new URL('../../lab/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../lab/cli/lab.mjs', import.meta.url));
 const runtime = mkdtempSync(join(tmpdir(), 'v6lab-notup-'));
 afterAll(() => rmSync(runtime, { recursive: true, force: true }));
 

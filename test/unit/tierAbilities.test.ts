@@ -103,7 +103,7 @@ describe('snapshots: an optional ability of a tier', () => {
     writeSnapshot(dir, meta('00000000000000bb', '2026-12-05T10:00:00.000Z', 30, 20));
     const env = { ...process.env, V6LAB_CACHE_DIR: dir };
     const lab = (...args: string[]) =>
-      run(process.execPath, [join(ROOT, 'lab/cli/main.ts'), 'snapshot', ...args], { env, cwd: ROOT }).then(
+      run(process.execPath, [join(ROOT, 'lab/cli/lab.mjs'), 'snapshot', ...args], { env, cwd: ROOT }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       );
