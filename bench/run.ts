@@ -31,6 +31,17 @@ const CLI = LAB_CLI;
 
 const USAGE = 'pnpm bench [--host netns|qemu] [--name NAME] [--only full|floor] [--suite] [--compare] [--json] [--verbose]';
 
+const HELP = [
+  'Measures the lab and prints every target with its value and met / not met (README: Bench).',
+  '  (no flags)          netns: lab up, lab test, lab down of a lab of its own, and the floor',
+  '  --host qemu         qemu: warm up (clean snapshot, then a design seen before), a real reboot, lab down',
+  '  --suite             with --host qemu: lab test of the whole suite',
+  '  --compare           with --host qemu: lab compare of the four designs',
+  '  --only full|floor   netns: one half only',
+  '  --name NAME         the bench\'s lab (default bench);  --json: the result on stdout;  --verbose, -v: every command',
+  'Example: pnpm bench --host qemu --suite',
+].join('\n');
+
 interface LabRun extends LabStep {
   stdout: string;
   time: TimeAccount;
@@ -49,10 +60,15 @@ async function main(argv: string[]): Promise<number> {
         compare: { type: 'boolean' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     throw new UsageError(`${(error as Error).message}. Usage: ${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(`Usage: ${USAGE}\n\n${HELP}\n`);
+    return 0;
   }
   if (values.host !== 'netns' && values.host !== 'qemu') throw new UsageError(`--host: expected netns or qemu, got "${values.host}". Usage: ${USAGE}`);
   if (values.only !== undefined && values.only !== 'full' && values.only !== 'floor') throw new UsageError(`--only: expected full or floor. Usage: ${USAGE}`);
