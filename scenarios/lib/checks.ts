@@ -308,11 +308,22 @@ export function networkCli(t: ScenarioRun): 'podman' | 'docker' {
 }
 
 /** The design network's ID and subnets, from the engine that owns it. */
-export async function networkIdentity(t: ScenarioRun): Promise<string> {
+export async function networkIdentity(t: ScenarioRun, options: { id?: boolean } = {}): Promise<string> {
   const f = facts(t);
   const format = networkCli(t) === 'docker' ? "'{{.Id}} {{range .IPAM.Config}}{{.Subnet}} {{end}}'" : "'{{.ID}} {{range .Subnets}}{{.Subnet}} {{end}}'";
   const [id = '', ...subnets] = (await t.lab.webArm.succeed(`${networkCli(t)} network inspect ${f.network} --format ${format}`)).trim().split(/\s+/);
-  return `${id.slice(0, 12)} ${subnets.sort().join(' ')}`;
+  return options.id === false ? subnets.sort().join(' ') : `${id.slice(0, 12)} ${subnets.sort().join(' ')}`;
+}
+
+/**
+ * Whether a network keeps its ID when its daemon starts again. Not Docker's predefined `bridge`:
+ * dockerd deletes and recreates it at every start (moby, daemon/daemon_unix.go, "Clear stale
+ * bridge network"), on any Docker host, so after a reboot or a docker restart it has a new ID
+ * by design; its subnets are what identify it. podman's networks and Docker's user-defined ones
+ * are kept (files, Docker's network store).
+ */
+export function networkKeepsIdAcrossDaemonStart(cli: 'podman' | 'docker', network: string): boolean {
+  return !(cli === 'docker' && network === 'bridge');
 }
 
 /** Applying the design again changes nothing: one network, same ID and subnets, no new rules, no restarts. */

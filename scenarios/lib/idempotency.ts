@@ -21,7 +21,7 @@ import type { ScenarioRun } from '../../lab/scenario/recorder.ts';
 import { shellQuote } from '../../lab/scenario/shell.ts';
 import { takeHostSnapshot } from '../../lab/scenario/observe/hostSnapshot.ts';
 import { inspectAllContainers } from '../../lab/scenario/observe/workloadSnapshot.ts';
-import { facts, firewallRules, networkCli, networkIdentity } from './checks.ts';
+import { facts, firewallRules, networkCli, networkIdentity, networkKeepsIdAcrossDaemonStart } from './checks.ts';
 
 export type Moment = 'redeploy' | 'reboot';
 
@@ -86,7 +86,15 @@ function readers(t: ScenarioRun, moment: Moment): Reader[] {
         ...Object.entries(snap.sysctls).map(([k, v]) => `${k} = ${v}`),
       ]);
     },
-    async () => reading(`the ${f.network} network's ID and subnets`, webArm.name, `${cli} network inspect ${f.network}`, [await networkIdentity(t)]),
+    async () => {
+      // A redeploy starts no daemon: every network keeps its ID. A reboot starts dockerd again,
+      // which recreates its predefined bridge network with a new ID on every Docker host.
+      const keepsId = moment === 'redeploy' || networkKeepsIdAcrossDaemonStart(cli, f.network);
+      const property = keepsId
+        ? `the ${f.network} network's ID and subnets`
+        : `the ${f.network} network's subnets (dockerd recreates its predefined bridge network at every start, so its ID is new after any reboot by design: not compared)`;
+      return reading(property, webArm.name, `${cli} network inspect ${f.network}`, [await networkIdentity(t, { id: keepsId })]);
+    },
     async () => {
       const identities = (await inspected()).map((c) => ({
         name: c.Name.replace(/^\//, ''),
