@@ -9,7 +9,7 @@ import type { CompareMatrix } from '../../lab/compare/matrix.ts';
 import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine } from '../../lab/host/leakCheck.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'lab.mjs');
 
 describe.runIf(process.getuid?.() === 0)('lab compare', () => {
   it('runs v6egress, routed-subprefix and routed-subprefix-ndp side by side with the expected matrix', async () => {

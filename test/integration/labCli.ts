@@ -2,10 +2,11 @@
  * The lab's CLI as integration tests call it: one argv builder for every test, so `--name`
  * always lands before a `--` (after which everything is the command run on a node).
  */
-import { join } from 'node:path';
+import { LAB_CLI } from '../../lab/cli/entry.ts';
 import { run, type RunResult } from '../../lab/exec.ts';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+/** The CLI as `pnpm lab` runs it (lab.mjs: the Node check, Node's compile cache). */
+export const CLI = LAB_CLI;
 
 /** node + CLI + args with `--name lab` inserted before any `--`. */
 export function labArgv(lab: string, args: readonly string[]): string[] {

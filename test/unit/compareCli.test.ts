@@ -12,7 +12,7 @@ import { CELL_SCHEMA, cellFileSchema } from '../../lab/compare/cellFile.ts';
 import { cellFromId } from '../../lab/compare/plan.ts';
 import { run } from '../../lab/exec.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'main.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'lab.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'v6lab-compare-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

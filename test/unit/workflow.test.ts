@@ -14,7 +14,7 @@ import { VERBS } from '../../lab/cli/verbs.ts';
 import { run } from '../../lab/exec.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'lab', 'cli', 'main.ts');
+const CLI = join(ROOT, 'lab', 'cli', 'lab.mjs');
 
 interface Step {
   name?: string;
