@@ -5,15 +5,15 @@
  * run under qemu-user registered privately (buildArch.ts).
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../exec.ts';
 import type { Progress } from '../progress.ts';
+import { cacheBase } from './cacheBase.ts';
 import { buildCommandsFor, withMmdebstrapProgress } from './buildArch.ts';
 import { type ImageArch, type ImageRecipe, imageTag, mmdebstrapArgv, recipeHash } from './recipe.ts';
 
 export function cacheDir(): string {
-  const base = process.env.V6LAB_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'v6lab');
+  const base = cacheBase();
   mkdirSync(base, { recursive: true });
   return base;
 }
