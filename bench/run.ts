@@ -27,7 +27,6 @@ import { COMPARE_DESIGNS, renderTable, targetsOf, type BenchResult, type LabStep
 import { LAB_CLI } from '../lab/cli/entry.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = LAB_CLI;
 
 const USAGE = 'pnpm bench [--host netns|qemu] [--name NAME] [--only full|floor] [--suite] [--compare] [--json] [--verbose]';
 
@@ -94,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     const startedEpoch = epochNow();
     const started = performance.now();
     const nameArgs = verb === 'compare' ? [] : ['--name', values.name];
-    const r = await run([process.execPath, CLI, verb, ...nameArgs, ...args], { allowFailure: true, timeoutMs: 90 * 60_000, selfTimed: true, env: { [TIME_LOG_ENV]: log } });
+    const r = await run([process.execPath, LAB_CLI, verb, ...nameArgs, ...args], { allowFailure: true, timeoutMs: 90 * 60_000, selfTimed: true, env: { [TIME_LOG_ENV]: log } });
     const ms = Math.round(performance.now() - started);
     if (r.exitCode !== 0 && verb !== 'test') progress.note(`lab ${verb} exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const time = accountTime(parseTimeLog(readFileSync(log, 'utf8')), ms, [startedEpoch, epochNow()]);

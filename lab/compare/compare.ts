@@ -22,7 +22,6 @@ import { cellId, compareEntry, type CompareCell } from './plan.ts';
 import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type ColumnSource, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 import { LAB_CLI } from '../cli/entry.ts';
 
-const CLI = LAB_CLI;
 
 export interface CompareOptions {
   only?: string[];
@@ -122,7 +121,7 @@ export interface LabRunOptions {
 export async function runOnLab(entry: { label: string; design: string; sets: readonly string[] }, name: string, options: LabRunOptions): Promise<LabRun> {
   const { label: design } = entry;
   const cli = (...args: string[]) =>
-    run([process.execPath, CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, selfTimed: true, env: { CI: '1' }, ...(args[0] !== 'down' && options.signal ? { signal: options.signal } : {}) });
+    run([process.execPath, LAB_CLI, ...args, '--name', name], { allowFailure: true, timeoutMs: 60 * 60_000, selfTimed: true, env: { CI: '1' }, ...(args[0] !== 'down' && options.signal ? { signal: options.signal } : {}) });
   if (options.signal?.aborted) throw new InterruptedError(`lab compare interrupted before ${design}`);
   return options.progress.step(`${design} on lab ${name}`, async () => {
     const started = performance.now();

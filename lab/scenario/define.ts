@@ -48,7 +48,7 @@ export function scenario(id: ScenarioId, body: (t: ScenarioRun) => Promise<void>
     const expected = lab.design.expectations?.[meta.id];
     const write = (verdict: ReturnType<typeof verdictOf>) => writeVerdict(dir, expected ? { ...verdict, expected } : verdict);
     const skip = (summary: string, why: string) => {
-      // Declared by the scenario for this lab: as expected, not a failure, never a pass.
+      // Declared by the scenario or the design for this lab: as expected, not a failure, never a pass.
       writeVerdict(dir, { ...verdictOf(run, 'skipped', 0), expected: 'skipped', summary });
       ctx.skip(why);
     };
@@ -61,11 +61,6 @@ export function scenario(id: ScenarioId, body: (t: ScenarioRun) => Promise<void>
       expected,
       notApplicable: () => options.appliesTo?.(lab),
     });
-    if (reason?.byDesign) {
-      write({ ...verdictOf(run, 'skipped', 0), summary: reason.summary });
-      ctx.skip(reason.why);
-      return;
-    }
     if (reason) return skip(reason.summary, reason.why);
     const started = performance.now();
     try {

@@ -15,8 +15,6 @@ export interface SkipReason {
   summary: string;
   /** The test runner's skip note. */
   why: string;
-  /** The design declared it (the verdict keeps the design's expectation) rather than the scenario. */
-  byDesign: boolean;
 }
 
 export interface SkipQuestion {
@@ -34,11 +32,11 @@ export interface SkipQuestion {
 export function skipReason(q: SkipQuestion): SkipReason | undefined {
   const requires = q.entry.requires;
   if (requires && !q.capabilities[requires.capability]) {
-    return { summary: `needs ${requires.capability}, which web-arm has not on the ${q.tier} tier: ${requires.why}`, why: `no ${requires.capability} on the ${q.tier} tier`, byDesign: false };
+    return { summary: `needs ${requires.capability}, which web-arm has not on the ${q.tier} tier: ${requires.why}`, why: `no ${requires.capability} on the ${q.tier} tier` };
   }
   const notApplicable = q.notApplicable?.();
-  if (notApplicable) return { summary: `does not apply here: ${notApplicable}`, why: notApplicable, byDesign: false };
-  if (q.entry.variant && !q.entry.variant.test(q.config)) return { summary: `does not apply here: ${q.entry.variant.why}`, why: 'not on this topology variant or design', byDesign: false };
-  if (q.expected === 'skipped') return { summary: `does not apply to design ${q.design} (declared by the design)`, why: `does not apply to design ${q.design}`, byDesign: true };
+  if (notApplicable) return { summary: `does not apply here: ${notApplicable}`, why: notApplicable };
+  if (q.entry.variant && !q.entry.variant.test(q.config)) return { summary: `does not apply here: ${q.entry.variant.why}`, why: 'not on this topology variant or design' };
+  if (q.expected === 'skipped') return { summary: `does not apply to design ${q.design} (declared by the design)`, why: `does not apply to design ${q.design}` };
   return undefined;
 }

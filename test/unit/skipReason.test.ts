@@ -23,7 +23,7 @@ describe('why a scenario will not run (the scenario and lab test --parallel ask 
       },
       expected: 'skipped',
     });
-    expect(reason).toEqual({ summary: 'needs dockerd, which web-arm has not on the netns tier: the Docker story', why: 'no dockerd on the netns tier', byDesign: false });
+    expect(reason).toEqual({ summary: 'needs dockerd, which web-arm has not on the netns tier: the Docker story', why: 'no dockerd on the netns tier' });
     expect(asked).toBe(false);
   });
 
@@ -31,7 +31,7 @@ describe('why a scenario will not run (the scenario and lab test --parallel ask 
     const variant = { test: () => false, why: 'IPv6-only only' };
     expect(skipReason({ ...base, entry: { variant }, notApplicable: () => 'no probe port', expected: 'skipped' })?.summary).toBe('does not apply here: no probe port');
     expect(skipReason({ ...base, entry: { variant }, expected: 'skipped' })?.summary).toBe('does not apply here: IPv6-only only');
-    expect(skipReason({ ...base, entry: {}, expected: 'skipped' })).toEqual({ summary: 'does not apply to design v6egress (declared by the design)', why: 'does not apply to design v6egress', byDesign: true });
+    expect(skipReason({ ...base, entry: {}, expected: 'skipped' })).toEqual({ summary: 'does not apply to design v6egress (declared by the design)', why: 'does not apply to design v6egress' });
     expect(skipReason({ ...base, entry: {}, expected: 'fail' })).toBeUndefined();
   });
 });
