@@ -35,7 +35,7 @@ export interface PodmanInspect {
 }
 
 /** The shell text printing `podman container inspect` of every container (running or not) as one JSON array ([] when there is none). */
-export const INSPECT_ALL_CONTAINERS = 'ids=$(podman ps -a -q --no-trunc); if [ -n "$ids" ]; then podman container inspect $ids; else echo "[]"; fi';
+const INSPECT_ALL_CONTAINERS = 'ids=$(podman ps -a -q --no-trunc); if [ -n "$ids" ]; then podman container inspect $ids; else echo "[]"; fi';
 
 /** `podman container inspect` of every container of web-arm's podman (running or not), through its machine, in one round trip. */
 export async function inspectAllContainers(webArm: Machine): Promise<PodmanInspect[]> {
