@@ -3,7 +3,7 @@ import { ConfigError } from '../../lab/errors.ts';
 import { planSwitch } from '../../lab/units/diff.ts';
 import { expandExecArgv, joinExecLine, splitExecLine } from '../../lab/units/exec-line.ts';
 import { defineService, defineUnit, type UnitSpec } from '../../lab/units/model.ts';
-import { startOrder, stopOrder } from '../../lab/units/order.ts';
+import { startOrder, startWaves, stopOrder } from '../../lab/units/order.ts';
 import { parseTimeSpan, parseUnit } from '../../lab/units/parse.ts';
 import { renderUnit } from '../../lab/units/render.ts';
 
@@ -321,6 +321,25 @@ describe('startOrder / stopOrder', () => {
     ];
     const order = startOrder(units, ['multi-user.target']);
     expect(order.at(-1)).toBe('a-late.service');
+  });
+
+  it('groups the start into waves: no ordering inside a wave, every ordering between waves', () => {
+    const units = exampleUnits();
+    const waves = startWaves(units, ['multi-user.target']);
+    // collabora and the v6egress network have no ordering between them: one wave, as systemd starts them.
+    expect(waves).toEqual([['podman.service'], ['podman-collabora.service', 'v6egress-network.service'], ['podman-v6probe.service']]);
+    expect(waves.flat().sort()).toEqual(startOrder(units, ['multi-user.target']).sort());
+    expectOrderingHolds(units, waves.flat());
+  });
+
+  it('puts a unit After= a virtual target in a wave after everything the target pulls in', () => {
+    const units = [
+      ...exampleUnits(),
+      defineService({ name: 'a-late.service', after: ['multi-user.target'], wantedBy: ['multi-user.target'], execStart: ['/bin/true'] }),
+    ];
+    const waves = startWaves(units, ['multi-user.target']);
+    expect(waves.at(-1)).toEqual(['a-late.service']);
+    expect(waves.slice(0, -1).flat()).not.toContain('a-late.service');
   });
 
   it('stops in the reverse of start order', () => {

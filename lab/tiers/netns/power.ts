@@ -12,6 +12,7 @@ import {
   configureWebArmNetwork,
   createWebArmNamespaces,
   destroyWebArm,
+  waitForDad,
   webArmArgv,
   webArmDocker,
 } from './webArm.ts';
@@ -33,9 +34,12 @@ export async function powerOnWebArm(plan: LabPlan, image: WebArmImage, progress:
   writeFileSync(bootIdFile(plan), `${randomUUID()}\n`);
   await ensureWebArmImage(plan, image.tag, image.tarball, progress);
   await progress.step(`web-arm: uplink ${plan.config.webArm.uplink} ↔ upstream`, () => wireWebArmUplink(plan));
-  await progress.step('web-arm: static addressing, DAD', () => configureWebArmNetwork(plan));
+  await progress.step('web-arm: static addressing and routes', () => configureWebArmNetwork(plan));
   const boot = await progress.step('web-arm: units (emulated systemd)', () => bootUnits(plan, progress));
   assertStarted(boot, 'web-arm boot');
+  // NixOS's networking does not wait for DAD before the units start; the lab's boot is over once
+  // the uplink's addresses are no longer tentative (the kernel's DAD ran beside the units).
+  await progress.step(`web-arm: DAD on ${plan.config.webArm.uplink} done`, () => waitForDad(plan));
   await waitForPodmanApi(plan);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Emulated systemd for web-arm on the netns tier (no systemd there): installs rendered unit
- * files, starts them in unit order (sysinit.target's, then multi-user.target's) by running their
+ * files, starts them in unit order (sysinit.target's, then multi-user.target's; units without ordering
+ * between them side by side, as systemd does) by running their
  * Exec lines inside web-arm, and switches between configurations like `switch-to-configuration`
  * (new and changed units are (re)started, changed units that say X-ReloadIfChanged are
  * reloaded, unchanged ones are left running, removed ones are stopped).
@@ -27,7 +28,7 @@ import { planSwitch } from '../../units/diff.ts';
 import type { StartResult, SwitchResult, UnitFailure } from '../../units/results.ts';
 import { expandExecArgv, splitExecLine } from '../../units/exec-line.ts';
 import type { UnitSpec } from '../../units/model.ts';
-import { bootOrder, stopOrder } from '../../units/order.ts';
+import { bootOrder, bootWaves, stopOrder } from '../../units/order.ts';
 import { parseUnit } from '../../units/parse.ts';
 import { renderUnit } from '../../units/render.ts';
 import { webArmArgv } from './webArm.ts';
@@ -306,45 +307,61 @@ function markFailed(plan: LabPlan, name: string, error: string): void {
 }
 
 /**
- * Starts the named units in the given order like systemd does: a unit that fails is marked
- * failed and the others go on, but a unit whose Requires= failed is not started at all.
+ * Starts the named units wave by wave like systemd does: the units of one wave (no ordering
+ * between them) side by side, each wave after the one before. A unit that fails is marked failed
+ * and the others go on, but a unit whose Requires= failed is not started at all.
  */
-async function startInOrder(
+async function startInWaves(
   plan: LabPlan,
   byName: Map<string, UnitSpec>,
-  order: string[],
+  waves: string[][],
   progress: Progress,
   beforeStart?: (unit: string) => Promise<void>,
 ): Promise<StartResult> {
   const result: StartResult = { started: [], failed: [] };
-  for (const name of order) {
-    const unit = byName.get(name)!;
-    const failedDependency = unit.requires.find((r) => readActive(plan)[r]?.state === 'failed');
-    if (failedDependency) {
-      const error = `dependency failed: ${failedDependency}`;
-      markFailed(plan, name, error);
-      result.failed.push({ unit: name, error });
-      progress.note(`${name}: not started (${error})`);
-      continue;
-    }
-    await beforeStart?.(name);
-    try {
-      await progress.step(`start ${name}`, () => startUnit(plan, unit));
-      result.started.push(name);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      markFailed(plan, name, message);
-      result.failed.push({ unit: name, error: message });
-    }
+  for (const wave of waves) {
+    const outcomes = await Promise.all(wave.map((name) => startOne(plan, byName.get(name)!, progress, beforeStart)));
+    wave.forEach((name, i) => {
+      const error = outcomes[i];
+      if (error === undefined) result.started.push(name);
+      else result.failed.push({ unit: name, error });
+    });
   }
   return result;
 }
 
-/** Starts every installed unit a boot starts (sysinit.target's, then multi-user.target's), in unit order. */
+/** One unit of a wave: started, or why not (marked failed). */
+async function startOne(plan: LabPlan, unit: UnitSpec, progress: Progress, beforeStart?: (unit: string) => Promise<void>): Promise<string | undefined> {
+  const failedDependency = unit.requires.find((r) => readActive(plan)[r]?.state === 'failed');
+  if (failedDependency) {
+    const error = `dependency failed: ${failedDependency}`;
+    markFailed(plan, unit.name, error);
+    progress.note(`${unit.name}: not started (${error})`);
+    return error;
+  }
+  await beforeStart?.(unit.name);
+  try {
+    await progress.step(`start ${unit.name}`, () => startUnit(plan, unit));
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    markFailed(plan, unit.name, message);
+    return message;
+  }
+}
+
+/** One unit after another, in the given order. */
+function oneByOne(order: readonly string[]): string[][] {
+  return order.map((name) => [name]);
+}
+
+/**
+ * Starts every installed unit a boot starts (sysinit.target's, then multi-user.target's) in unit
+ * order, units without ordering between them side by side, as systemd does.
+ */
 export async function bootUnits(plan: LabPlan, progress: Progress): Promise<StartResult> {
   const units = parsedUnits(installedUnits(plan));
-  const order = bootOrder(units);
-  return startInOrder(plan, new Map(units.map((u) => [u.name, u])), order, progress);
+  return startInWaves(plan, new Map(units.map((u) => [u.name, u])), bootWaves(units), progress);
 }
 
 /** Stops every active unit in reverse unit order ("shutdown"). */
@@ -371,7 +388,7 @@ export async function restartUnit(plan: LabPlan, name: string, progress: Progres
     await progress.step(`stop ${n}`, () => stopUnit(plan, byName.get(n)!));
   }
   const order = bootOrder(units).filter((n) => group.includes(n));
-  return startInOrder(plan, byName, order.includes(name) ? order : [name, ...order], progress);
+  return startInWaves(plan, byName, oneByOne(order.includes(name) ? order : [name, ...order]), progress);
 }
 
 /** `systemctl stop <name>` (no dependents are touched). */
@@ -386,7 +403,7 @@ export async function startNamedUnit(plan: LabPlan, name: string, progress: Prog
   const units = parsedUnits(installedUnits(plan));
   const byName = new Map(units.map((u) => [u.name, u]));
   if (!byName.has(name)) throw new LabBrokenError(`web-arm: no unit ${name} is installed`);
-  return startInOrder(plan, byName, [name], progress);
+  return startInWaves(plan, byName, [[name]], progress);
 }
 
 /**
@@ -431,6 +448,6 @@ export async function switchUnits(
   const order = bootOrder(next).filter((name) => toStart.has(name) || readActive(plan)[name]?.state !== 'active');
   // A unit that failed before is started again (it is "wanted but not running").
   for (const name of order) if (readActive(plan)[name]?.state === 'failed') await stopUnit(plan, byName.get(name)!);
-  const result = await startInOrder(plan, byName, order, progress, options.beforeStart);
+  const result = await startInWaves(plan, byName, oneByOne(order), progress, options.beforeStart);
   return { ...sw, failed: [...reloadFailures, ...result.failed] };
 }

@@ -123,7 +123,12 @@ export async function destroyWebArm(plan: LabPlan): Promise<void> {
   rmSync(w.runDir, { recursive: true, force: true });
 }
 
-/** Kernel-level network config of web-arm's uplink and loopback (what NixOS's networking sets up). */
+/**
+ * Kernel-level network config of web-arm's uplink and loopback (what NixOS's scripted networking
+ * sets up: network-addresses-<if> adds the addresses, network-setup the default routes). Like
+ * NixOS it does not wait for duplicate address detection: the units start while the GUA is still
+ * tentative, and the boot waits for DAD at its end (waitForDad).
+ */
 export async function configureWebArmNetwork(plan: LabPlan): Promise<void> {
   const ns = plan.webArm.netnsName;
   const c = plan.config.webArm;
@@ -136,7 +141,6 @@ export async function configureWebArmNetwork(plan: LabPlan): Promise<void> {
   await succeed(ipIn(ns, '-6', 'addr', 'replace', `${c.ipv6.address}/${c.ipv6.prefixLength}`, 'dev', up));
   const ipv4 = plan.config.topology.ipv4;
   if (ipv4) await succeed(ipIn(ns, '-4', 'addr', 'replace', `${c.ipv4.address}/32`, 'dev', up));
-  await waitForDad(plan);
   await succeed(ipIn(ns, '-6', 'route', 'replace', 'default', 'via', c.ipv6.gateway, 'dev', up));
   if (!ipv4) return; // the IPv6-only variant: no IPv4 address or route on the uplink
   await succeed(ipIn(ns, '-4', 'route', 'replace', c.ipv4.gateway, 'dev', up, 'scope', 'link'));
