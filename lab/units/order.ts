@@ -174,6 +174,11 @@ export function startOrder(units: readonly UnitSpec[], targets: readonly string[
  */
 export function startWaves(units: readonly UnitSpec[], targets: readonly string[]): string[][] {
   const { index, set, edges } = transaction(units, targets);
+  return wavesOf(set, edges).map((w) => w.filter((n) => index.has(n))).filter((w) => w.length > 0);
+}
+
+/** `set` in waves: each name one wave after the latest wave of what is ordered before it. */
+function wavesOf(set: ReadonlySet<string>, edges: Edges): string[][] {
   const wave = new Map<string, number>();
   for (const name of topoSort(set, edges)) {
     let at = 0;
@@ -181,11 +186,8 @@ export function startWaves(units: readonly UnitSpec[], targets: readonly string[
     wave.set(name, at);
   }
   const waves: string[][] = [];
-  for (const [name, at] of wave) {
-    if (!index.has(name)) continue;
-    (waves[at] ??= []).push(name);
-  }
-  return waves.filter((w) => w !== undefined && w.length > 0);
+  for (const [name, at] of wave) (waves[at] ??= []).push(name);
+  return waves.filter((w) => w !== undefined);
 }
 
 /** The units a start of `targets` pulls in (virtual targets included) and the ordering among them. */
@@ -234,13 +236,33 @@ function bootTargets(units: readonly UnitSpec[]): string[] {
 
 /**
  * The order to stop exactly the units `names` in (none pulled in): the reverse of their
- * start order. Throws ConfigError for a name that is not a given unit, or an ordering cycle.
+ * start order (sysinit.target's default dependencies included). Throws ConfigError for a name that is not a given unit, or an ordering cycle.
  */
 export function stopOrder(units: readonly UnitSpec[], names: readonly string[]): string[] {
+  const { set, edges } = stopTransaction(units, names);
+  return topoSort(set, edges).reverse().filter((n) => names.includes(n));
+}
+
+/**
+ * The same units as stopOrder, as waves that stop side by side (systemd stops jobs with no
+ * ordering between them at once): the reverse of their start waves. Throws as stopOrder does.
+ */
+export function stopWaves(units: readonly UnitSpec[], names: readonly string[]): string[][] {
+  const { set, edges } = stopTransaction(units, names);
+  return wavesOf(set, edges)
+    .map((w) => w.filter((n) => names.includes(n)).reverse())
+    .filter((w) => w.length > 0)
+    .reverse();
+}
+
+function stopTransaction(units: readonly UnitSpec[], names: readonly string[]): { set: Set<string>; edges: Edges } {
   const index = indexUnits(units);
   for (const n of names) {
     if (!index.has(n)) throw new ConfigError('stop unit', n, 'is not a known unit', 'name a defined unit');
   }
-  const set = new Set(names);
-  return topoSort(set, orderingEdges(set, index, indexWantedBy(units))).reverse();
+  const wantedBy = indexWantedBy(units);
+  // sysinit.target takes part (not stopped itself): what it pulls in stops after everything
+  // that has default dependencies, as at a shutdown (the firewall after the containers).
+  const set = new Set([...names, ...(index.has(SYSINIT) || wantedBy.has(SYSINIT) ? [SYSINIT] : [])]);
+  return { set, edges: orderingEdges(set, index, wantedBy) };
 }

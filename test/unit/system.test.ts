@@ -9,7 +9,7 @@ import { defaultConfig } from '../../lab/topology/config.ts';
 import { planSwitch } from '../../lab/units/diff.ts';
 import { splitExecLine } from '../../lab/units/exec-line.ts';
 import type { UnitSpec } from '../../lab/units/model.ts';
-import { bootOrder, bootWaves, startOrder, stopOrder } from '../../lab/units/order.ts';
+import { bootOrder, bootWaves, startOrder, stopOrder, stopWaves } from '../../lab/units/order.ts';
 import { renderUnit } from '../../lab/units/render.ts';
 
 const LAYOUT: HostLayout = {
@@ -75,6 +75,18 @@ describe('renderSystem without the design (production before the change)', () =>
     for (const c of LIVE) expect(unitNamed(before.units, c).after).not.toContain('podman.service');
     // multi-user.target alone does not pull in sysinit.target's units.
     expect(startOrder(before.units, ['multi-user.target'])).not.toContain('firewall.service');
+  });
+
+  it('stops the live containers side by side, before sysinit.target\'s units (as a shutdown does)', () => {
+    const booted = bootOrder(before.units);
+    const waves = stopWaves(before.units, booted);
+    expect(waves.flat().sort()).toEqual([...booted].sort());
+    const waveOf = (name: string) => waves.findIndex((w) => w.includes(name));
+    expect(new Set(LIVE.map(waveOf)).size).toBe(1);
+    for (const early of ['systemd-sysctl.service', 'firewall.service']) {
+      for (const late of LIVE) expect(waveOf(early)).toBeGreaterThan(waveOf(late));
+    }
+    expect(stopOrder(before.units, booted).at(-1)).toMatch(/^(firewall|systemd-sysctl)\.service$/);
   });
 
   it('boots the live containers side by side, after sysinit.target\'s units (as systemd does)', () => {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../lab/errors.ts';
 import { planSwitch } from '../../lab/units/diff.ts';
 import { expandExecArgv, joinExecLine, splitExecLine } from '../../lab/units/exec-line.ts';
 import { defineService, defineUnit, type UnitSpec } from '../../lab/units/model.ts';
-import { startOrder, startWaves, stopOrder } from '../../lab/units/order.ts';
+import { startOrder, startWaves, stopOrder, stopWaves } from '../../lab/units/order.ts';
 import { parseTimeSpan, parseUnit } from '../../lab/units/parse.ts';
 import { renderUnit } from '../../lab/units/render.ts';
 
@@ -340,6 +340,15 @@ describe('startOrder / stopOrder', () => {
     const waves = startWaves(units, ['multi-user.target']);
     expect(waves.at(-1)).toEqual(['a-late.service']);
     expect(waves.slice(0, -1).flat()).not.toContain('a-late.service');
+  });
+
+  it('stops in waves that reverse the start waves', () => {
+    const units = exampleUnits();
+    const all = startOrder(units, ['multi-user.target']);
+    const waves = stopWaves(units, all);
+    expect(waves).toEqual([['podman-v6probe.service'], ['v6egress-network.service', 'podman-collabora.service'], ['podman.service']]);
+    expect(waves.flat().sort()).toEqual([...all].sort());
+    expect(() => stopWaves(units, ['nothing.service'])).toThrow(ConfigError);
   });
 
   it('stops in the reverse of start order', () => {

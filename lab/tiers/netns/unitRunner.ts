@@ -28,7 +28,7 @@ import { planSwitch } from '../../units/diff.ts';
 import type { StartResult, SwitchResult, UnitFailure } from '../../units/results.ts';
 import { expandExecArgv, splitExecLine } from '../../units/exec-line.ts';
 import type { UnitSpec } from '../../units/model.ts';
-import { bootOrder, bootWaves, stopOrder } from '../../units/order.ts';
+import { bootOrder, bootWaves, stopOrder, stopWaves } from '../../units/order.ts';
 import { parseUnit } from '../../units/parse.ts';
 import { renderUnit } from '../../units/render.ts';
 import { webArmArgv } from './webArm.ts';
@@ -364,13 +364,13 @@ export async function bootUnits(plan: LabPlan, progress: Progress): Promise<Star
   return startInWaves(plan, new Map(units.map((u) => [u.name, u])), bootWaves(units), progress);
 }
 
-/** Stops every active unit in reverse unit order ("shutdown"). */
+/** Stops every active unit in reverse unit order ("shutdown"), units without ordering between them side by side. */
 export async function shutdownUnits(plan: LabPlan, progress: Progress): Promise<void> {
   const units = parsedUnits(installedUnits(plan));
   const active = Object.keys(readActive(plan)).filter((n) => units.some((u) => u.name === n));
   const byName = new Map(units.map((u) => [u.name, u]));
-  for (const name of stopOrder(units, active)) {
-    await progress.step(`stop ${name}`, () => stopUnit(plan, byName.get(name)!));
+  for (const wave of stopWaves(units, active)) {
+    await Promise.all(wave.map((name) => progress.step(`stop ${name}`, () => stopUnit(plan, byName.get(name)!))));
   }
 }
 
