@@ -22,7 +22,6 @@ import { cellId, compareEntry, type CompareCell } from './plan.ts';
 import { buildMatrix, renderMatrixJson, renderMatrixMarkdown, webArmStartText, type ColumnSource, type CompareMatrix, type DesignRun, type WebArmStart } from './matrix.ts';
 import { LAB_CLI } from '../cli/entry.ts';
 
-
 export interface CompareOptions {
   only?: string[];
   /** Labs at once; default 2 (at most the cores), 1 on the qemu tier (two TCG guests would share 2 cores). */

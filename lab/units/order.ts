@@ -236,7 +236,8 @@ function bootTargets(units: readonly UnitSpec[]): string[] {
 
 /**
  * The order to stop exactly the units `names` in (none pulled in): the reverse of their
- * start order (sysinit.target's default dependencies included). Throws ConfigError for a name that is not a given unit, or an ordering cycle.
+ * start order (sysinit.target's default dependencies included). Throws ConfigError for a name
+ * that is not a given unit, or an ordering cycle.
  */
 export function stopOrder(units: readonly UnitSpec[], names: readonly string[]): string[] {
   const { set, edges } = stopTransaction(units, names);

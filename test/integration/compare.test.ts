@@ -3,13 +3,13 @@
  * pattern (NAT66 egress-only; routed without proxy broken; routed with proxy egress with its
  * own GUA and reachable), which also proves two labs ran side by side without interfering.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CompareMatrix } from '../../lab/compare/matrix.ts';
+import { LAB_CLI } from '../../lab/cli/entry.ts';
 import { run } from '../../lab/exec.ts';
 import { findLeaks, ownProcessTree, snapshotMachine } from '../../lab/host/leakCheck.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'lab.mjs');
+const CLI = LAB_CLI;
 
 describe.runIf(process.getuid?.() === 0)('lab compare', () => {
   it('runs v6egress, routed-subprefix and routed-subprefix-ndp side by side with the expected matrix', async () => {

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CELL_SCHEMA, cellFileSchema } from '../../lab/compare/cellFile.ts';
 import { cellFromId } from '../../lab/compare/plan.ts';
+import { LAB_CLI } from '../../lab/cli/entry.ts';
 import { run } from '../../lab/exec.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'lab', 'cli', 'lab.mjs');
+const CLI = LAB_CLI;
 const dir = mkdtempSync(join(tmpdir(), 'v6lab-compare-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

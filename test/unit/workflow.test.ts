@@ -11,10 +11,11 @@ import { parse } from 'yaml';
 import type { CellPlan } from '../../lab/compare/plan.ts';
 import { renderVerbHelp } from '../../lab/cli/usage.ts';
 import { VERBS } from '../../lab/cli/verbs.ts';
+import { LAB_CLI } from '../../lab/cli/entry.ts';
 import { run } from '../../lab/exec.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'lab', 'cli', 'lab.mjs');
+const CLI = LAB_CLI;
 
 interface Step {
   name?: string;
