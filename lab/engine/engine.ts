@@ -6,7 +6,7 @@
  *   3. podman's API service, started by the lab with lab-private storage and config
  */
 import Docker from 'dockerode';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { run, spawnDaemon } from '../exec.ts';
@@ -71,6 +71,7 @@ function socketFromDockerHost(): string | undefined {
 export function podmanEngineStore() {
   const root = join(cacheDir(), 'engine');
   return {
+    root,
     graphRoot: join(root, 'storage'),
     networkConfigDir: join(root, 'networks'),
     runRoot: '/run/v6lab/.engine/run',
@@ -121,16 +122,11 @@ async function podmanVersion(): Promise<string> {
 
 async function startPodmanService(paths: EnginePaths, progress: Progress): Promise<Engine> {
   const version = await podmanVersion();
-  const store = podmanEngineStore();
   const confDir = join(paths.runtimeDir, 'engine');
   mkdirSync(confDir, { recursive: true });
-  for (const dir of [store.graphRoot, store.networkConfigDir, store.runRoot, store.tmpDir]) mkdirSync(dir, { recursive: true });
   const settings = settingsFor(readHostFacts());
   for (const reason of settings.reasons) progress.note(`podman: ${reason}`);
-  const containersConf = join(confDir, 'containers.conf');
-  const storageConf = join(confDir, 'storage.conf');
-  writeFileSync(containersConf, renderContainersConf(settings, { tmpDir: store.tmpDir, networkConfigDir: store.networkConfigDir }));
-  writeFileSync(storageConf, renderStorageConf(store.graphRoot, store.runRoot));
+  const cli = writeEngineConf();
   rmSync(paths.socketPath, { force: true });
   // A private mount namespace keeps podman's storage mounts off the machine's mount table;
   // they vanish with the service.
@@ -138,7 +134,7 @@ async function startPodmanService(paths: EnginePaths, progress: Progress): Promi
     ['unshare', '--mount', '--propagation', 'private', '--', 'podman', 'system', 'service', '--time=0', `unix://${paths.socketPath}`],
     {
       logFile: join(confDir, 'service.log'),
-      env: { CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf },
+      env: cli.env,
     },
   );
   writeFileSync(join(paths.runtimeDir, ENGINE_PIDFILE), `${pid}\n`);
@@ -155,16 +151,36 @@ async function startPodmanService(paths: EnginePaths, progress: Progress): Promi
   };
 }
 
-/** Environment for podman CLI calls against the lab-started engine's store (cleanup without the service). */
-export function podmanEngineCliArgv(runtimeDir: string): { argv: string[]; env: Record<string, string> } | undefined {
-  const confDir = join(runtimeDir, 'engine');
+/**
+ * The config every podman on the lab-started engine's store uses, the API service and the CLI
+ * that cleans up without it: one file beside the store, so both take the same lock manager
+ * (containers.conf lock_type; a container's lock is a number that means something only to the
+ * manager that gave it). Written atomically, the same for every lab on this machine.
+ */
+export function writeEngineConf(): { argv: string[]; env: Record<string, string> } {
+  const store = podmanEngineStore();
+  const confDir = join(store.root, 'conf');
+  for (const dir of [confDir, store.graphRoot, store.networkConfigDir, store.runRoot, store.tmpDir]) mkdirSync(dir, { recursive: true });
   const containersConf = join(confDir, 'containers.conf');
   const storageConf = join(confDir, 'storage.conf');
-  if (!existsSync(containersConf) || !existsSync(storageConf)) return undefined;
+  writeAtomically(containersConf, renderContainersConf(settingsFor(readHostFacts()), { tmpDir: store.tmpDir, networkConfigDir: store.networkConfigDir }));
+  writeAtomically(storageConf, renderStorageConf(store.graphRoot, store.runRoot));
   return {
     argv: ['unshare', '--mount', '--propagation', 'private', '--', 'podman'],
     env: { CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf },
   };
+}
+
+function writeAtomically(path: string, text: string): void {
+  const partial = `${path}.partial-${process.pid}`;
+  writeFileSync(partial, text);
+  renameSync(partial, path);
+}
+
+/** podman's CLI on the lab-started engine's store (cleanup without the service); undefined when no lab made that store. */
+export function podmanEngineCli(): { argv: string[]; env: Record<string, string> } | undefined {
+  if (!existsSync(podmanEngineStore().graphRoot)) return undefined;
+  return writeEngineConf();
 }
 
 export const ENGINE_PID_FILE = ENGINE_PIDFILE;

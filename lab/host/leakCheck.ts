@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { run, succeed } from '../exec.ts';
-import { podmanEngineStore } from '../engine/engine.ts';
+import { podmanEngineCli } from '../engine/engine.ts';
 import { LABEL_LAB, labHash as labHashOf } from '../topology/plan.ts';
 import { LAB_CLI, LAB_CLI_COMMAND } from '../cli/entry.ts';
 
@@ -127,12 +127,12 @@ function containerCgroups(): string[] {
  * service): their names, and the lab each belongs to by its label, by full ID.
  */
 async function engineContainers(): Promise<{ names: string[]; labs: Record<string, string> }> {
-  const store = podmanEngineStore();
-  if (!existsSync(store.graphRoot)) return { names: [], labs: {} };
+  const cli = podmanEngineCli();
+  if (!cli) return { names: [], labs: {} };
   const result = await run(
-    // In a private mount namespace: podman's overlay driver mounts its home on itself.
-    ['unshare', '--mount', '--propagation', 'private', '--', 'podman', '--root', store.graphRoot, '--runroot', store.runRoot, '--tmpdir', store.tmpDir, '--network-config-dir', store.networkConfigDir, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'ps', '-a', '--no-trunc', '--format', `{{.Names}} {{.ID}} {{index .Labels "${LABEL_LAB}"}}`],
-    { allowFailure: true, timeoutMs: 30_000 },
+    // In a private mount namespace (cli.argv): podman's overlay driver mounts its home on itself.
+    [...cli.argv, 'ps', '-a', '--no-trunc', '--format', `{{.Names}} {{.ID}} {{index .Labels "${LABEL_LAB}"}}`],
+    { env: cli.env, allowFailure: true, timeoutMs: 30_000 },
   );
   const rows = lines(result.stdout).map((l) => l.split(' '));
   return { names: rows.map((r) => r[0]!), labs: Object.fromEntries(rows.filter((r) => r[1] && r[2] && r[2] !== '<no value>').map((r) => [r[1]!, r[2]!])) };

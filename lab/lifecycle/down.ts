@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TeardownError } from '../errors.ts';
 import { run } from '../exec.ts';
-import { podmanEngineCliArgv, ENGINE_PID_FILE } from '../engine/engine.ts';
+import { podmanEngineCli, ENGINE_PID_FILE } from '../engine/engine.ts';
 import { findProcesses, isAlive, killProcesses } from '../host/processes.ts';
 import { unmountUnder } from '../host/mounts.ts';
 import { deleteNetns, listNetns } from '../links/netns.ts';
@@ -150,7 +150,7 @@ async function removeContainers(lab: string, runtimeDir: string, socketPath: str
   }
   // No engine answers (e.g. the lab's podman service was killed): use podman's CLI on the
   // same lab-private store.
-  const cli = podmanEngineCliArgv(runtimeDir);
+  const cli = podmanEngineCli();
   if (!cli) return { names: [], ids: [] };
   const list = await run([...cli.argv, 'ps', '-a', '-q', '--filter', `label=${LABEL_LAB}=${lab}`], { env: cli.env, allowFailure: true });
   const ids = list.stdout.split('\n').map((s) => s.trim()).filter(Boolean);

@@ -89,6 +89,11 @@ export function renderContainersConf(settings: PodmanHostSettings, paths: Podman
     `events_logger = ${toml(settings.eventsLogger)}`,
     'exit_command_delay = 10',
     `tmp_dir = ${toml(paths.tmpDir)}`,
+    // Locks as files in tmp_dir/locks, not podman's default shared-memory segment: that one is
+    // a single /dev/shm/libpod_lock for every podman on the machine, whatever its storage, and a
+    // lab-private store removed with containers in it would keep their locks there until the
+    // machine reboots (2048 in all; then every podman here fails "exceeded num_locks").
+    'lock_type = "file"',
     ...(paths.helperBinariesDirs ? [`helper_binaries_dir = ${toml([...paths.helperBinariesDirs])}`] : []),
     '',
     '[network]',

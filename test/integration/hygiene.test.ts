@@ -3,6 +3,7 @@
  * `lab down`, Ctrl-C during `up`, and 20 consecutive up/test/down cycles all leave the
  * machine as it was. Needs root (CI runs as root).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +45,20 @@ async function leaksThatStay(before: MachineSnapshot) {
   return waitUntil('nothing of the lab left', async () => ((await leaks(before)).length === 0 ? [] : undefined), { timeoutMs: 10_000, intervalMs: 1_000 }).catch(() => leaks(before));
 }
 
+/**
+ * podman's default lock manager: one shared-memory segment for every podman on the machine. The
+ * lab's podmans take file locks in their own tmp_dir (containers.conf lock_type), so the lab
+ * never allocates a lock there, and never leaks one: its bytes stay as they were.
+ */
+const SHARED_LOCKS = '/dev/shm/libpod_lock';
+const sharedLocks = (): string => (existsSync(SHARED_LOCKS) ? createHash('sha256').update(readFileSync(SHARED_LOCKS)).digest('hex') : 'absent');
+
 describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
   let before: MachineSnapshot;
+  let sharedLocksBefore: string;
 
   beforeAll(async () => {
+    sharedLocksBefore = sharedLocks();
     await lab('down');
     // Warm the image cache first, so the interruptions below hit the topology, not mmdebstrap.
     const up = await lab('up');
@@ -110,4 +121,8 @@ describe.runIf(process.getuid?.() === 0)('lab hygiene', () => {
     }
     // A bound per cycle (up, one scenario, down, the leak check), not one for the whole soak.
   }, CYCLES * 60_000);
+
+  it("never takes a lock in the machine's shared podman lock segment (crashes, Ctrl-C and the cycles above)", () => {
+    expect(sharedLocks(), `${SHARED_LOCKS} changed while only this file's labs ran`).toBe(sharedLocksBefore);
+  });
 });

@@ -98,6 +98,13 @@ describe('renderContainersConf / renderStorageConf', () => {
     expect(text).toContain('events_logger = "journald"');
   });
 
+  it('takes its locks as files in its own tmp_dir, never the machine-wide shared-memory segment', () => {
+    const lines = renderContainersConf(settingsFor(FULL), paths).split('\n');
+    expect(lines).toContain('lock_type = "file"');
+    expect(lines.indexOf('[engine]')).toBeLessThan(lines.indexOf('lock_type = "file"'));
+    expect(lines.indexOf('lock_type = "file"')).toBeLessThan(lines.indexOf('[network]'));
+  });
+
   it('quotes paths as TOML strings', () => {
     const text = renderContainersConf(settingsFor(FULL), { tmpDir: '/tmp/a "b"\\c', networkConfigDir: '/n' });
     expect(text).toContain('tmp_dir = "/tmp/a \\"b\\"\\\\c"');
