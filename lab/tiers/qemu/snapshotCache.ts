@@ -6,7 +6,7 @@
  * labs save the same key at once, the first rename wins and the other copy is dropped. `lab
  * down` never touches it (like the image cache).
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../exec.ts';
 import type { Progress } from '../../progress.ts';
@@ -26,6 +26,7 @@ import {
 } from './snapshot.ts';
 import { vmMonitor, type VmNames } from './vm.ts';
 import { isAlive } from '../../host/processes.ts';
+import { snapshotBudgetFromEnv, snapshotsToEvict, type SnapshotBudget } from './snapshotBudget.ts';
 
 export interface CachedSnapshot {
   key: string;
@@ -47,9 +48,35 @@ function sizeOf(path: string): number | undefined {
   }
 }
 
-/** The snapshot of a key, when a whole one is there; else why not. */
-export function findSnapshot(key: string): { snapshot: CachedSnapshot; why?: undefined } | { snapshot?: undefined; why: string } {
-  const paths = snapshotPaths(snapshotRoot(), key);
+type Lookup = { snapshot: CachedSnapshot; why?: undefined } | { snapshot?: undefined; why: string };
+
+/** The snapshot of a key, when a whole one is there; else why not. A lab looking it up uses it: it becomes the most recently used. */
+export function findSnapshot(key: string): Lookup {
+  const found = readSnapshot(snapshotRoot(), key);
+  if (found.snapshot) markUsed(found.snapshot.paths.dir);
+  return found;
+}
+
+/** Last use is the directory's mtime (nothing is added to or removed from a whole snapshot's directory). */
+function markUsed(dir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(dir, now, now);
+  } catch {
+    // gone meanwhile (another lab removed it): the caller finds out when it opens the files
+  }
+}
+
+function lastUsedMs(dir: string): number {
+  try {
+    return statSync(dir).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readSnapshot(root: string, key: string): Lookup {
+  const paths = snapshotPaths(root, key);
   if (!existsSync(paths.dir)) return { why: 'none saved yet' };
   let text: string;
   try {
@@ -69,8 +96,24 @@ export function findSnapshot(key: string): { snapshot: CachedSnapshot; why?: und
 export function listCachedSnapshots(root = snapshotRoot()): CachedSnapshot[] {
   return readdirSync(root)
     .filter((name) => /^[0-9a-f]{16}$/.test(name))
-    .flatMap((key) => findSnapshot(key).snapshot ?? [])
+    .flatMap((key) => readSnapshot(root, key).snapshot ?? [])
     .sort((a, b) => (a.meta.savedAt < b.meta.savedAt ? 1 : a.meta.savedAt > b.meta.savedAt ? -1 : 0));
+}
+
+/**
+ * Removes the least recently used snapshots until the cache fits its budget (snapshotBudget.ts);
+ * `keep` stays whatever it costs. Returns the keys removed and their bytes.
+ */
+export function pruneSnapshotCache(keep: readonly string[], budget: SnapshotBudget = snapshotBudgetFromEnv(), root = snapshotRoot()): { removed: string[]; bytes: number } {
+  const snapshots = listCachedSnapshots(root);
+  const uses = snapshots.map((s) => ({ key: s.key, bytes: s.meta.stateBytes + s.meta.diskBytes, lastUsedMs: lastUsedMs(s.paths.dir) }));
+  const disk = statfsSync(root);
+  const evict = snapshotsToEvict(uses, budget, disk.bavail * disk.bsize, new Set(keep));
+  let bytes = 0;
+  for (const key of evict) {
+    if (discardSnapshot(key, root)) bytes += uses.find((u) => u.key === key)!.bytes;
+  }
+  return { removed: evict, bytes };
 }
 
 /** Removes partial or discarded snapshot directories whose process is gone (a crash part-way). */
@@ -89,8 +132,7 @@ export function removeStalePartials(root = snapshotRoot()): string[] {
  * Moves a snapshot out of the way (it could not be loaded), so the next cold boot saves a new
  * one. A VM already running on it keeps its open files.
  */
-export function discardSnapshot(key: string): boolean {
-  const root = snapshotRoot();
+export function discardSnapshot(key: string, root = snapshotRoot()): boolean {
   const paths = snapshotPaths(root, key);
   const aside = join(root, `.${key}.discarded-${process.pid}`);
   try {
@@ -100,6 +142,18 @@ export function discardSnapshot(key: string): boolean {
   }
   rmSync(aside, { recursive: true, force: true });
   return true;
+}
+
+/** After a save: the cache back within its budget, this snapshot kept; what went is said. A failure here never fails the save. */
+function keepWithinBudget(key: string, root: string, progress: Progress): void {
+  try {
+    const pruned = pruneSnapshotCache([key], snapshotBudgetFromEnv(), root);
+    if (pruned.removed.length) {
+      progress.note(`snapshot cache: removed ${pruned.removed.length} least recently used (${(pruned.bytes / 1024 ** 3).toFixed(1)} GiB: ${pruned.removed.join(', ')}) to stay within its budget (V6LAB_SNAPSHOT_CACHE_GIB, and 8 GiB free on its disk)`);
+    }
+  } catch (error) {
+    progress.note(`snapshot cache: not pruned: ${(error as Error).message}`);
+  }
 }
 
 /** The fields of meta.json the saving lab knows before the save (the rest is measured). */
@@ -191,6 +245,7 @@ export async function saveVmSnapshot(names: VmNames, key: string, origin: Snapsh
       if (!other.snapshot) throw new QmpError(`snapshot ${key}: another lab's copy is in the way but unusable (${other.why})`);
       return { snapshot: other.snapshot, saved: false, pausedMs };
     }
+    keepWithinBudget(key, root, progress);
     return { snapshot: { key, paths, meta }, saved: true, pausedMs };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * is saved once and restored in seconds) and the NixOS guest built by nix (where nix and a
  * nixpkgs exist).
  */
+import { snapshotBudgetFromEnv } from './snapshotBudget.ts';
 import { installBaseSystem } from '../../lifecycle/apply.ts';
 import { describeGuestStart } from '../../state/store.ts';
 import { LabStateError } from '../../errors.ts';
@@ -32,6 +33,8 @@ export const qemuTier: Tier<QemuPrerequisites> = {
   webArmArch: (config) => guestArchOf(config),
   async prerequisites(config) {
     guestArchOf(config);
+    // The snapshot cache's size (V6LAB_SNAPSHOT_CACHE_GIB): bad input fails before anything is created.
+    if (config.lab.snapshot) snapshotBudgetFromEnv();
     return config.lab.guest === 'nixos' ? { nixpkgs: checkNix(await gatherNixFacts()) } : {};
   },
   async start({ plan, prerequisites, image, progress, record, designed }) {
