@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { run, spawnDaemon } from '../exec.ts';
 import { cacheDir } from '../images/cache.ts';
-import { readHostFacts, renderContainersConf, renderStorageConf, settingsFor } from '../podman/hostSettings.ts';
+import { readHostFacts, renderContainersConf, renderStorageConf, settingsFor, type PodmanHostSettings } from '../podman/hostSettings.ts';
 import type { Progress } from '../progress.ts';
 import { waitUntil } from '../wait.ts';
 
@@ -126,7 +126,7 @@ async function startPodmanService(paths: EnginePaths, progress: Progress): Promi
   mkdirSync(confDir, { recursive: true });
   const settings = settingsFor(readHostFacts());
   for (const reason of settings.reasons) progress.note(`podman: ${reason}`);
-  const cli = writeEngineConf();
+  const cli = writeEngineConf(settings);
   rmSync(paths.socketPath, { force: true });
   // A private mount namespace keeps podman's storage mounts off the machine's mount table;
   // they vanish with the service.
@@ -157,17 +157,25 @@ async function startPodmanService(paths: EnginePaths, progress: Progress): Promi
  * (containers.conf lock_type; a container's lock is a number that means something only to the
  * manager that gave it). Written atomically, the same for every lab on this machine.
  */
-export function writeEngineConf(): { argv: string[]; env: Record<string, string> } {
+function writeEngineConf(settings: PodmanHostSettings = settingsFor(readHostFacts())): EngineCli {
   const store = podmanEngineStore();
+  const cli = engineCliOf(store);
+  for (const dir of [join(store.root, 'conf'), store.graphRoot, store.networkConfigDir, store.runRoot, store.tmpDir]) mkdirSync(dir, { recursive: true });
+  writeAtomically(cli.env.CONTAINERS_CONF, renderContainersConf(settings, { tmpDir: store.tmpDir, networkConfigDir: store.networkConfigDir }));
+  writeAtomically(cli.env.CONTAINERS_STORAGE_CONF, renderStorageConf(store.graphRoot, store.runRoot));
+  return cli;
+}
+
+interface EngineCli {
+  argv: string[];
+  env: { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string };
+}
+
+function engineCliOf(store: ReturnType<typeof podmanEngineStore>): EngineCli {
   const confDir = join(store.root, 'conf');
-  for (const dir of [confDir, store.graphRoot, store.networkConfigDir, store.runRoot, store.tmpDir]) mkdirSync(dir, { recursive: true });
-  const containersConf = join(confDir, 'containers.conf');
-  const storageConf = join(confDir, 'storage.conf');
-  writeAtomically(containersConf, renderContainersConf(settingsFor(readHostFacts()), { tmpDir: store.tmpDir, networkConfigDir: store.networkConfigDir }));
-  writeAtomically(storageConf, renderStorageConf(store.graphRoot, store.runRoot));
   return {
     argv: ['unshare', '--mount', '--propagation', 'private', '--', 'podman'],
-    env: { CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf },
+    env: { CONTAINERS_CONF: join(confDir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(confDir, 'storage.conf') },
   };
 }
 
@@ -177,10 +185,16 @@ function writeAtomically(path: string, text: string): void {
   renameSync(partial, path);
 }
 
-/** podman's CLI on the lab-started engine's store (cleanup without the service); undefined when no lab made that store. */
-export function podmanEngineCli(): { argv: string[]; env: Record<string, string> } | undefined {
-  if (!existsSync(podmanEngineStore().graphRoot)) return undefined;
-  return writeEngineConf();
+/**
+ * podman's CLI on the lab-started engine's store (cleanup without the service); undefined when no
+ * lab made that store. The config the service wrote is read as it is; written only when missing
+ * (a store made before the config lived beside it).
+ */
+export function podmanEngineCli(): EngineCli | undefined {
+  const store = podmanEngineStore();
+  if (!existsSync(store.graphRoot)) return undefined;
+  const cli = engineCliOf(store);
+  return existsSync(cli.env.CONTAINERS_CONF) && existsSync(cli.env.CONTAINERS_STORAGE_CONF) ? cli : writeEngineConf();
 }
 
 export const ENGINE_PID_FILE = ENGINE_PIDFILE;

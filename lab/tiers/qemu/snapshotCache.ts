@@ -26,7 +26,7 @@ import {
 } from './snapshot.ts';
 import { vmMonitor, type VmNames } from './vm.ts';
 import { isAlive } from '../../host/processes.ts';
-import { snapshotBudgetFromEnv, snapshotsToEvict, type SnapshotBudget } from './snapshotBudget.ts';
+import { SNAPSHOT_CACHE_ENV, snapshotBudgetFromEnv, snapshotsToEvict, type SnapshotBudget } from './snapshotBudget.ts';
 
 export interface CachedSnapshot {
   key: string;
@@ -147,14 +147,20 @@ export function discardSnapshot(key: string, root = snapshotRoot()): boolean {
 /** After a save: the cache back within its budget, this snapshot kept; what went is said. A failure here never fails the save. */
 function keepWithinBudget(key: string, root: string, progress: Progress): void {
   try {
-    const pruned = pruneSnapshotCache([key], snapshotBudgetFromEnv(), root);
+    const budget = snapshotBudgetFromEnv();
+    const pruned = pruneSnapshotCache([key], budget, root);
     if (pruned.removed.length) {
-      progress.note(`snapshot cache: removed ${pruned.removed.length} least recently used (${(pruned.bytes / 1024 ** 3).toFixed(1)} GiB: ${pruned.removed.join(', ')}) to stay within its budget (V6LAB_SNAPSHOT_CACHE_GIB, and 8 GiB free on its disk)`);
+      progress.note(
+        `snapshot cache: removed ${pruned.removed.length} least recently used (${gib(pruned.bytes)} GiB: ${pruned.removed.join(', ')}) to stay within its budget ` +
+          `(${SNAPSHOT_CACHE_ENV}: ${gib(budget.maxBytes)} GiB, and ${gib(budget.reserveFreeBytes)} GiB free on its disk)`,
+      );
     }
   } catch (error) {
     progress.note(`snapshot cache: not pruned: ${(error as Error).message}`);
   }
 }
+
+const gib = (bytes: number): string => (bytes / 1024 ** 3).toFixed(1);
 
 /** The fields of meta.json the saving lab knows before the save (the rest is measured). */
 export type SnapshotOrigin = Omit<SnapshotMeta, 'schema' | 'key' | 'savedAt' | 'stateBytes' | 'diskBytes' | 'saveMs' | 'migrateMs' | 'diskCopyMs'>;
